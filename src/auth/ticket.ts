@@ -1,0 +1,64 @@
+// The ticket cookie: `<event>.<ticketId>.<number>.<mac>`, HMAC-SHA256 with
+// TICKET_HMAC_KEY. Verifying it is one HMAC, cheap enough for every poll.
+
+export const TICKET_COOKIE = "guichet_ticket";
+
+export interface Ticket {
+  event: string;
+  ticketId: string;
+  number: number;
+}
+
+const encoder = new TextEncoder();
+let cachedKey: { secret: string; key: Promise<CryptoKey> } | null = null;
+
+function hmacKey(secret: string): Promise<CryptoKey> {
+  if (cachedKey?.secret !== secret) {
+    if (!secret) throw new Error("TICKET_HMAC_KEY is not set");
+    const key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+    cachedKey = { secret, key };
+  }
+  return cachedKey.key;
+}
+
+export function base64url(bytes: Uint8Array): string {
+  let s = "";
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function fromBase64url(s: string): Uint8Array<ArrayBuffer> | null {
+  if (!/^[A-Za-z0-9_-]*$/.test(s)) return null;
+  const bin = atob(s.replace(/-/g, "+").replace(/_/g, "/"));
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+/** A fresh ticket id: 128 random bits. */
+export function newTicketId(): string {
+  return base64url(crypto.getRandomValues(new Uint8Array(16)));
+}
+
+function payload(t: Ticket): string {
+  return `t1|${t.event}|${t.ticketId}|${t.number}`;
+}
+
+export async function signTicket(secret: string, t: Ticket): Promise<string> {
+  const mac = await crypto.subtle.sign("HMAC", await hmacKey(secret), encoder.encode(payload(t)));
+  return `${t.event}.${t.ticketId}.${t.number}.${base64url(new Uint8Array(mac))}`;
+}
+
+/** The ticket if its MAC is right, else null (tampered, truncated, or another key's). */
+export async function verifyTicket(secret: string, value: string): Promise<Ticket | null> {
+  if (value.length > 200) return null;
+  const parts = value.split(".");
+  if (parts.length !== 4) return null;
+  const [event, ticketId, numberText, macText] = parts as [string, string, string, string];
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(event) || !/^[A-Za-z0-9_-]{22}$/.test(ticketId) || !/^[1-9]\d{0,9}$/.test(numberText)) return null;
+  const mac = fromBase64url(macText);
+  if (!mac || mac.length !== 32) return null;
+  const t: Ticket = { event, ticketId, number: Number(numberText) };
+  const ok = await crypto.subtle.verify("HMAC", await hmacKey(secret), mac, encoder.encode(payload(t)));
+  return ok ? t : null;
+}

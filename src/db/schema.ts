@@ -1,0 +1,52 @@
+// D1, the queryable system of record. Durable Objects hold the live truth;
+// these tables receive it through outboxes with idempotent inserts.
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+/** Every configuration an event has had: one row per version. */
+export const events = sqliteTable(
+  "events",
+  {
+    eventId: text("event_id").notNull(),
+    version: integer("version").notNull(),
+    config: text("config", { mode: "json" }).notNull(),
+    source: text("source", { enum: ["vars", "ops", "test"] }).notNull(),
+    changedAt: integer("changed_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.eventId, t.version] })],
+);
+
+/** Operator actions: who, when, what, before and after. */
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    id: text("id").primaryKey(),
+    eventId: text("event_id").notNull(),
+    actor: text("actor").notNull(),
+    action: text("action").notNull(),
+    before: text("before", { mode: "json" }),
+    after: text("after", { mode: "json" }),
+    at: integer("at").notNull(),
+  },
+  (t) => [index("audit_log_event_at").on(t.eventId, t.at)],
+);
+
+/** Per-minute counts copied from the QueueRoom, for the post-event report. */
+export const minuteHistory = sqliteTable(
+  "minute_history",
+  {
+    eventId: text("event_id").notNull(),
+    minute: integer("minute").notNull(),
+    arrivals: integer("arrivals").notNull().default(0),
+    calls: integer("calls").notNull().default(0),
+    admissions: integer("admissions").notNull().default(0),
+    used: integer("used").notNull().default(0),
+    expired: integer("expired").notNull().default(0),
+    noShows: integer("no_shows").notNull().default(0),
+    left: integer("left_count").notNull().default(0),
+    waiting: integer("waiting").notNull().default(0),
+    active: integer("active").notNull().default(0),
+    updatedAt: integer("updated_at").notNull().default(sql`0`),
+  },
+  (t) => [primaryKey({ columns: [t.eventId, t.minute] })],
+);

@@ -1,0 +1,128 @@
+// The event (one intake): its configuration, its defaults from Worker vars,
+// and the phase it is in at a given instant. Pure: no I/O.
+import * as z from "zod";
+
+export const EVENT_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+export type Phase = "before_open" | "open" | "closed";
+export type ClosedReason = "quota_reached" | "closed_by_operator";
+
+/** Route policy of the proxy: path patterns (`*` is any run of characters). */
+export const RoutePolicySchema = z.object({
+  open: z.array(z.string().min(1).max(200)).max(100),
+  protected: z.array(z.string().min(1).max(200)).max(100),
+  closed: z.array(z.string().min(1).max(200)).max(100),
+  /** When closed paths reopen, shown on the 403 page (ISO-8601), if known. */
+  closedUntil: z.string().datetime({ offset: true }).nullable().default(null),
+});
+export type RoutePolicy = z.infer<typeof RoutePolicySchema>;
+
+/** Defaults that fit Mon projet Québec: see the README's route policy table. */
+export const MPQ_ROUTE_POLICY: RoutePolicy = {
+  open: ["/", "/favicon.ico", "/robots.txt", "/static/*", "/aide*", "/faq*", "/soutien*"],
+  protected: ["/connexion*", "/demande*", "/soumission*", "/documents*", "/api/*"],
+  closed: ["/inscription*", "/creer-compte*"],
+  closedUntil: null,
+};
+
+export interface EventConfig {
+  id: string;
+  /** Opening instant, epoch ms UTC; null while not scheduled. */
+  opensAt: number | null;
+  quota: number;
+  admissionSeconds: number;
+  maxActive: number;
+  admitPerMinute: number;
+  overbook: number;
+  noShowGraceSeconds: number;
+  /** Operator's banner shown to candidates on every state; null for none. */
+  banner: string | null;
+  routePolicy: RoutePolicy;
+  /** Whether an expired unpaid submission frees its quota place (off by default). */
+  unpaidFreesPlace: boolean;
+}
+
+const positiveInt = z.coerce.number().int().positive();
+
+/** What an operator (or a test) may set; every field optional on update. */
+export const EventSettingsSchema = z.object({
+  opensAt: z.string().datetime({ offset: true }).nullable(),
+  quota: z.number().int().positive().max(10_000_000),
+  admissionSeconds: z.number().int().min(10).max(24 * 3600),
+  maxActive: z.number().int().positive().max(1_000_000),
+  admitPerMinute: z.number().int().positive().max(1_000_000),
+  overbook: z.number().min(1).max(2),
+  noShowGraceSeconds: z.number().int().min(5).max(24 * 3600),
+  banner: z.string().trim().max(500).nullable(),
+  routePolicy: RoutePolicySchema,
+  unpaidFreesPlace: z.boolean(),
+});
+export type EventSettings = z.infer<typeof EventSettingsSchema>;
+export const EventSettingsPatchSchema = EventSettingsSchema.partial().strict();
+export type EventSettingsPatch = z.infer<typeof EventSettingsPatchSchema>;
+
+export interface EventVars {
+  EVENT_ID?: string;
+  EVENT_OPENS_AT?: string;
+  EVENT_QUOTA?: string;
+  EVENT_ADMISSION_SECONDS?: string;
+  EVENT_MAX_ACTIVE?: string;
+  EVENT_ADMIT_PER_MINUTE?: string;
+  EVENT_OVERBOOK?: string;
+  EVENT_NO_SHOW_GRACE_SECONDS?: string;
+}
+
+export class ConfigError extends Error {}
+
+function varOr<T>(name: string, raw: string | undefined, fallback: T, schema: z.ZodType<T>): T {
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid`);
+  return parsed.data;
+}
+
+/** Parses an ISO-8601 instant (UTC or with an offset) into epoch ms, or null. */
+export function parseInstant(raw: string | null | undefined): number | null {
+  if (raw === null || raw === undefined || raw.trim() === "") return null;
+  const at = Date.parse(raw);
+  if (!Number.isFinite(at) || !/^\d{4}-\d{2}-\d{2}T/.test(raw)) throw new ConfigError(`${JSON.stringify(raw)} is not an ISO-8601 instant`);
+  return at;
+}
+
+/** The default event, as configured by the Worker vars of the contract. */
+export function eventFromVars(vars: EventVars, id = vars.EVENT_ID || "csq-2016-06"): EventConfig {
+  if (!EVENT_ID.test(id)) throw new ConfigError(`EVENT_ID=${JSON.stringify(id)} is not a valid event id`);
+  return {
+    id,
+    opensAt: parseInstant(vars.EVENT_OPENS_AT),
+    quota: varOr("EVENT_QUOTA", vars.EVENT_QUOTA, 5100, positiveInt),
+    admissionSeconds: varOr("EVENT_ADMISSION_SECONDS", vars.EVENT_ADMISSION_SECONDS, 600, positiveInt),
+    maxActive: varOr("EVENT_MAX_ACTIVE", vars.EVENT_MAX_ACTIVE, 500, positiveInt),
+    admitPerMinute: varOr("EVENT_ADMIT_PER_MINUTE", vars.EVENT_ADMIT_PER_MINUTE, 1000, positiveInt),
+    overbook: varOr("EVENT_OVERBOOK", vars.EVENT_OVERBOOK, 1, z.coerce.number().min(1).max(2)),
+    noShowGraceSeconds: varOr("EVENT_NO_SHOW_GRACE_SECONDS", vars.EVENT_NO_SHOW_GRACE_SECONDS, 120, positiveInt),
+    banner: null,
+    routePolicy: MPQ_ROUTE_POLICY,
+    unpaidFreesPlace: false,
+  };
+}
+
+/** Applies validated settings to a configuration (the ops API and tests use it). */
+export function applySettings(config: EventConfig, patch: EventSettingsPatch): EventConfig {
+  const { opensAt, ...rest } = patch;
+  const next: EventConfig = { ...config, ...rest };
+  if (opensAt !== undefined) next.opensAt = parseInstant(opensAt);
+  return next;
+}
+
+/** The phase at `now`: closed wins, then the opening instant decides. */
+export function phaseAt(opensAt: number | null, closedAt: number | null, now: number): Phase {
+  if (closedAt !== null) return "closed";
+  if (opensAt === null || now < opensAt) return "before_open";
+  return "open";
+}
+
+/** The public form of a configuration (ISO times), as the ops API shows it. */
+export function settingsOf(config: EventConfig): EventSettings & { id: string } {
+  return { ...config, opensAt: config.opensAt === null ? null : new Date(config.opensAt).toISOString() };
+}

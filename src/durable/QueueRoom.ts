@@ -1,0 +1,735 @@
+// QueueRoom: one Durable Object per event. It numbers arrivals in order,
+// calls them under the admission policy on its alarm tick, records claims,
+// and publishes a small snapshot that Workers cache to answer polls.
+//
+// Storage is the truth. Every method below runs its reads and writes in one
+// synchronous block (no await between them), so the input and output gates
+// make it atomic and durable before the reply leaves. Fields in memory are
+// caches rebuilt from storage in the constructor.
+import { DurableObject } from "cloudflare:workers";
+import { newTicketId } from "../auth/ticket";
+import { EXPIRY_MARGIN_MS, callBudget } from "../domain/admission";
+import type { DeviceClass } from "../domain/device";
+import {
+  applySettings,
+  ConfigError,
+  eventFromVars,
+  phaseAt,
+  type ClosedReason,
+  type EventConfig,
+  type EventSettingsPatch,
+  type Phase,
+  type RoutePolicy,
+} from "../domain/event";
+import { validateChange } from "../domain/settings";
+import { deliverToD1 } from "../db/deliver";
+import { Outbox } from "./outbox";
+
+export type TicketState =
+  | "waiting" // numbered, not yet called
+  | "requeued" // a no-show who came back: called before higher numbers
+  | "called" // called, not yet claimed; holds a place until the grace period ends
+  | "admitted" // claimed: an admission token is out; holds a place until it expires
+  | "used" // submitted (told by the QuotaCounter)
+  | "released" // ended early by the origin
+  | "expired" // admitted, but the admission time ran out
+  | "no_show" // called, not claimed within the grace period
+  | "left"; // gave up the number
+
+const STATES: TicketState[] = ["waiting", "requeued", "called", "admitted", "used", "released", "expired", "no_show", "left"];
+const TICK_MS = 1_000;
+const SCHEMA_VERSION = 1;
+/** Numbers above the cursor whose holders left, sent in the snapshot (beyond this, positions are approximate). */
+const SKIPPED_IN_SNAPSHOT = 5_000;
+
+export interface RoomSnapshot {
+  exists: true;
+  event: string;
+  phase: Phase;
+  opensAt: number | null;
+  closedReason: ClosedReason | null;
+  paused: boolean;
+  nextNumber: number;
+  servingNumber: number;
+  waitingCount: number;
+  requeuedCount: number;
+  activeCount: number;
+  callsLastMinute: number;
+  quota: { total: number; accepted: number; closed: boolean };
+  admissionSeconds: number;
+  noShowGraceSeconds: number;
+  maxActive: number;
+  admitPerMinute: number;
+  overbook: number;
+  banner: string | null;
+  routePolicy: RoutePolicy;
+  /** Sorted numbers above the cursor whose holders left. */
+  skipped: number[];
+  configVersion: number;
+  generatedAt: number;
+}
+
+export type Snapshot = RoomSnapshot | { exists: false; event: string };
+
+export type EnterResult =
+  | { ok: true; ticketId: string; number: number; created: boolean }
+  | { ok: false; reason: "not_open" | "closed" | "unknown_event"; opensAt: number | null };
+
+export type ClaimResult =
+  | { ok: true; ticketId: string; number: number; jti: string; iat: number; exp: number; device: DeviceClass }
+  | { ok: false; reason: "not_your_turn" | "turn_lost" | "closed" | "ticket_left" | "bad_ticket" | "unknown_event" };
+
+export interface TicketStatus {
+  found: boolean;
+  state: TicketState | null;
+  number: number;
+  /** Claim deadline (called) or admission expiry (admitted), epoch ms. */
+  deadline: number | null;
+  /** For a returning no-show: how many returning no-shows are ahead. */
+  requeuedAhead: number;
+}
+
+interface RoomRow {
+  config: EventConfig;
+  configVersion: number;
+  nextNumber: number;
+  servingNumber: number;
+  paused: boolean;
+  closedAt: number | null;
+  closedReason: ClosedReason | null;
+  accepted: number;
+  clockOffsetMs: number;
+}
+
+type Minute = "arrivals" | "calls" | "admissions" | "used" | "expired" | "no_shows" | "left_count";
+
+export class QueueRoom extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private readonly outbox: Outbox;
+  private room: RoomRow | null = null;
+  private counts = new Map<TicketState, number>();
+  private snap: RoomSnapshot | null = null;
+  private alarmAt: number | null = null;
+  /** RPC calls served since this instance started, by method (for metrics and benchmarks). */
+  readonly rpcCalls = new Map<string, number>();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.outbox = new Outbox(this.sql);
+    void ctx.blockConcurrencyWhile(async () => {
+      this.migrate();
+      this.load();
+      this.alarmAt = await ctx.storage.getAlarm();
+    });
+  }
+
+  private migrate(): void {
+    this.sql.exec(`
+      CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS room (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        config TEXT NOT NULL,
+        config_version INTEGER NOT NULL,
+        next_number INTEGER NOT NULL,
+        serving_number INTEGER NOT NULL,
+        paused INTEGER NOT NULL DEFAULT 0,
+        closed_at INTEGER,
+        closed_reason TEXT,
+        accepted INTEGER NOT NULL DEFAULT 0,
+        clock_offset_ms INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE TABLE IF NOT EXISTS tickets (
+        number INTEGER PRIMARY KEY,
+        ticket_id TEXT NOT NULL UNIQUE,
+        entered_at INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        called_at INTEGER,
+        deadline INTEGER,
+        jti TEXT,
+        device TEXT,
+        requeued_at INTEGER,
+        ended_at INTEGER
+      );
+      CREATE INDEX IF NOT EXISTS tickets_by_state ON tickets(state, number);
+      CREATE INDEX IF NOT EXISTS tickets_by_call ON tickets(called_at) WHERE called_at IS NOT NULL;
+      CREATE INDEX IF NOT EXISTS tickets_by_jti ON tickets(jti) WHERE jti IS NOT NULL;
+      CREATE TABLE IF NOT EXISTS minutes (
+        minute INTEGER PRIMARY KEY,
+        arrivals INTEGER NOT NULL DEFAULT 0,
+        calls INTEGER NOT NULL DEFAULT 0,
+        admissions INTEGER NOT NULL DEFAULT 0,
+        used INTEGER NOT NULL DEFAULT 0,
+        expired INTEGER NOT NULL DEFAULT 0,
+        no_shows INTEGER NOT NULL DEFAULT 0,
+        left_count INTEGER NOT NULL DEFAULT 0
+      );
+      ${Outbox.schema}
+    `);
+    const version = this.sql.exec<{ version: number }>("SELECT version FROM schema_version").toArray()[0];
+    if (!version) this.sql.exec("INSERT INTO schema_version (version) VALUES (?)", SCHEMA_VERSION);
+  }
+
+  /** Rebuilds the in-memory caches from storage; seeds the default event from the Worker vars. */
+  private load(): void {
+    const row = this.sql
+      .exec<{
+        config: string;
+        config_version: number;
+        next_number: number;
+        serving_number: number;
+        paused: number;
+        closed_at: number | null;
+        closed_reason: string | null;
+        accepted: number;
+        clock_offset_ms: number;
+      }>("SELECT * FROM room WHERE id = 1")
+      .toArray()[0];
+    if (row) {
+      this.room = {
+        config: JSON.parse(row.config) as EventConfig,
+        configVersion: row.config_version,
+        nextNumber: row.next_number,
+        servingNumber: row.serving_number,
+        paused: row.paused === 1,
+        closedAt: row.closed_at,
+        closedReason: row.closed_reason as ClosedReason | null,
+        accepted: row.accepted,
+        clockOffsetMs: row.clock_offset_ms,
+      };
+    } else if (this.ctx.id.name !== undefined && this.ctx.id.name === (this.env.EVENT_ID || "csq-2016-06")) {
+      this.create(eventFromVars(this.env), "vars");
+    }
+    this.counts = new Map(STATES.map((s) => [s, 0]));
+    for (const { state, n } of this.sql.exec<{ state: TicketState; n: number }>("SELECT state, COUNT(*) AS n FROM tickets GROUP BY state")) {
+      this.counts.set(state, n);
+    }
+  }
+
+  private create(config: EventConfig, source: "vars" | "ops" | "test"): void {
+    const now = this.now();
+    this.room = {
+      config,
+      configVersion: 1,
+      nextNumber: 1,
+      servingNumber: 0,
+      paused: false,
+      closedAt: null,
+      closedReason: null,
+      accepted: 0,
+      clockOffsetMs: 0,
+    };
+    this.ctx.storage.transactionSync(() => {
+      this.saveRoom();
+      this.outbox.add("event_version", { eventId: config.id, version: 1, config, source, changedAt: now }, now);
+    });
+  }
+
+  private saveRoom(): void {
+    const r = this.room!;
+    this.sql.exec(
+      `INSERT INTO room (id, config, config_version, next_number, serving_number, paused, closed_at, closed_reason, accepted, clock_offset_ms)
+       VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET config = excluded.config, config_version = excluded.config_version,
+         next_number = excluded.next_number, serving_number = excluded.serving_number, paused = excluded.paused,
+         closed_at = excluded.closed_at, closed_reason = excluded.closed_reason, accepted = excluded.accepted,
+         clock_offset_ms = excluded.clock_offset_ms`,
+      JSON.stringify(r.config),
+      r.configVersion,
+      r.nextNumber,
+      r.servingNumber,
+      r.paused ? 1 : 0,
+      r.closedAt,
+      r.closedReason,
+      r.accepted,
+      r.clockOffsetMs,
+    );
+  }
+
+  private now(): number {
+    return Date.now() + (this.room?.clockOffsetMs ?? 0);
+  }
+
+  private count(state: TicketState): number {
+    return this.counts.get(state) ?? 0;
+  }
+
+  private moved(from: TicketState | null, to: TicketState, n = 1): void {
+    if (n === 0) return;
+    if (from) this.counts.set(from, this.count(from) - n);
+    this.counts.set(to, this.count(to) + n);
+    this.snap = null;
+  }
+
+  private active(): number {
+    return this.count("called") + this.count("admitted");
+  }
+
+  private phase(now: number): Phase {
+    const r = this.room!;
+    return phaseAt(r.config.opensAt, r.closedAt, now);
+  }
+
+  private bump(now: number, field: Minute, n = 1): void {
+    if (n === 0) return;
+    this.sql.exec(
+      `INSERT INTO minutes (minute, ${field}) VALUES (?, ?) ON CONFLICT (minute) DO UPDATE SET ${field} = ${field} + excluded.${field}`,
+      Math.floor(now / 60_000),
+      n,
+    );
+  }
+
+  private counted(method: string): void {
+    this.rpcCalls.set(method, (this.rpcCalls.get(method) ?? 0) + 1);
+  }
+
+  // ---------------------------------------------------------------- RPC
+
+  /**
+   * Creates the event or changes its settings. A change that would break an
+   * invariant (quota below the accepted count, …) is refused and changes nothing.
+   */
+  async configure(
+    patch: EventSettingsPatch,
+    source: "ops" | "test" = "ops",
+  ): Promise<{ ok: true; before: EventConfig | null; after: EventConfig } | { ok: false; reason: "invalid_change"; field: string; detail: string }> {
+    this.counted("configure");
+    const now = this.now();
+    const name = this.ctx.id.name;
+    if (!name) throw new Error("QueueRoom must be addressed by name (the event id)");
+    const before = this.room?.config ?? null;
+    let after: EventConfig;
+    try {
+      after = applySettings(before ?? eventFromVars(this.env, name), patch);
+    } catch (e) {
+      if (e instanceof ConfigError) return { ok: false, reason: "invalid_change", field: "opensAt", detail: e.message };
+      throw e;
+    }
+    if (before && this.room) {
+      const problem = validateChange(before, after, {
+        now,
+        accepted: this.room.accepted,
+        numbered: this.room.nextNumber - 1,
+        phase: this.phase(now),
+      });
+      if (problem) return { ok: false, reason: "invalid_change", ...problem };
+    }
+    if (!this.room) {
+      this.create(after, source);
+    } else {
+      const room = this.room;
+      room.config = after;
+      room.configVersion += 1;
+      this.ctx.storage.transactionSync(() => {
+        this.saveRoom();
+        this.outbox.add("event_version", { eventId: after.id, version: room.configVersion, config: after, source, changedAt: now }, now);
+      });
+    }
+    this.snap = null;
+    await this.schedule(now, true);
+    return { ok: true, before, after };
+  }
+
+  /** The small public state Workers cache (at most one refresh a second each) to answer polls. */
+  snapshot(): Snapshot {
+    this.counted("snapshot");
+    return this.currentSnapshot();
+  }
+
+  private currentSnapshot(): Snapshot {
+    const name = this.ctx.id.name ?? "";
+    if (!this.room) return { exists: false, event: name };
+    const now = this.now();
+    // A cached snapshot is fresh while nothing changed and no time boundary was crossed.
+    if (this.snap && now - this.snap.generatedAt < TICK_MS && this.snap.phase === this.phase(now)) return this.snap;
+    const r = this.room;
+    const c = r.config;
+    const skipped = this.sql
+      .exec<{ number: number }>(
+        "SELECT number FROM tickets WHERE state = 'left' AND number > ? ORDER BY number LIMIT ?",
+        r.servingNumber,
+        SKIPPED_IN_SNAPSHOT,
+      )
+      .toArray()
+      .map((row) => row.number);
+    this.snap = {
+      exists: true,
+      event: c.id,
+      phase: this.phase(now),
+      opensAt: c.opensAt,
+      closedReason: r.closedReason,
+      paused: r.paused,
+      nextNumber: r.nextNumber,
+      servingNumber: r.servingNumber,
+      waitingCount: this.count("waiting") + this.count("requeued"),
+      requeuedCount: this.count("requeued"),
+      activeCount: this.active(),
+      callsLastMinute: this.callsSince(now - 60_000),
+      quota: { total: c.quota, accepted: r.accepted, closed: r.closedAt !== null },
+      admissionSeconds: c.admissionSeconds,
+      noShowGraceSeconds: c.noShowGraceSeconds,
+      maxActive: c.maxActive,
+      admitPerMinute: c.admitPerMinute,
+      overbook: c.overbook,
+      banner: c.banner,
+      routePolicy: c.routePolicy,
+      skipped,
+      configVersion: r.configVersion,
+      generatedAt: now,
+    };
+    return this.snap;
+  }
+
+  private callsSince(since: number): number {
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM tickets WHERE called_at > ?", since).one().n;
+  }
+
+  /**
+   * Takes numbers for a batch of arrivals, in the batch's order. Idempotent per
+   * ticket: a ticket already in the line keeps its number. A ticket that left
+   * gets a new ticket id and a new number at the back. Refused before opening
+   * and after closing: nothing is numbered outside the intake.
+   */
+  async enter(arrivals: { ticketId: string }[]): Promise<EnterResult[]> {
+    this.counted("enter");
+    const now = this.now();
+    if (!this.room) return arrivals.map(() => ({ ok: false, reason: "unknown_event", opensAt: null }));
+    const room = this.room;
+    const phase = this.phase(now);
+    if (phase !== "open") {
+      const reason = phase === "closed" ? "closed" : "not_open";
+      return arrivals.map(() => ({ ok: false, reason, opensAt: room.config.opensAt }));
+    }
+    let created = 0;
+    const results = this.ctx.storage.transactionSync(() => {
+      const out: EnterResult[] = [];
+      for (const { ticketId } of arrivals) {
+        const existing = this.sql
+          .exec<{ number: number; state: TicketState }>("SELECT number, state FROM tickets WHERE ticket_id = ?", ticketId)
+          .toArray()[0];
+        if (existing && existing.state !== "left") {
+          out.push({ ok: true, ticketId, number: existing.number, created: false });
+          continue;
+        }
+        const id = existing ? newTicketId() : ticketId;
+        const number = room.nextNumber + created;
+        this.sql.exec("INSERT INTO tickets (number, ticket_id, entered_at, state) VALUES (?, ?, ?, 'waiting')", number, id, now);
+        created += 1;
+        out.push({ ok: true, ticketId: id, number, created: true });
+      }
+      if (created > 0) {
+        room.nextNumber += created;
+        this.saveRoom();
+        this.bump(now, "arrivals", created);
+      }
+      return out;
+    });
+    this.moved(null, "waiting", created);
+    if (created > 0) await this.schedule(now);
+    return results;
+  }
+
+  /**
+   * The state of one ticket, for the few polls the snapshot cannot answer (a
+   * number at or below the cursor). A no-show who comes back is requeued here:
+   * called at the next free place, ahead of higher numbers.
+   */
+  async ticketStatus(ticketId: string): Promise<TicketStatus> {
+    this.counted("ticketStatus");
+    const now = this.now();
+    let row = this.ticket(ticketId);
+    if (!row || !this.room) return { found: false, state: null, number: 0, deadline: null, requeuedAhead: 0 };
+    if (row.state === "called" && row.deadline! <= now) row = this.lapseOne(row, now);
+    if (row.state === "no_show" && this.phase(now) === "open") {
+      row = this.requeue(row, now);
+      await this.schedule(now);
+    }
+    const requeuedAhead =
+      row.state === "requeued"
+        ? this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM tickets WHERE state = 'requeued' AND number < ?", row.number).one().n
+        : 0;
+    return { found: true, state: row.state, number: row.number, deadline: row.deadline, requeuedAhead };
+  }
+
+  /**
+   * Records the admission of a called number and returns what the Worker
+   * signs. Single and idempotent: claiming again while admitted returns the
+   * same jti and times.
+   */
+  async claim(ticketId: string, device: DeviceClass): Promise<ClaimResult> {
+    this.counted("claim");
+    const now = this.now();
+    if (!this.room) return { ok: false, reason: "unknown_event" };
+    let row = this.ticket(ticketId);
+    if (!row) return { ok: false, reason: "bad_ticket" };
+    if (this.phase(now) === "closed") return { ok: false, reason: "closed" };
+    if (row.state === "called" && row.deadline! <= now) row = this.lapseOne(row, now);
+    switch (row.state) {
+      case "waiting":
+      case "requeued":
+        return { ok: false, reason: "not_your_turn" };
+      case "no_show":
+        this.requeue(row, now);
+        await this.schedule(now);
+        return { ok: false, reason: "not_your_turn" };
+      case "left":
+        return { ok: false, reason: "ticket_left" };
+      case "admitted":
+        if (row.deadline! > now) {
+          const iat = Math.floor(row.deadline! / 1000) - this.room.config.admissionSeconds;
+          return { ok: true, ticketId, number: row.number, jti: row.jti!, iat, exp: row.deadline! / 1000, device: row.device as DeviceClass };
+        }
+        return { ok: false, reason: "turn_lost" };
+      case "called": {
+        const iat = Math.floor(now / 1000);
+        const exp = iat + this.room.config.admissionSeconds;
+        const jti = crypto.randomUUID();
+        this.ctx.storage.transactionSync(() => {
+          this.sql.exec(
+            "UPDATE tickets SET state = 'admitted', deadline = ?, jti = ?, device = ? WHERE number = ?",
+            exp * 1000,
+            jti,
+            device,
+            row.number,
+          );
+          this.bump(now, "admissions");
+        });
+        this.moved("called", "admitted");
+        await this.schedule(now);
+        return { ok: true, ticketId, number: row.number, jti, iat, exp, device };
+      }
+      default:
+        return { ok: false, reason: "turn_lost" };
+    }
+  }
+
+  /** Gives up a number. A called or admitted place is freed at once. Returns the admission's jti, if any, to revoke. */
+  async leave(ticketId: string): Promise<{ ok: boolean; jti: string | null }> {
+    this.counted("leave");
+    const now = this.now();
+    const row = this.ticket(ticketId);
+    if (!row || !this.room) return { ok: false, jti: null };
+    if (["used", "released", "expired", "left"].includes(row.state)) return { ok: true, jti: null };
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec("UPDATE tickets SET state = 'left', ended_at = ? WHERE number = ?", now, row.number);
+      this.bump(now, "left_count");
+    });
+    this.moved(row.state, "left");
+    await this.schedule(now);
+    return { ok: true, jti: row.state === "admitted" ? row.jti : null };
+  }
+
+  /** Ends an admission early (the origin's command): its place is freed at once. */
+  async release(jti: string): Promise<{ ok: boolean; state: TicketState | null }> {
+    this.counted("release");
+    const now = this.now();
+    const row = this.sql.exec<TicketRow>("SELECT * FROM tickets WHERE jti = ?", jti).toArray()[0];
+    if (!row) return { ok: false, state: null };
+    if (row.state !== "admitted") return { ok: true, state: row.state };
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec("UPDATE tickets SET state = 'released', ended_at = ? WHERE number = ?", now, row.number);
+    });
+    this.moved("admitted", "released");
+    await this.schedule(now);
+    return { ok: true, state: "released" };
+  }
+
+  /**
+   * The QuotaCounter's word that an admission was used for an accepted
+   * submission, with the accepted total. Both change in one step, so
+   * active + accepted never drops below the truth (the quota-aware cap).
+   */
+  async noteAccepted(jti: string | null, acceptedTotal: number): Promise<void> {
+    this.counted("noteAccepted");
+    const now = this.now();
+    if (!this.room) return;
+    const room = this.room;
+    const row = jti ? this.sql.exec<TicketRow>("SELECT * FROM tickets WHERE jti = ?", jti).toArray()[0] : undefined;
+    const wasActive = row && (row.state === "admitted" || row.state === "expired" || row.state === "released");
+    this.ctx.storage.transactionSync(() => {
+      if (row && wasActive) {
+        this.sql.exec("UPDATE tickets SET state = 'used', ended_at = ? WHERE number = ?", now, row.number);
+        this.bump(now, "used");
+      }
+      room.accepted = Math.max(room.accepted, acceptedTotal);
+      this.saveRoom();
+    });
+    if (row && wasActive) this.moved(row.state, "used");
+    this.snap = null;
+    await this.schedule(now);
+  }
+
+  /** Closes the intake (quota reached or the kill switch): no more numbers, no more calls. */
+  async close(reason: ClosedReason): Promise<{ before: boolean; after: boolean }> {
+    this.counted("close");
+    const now = this.now();
+    if (!this.room) return { before: false, after: false };
+    const before = this.room.closedAt !== null;
+    if (!before) {
+      this.room.closedAt = now;
+      this.room.closedReason = reason;
+      this.saveRoom();
+      this.snap = null;
+    }
+    return { before, after: true };
+  }
+
+  /** Pauses or resumes calling; numbering goes on. */
+  async setPaused(paused: boolean): Promise<{ before: boolean; after: boolean }> {
+    this.counted("setPaused");
+    const now = this.now();
+    if (!this.room) return { before: false, after: false };
+    const before = this.room.paused;
+    this.room.paused = paused;
+    this.saveRoom();
+    this.snap = null;
+    await this.schedule(now, true);
+    return { before, after: paused };
+  }
+
+  /** The admission tick: lapses, expiries, then calls under the policy. Idempotent if run twice. */
+  override async alarm(): Promise<void> {
+    this.alarmAt = null;
+    const now = this.now();
+    if (this.room) this.tick(now);
+    await this.drainOutbox();
+    await this.schedule(this.now());
+  }
+
+  /** Test seam (ENABLE_TEST_SEAMS only): moves this object's clock forward. */
+  async advanceClock(ms: number): Promise<void> {
+    if (this.env.ENABLE_TEST_SEAMS !== "true") throw new Error("test seams are disabled");
+    if (!this.room) return;
+    this.room.clockOffsetMs += ms;
+    this.saveRoom();
+    this.snap = null;
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private ticket(ticketId: string): TicketRow | undefined {
+    return this.sql.exec<TicketRow>("SELECT * FROM tickets WHERE ticket_id = ?", ticketId).toArray()[0];
+  }
+
+  private lapseOne(row: TicketRow, now: number): TicketRow {
+    this.sql.exec("UPDATE tickets SET state = 'no_show', ended_at = ? WHERE number = ?", now, row.number);
+    this.bump(now, "no_shows");
+    this.moved("called", "no_show");
+    return { ...row, state: "no_show" };
+  }
+
+  private requeue(row: TicketRow, now: number): TicketRow {
+    this.sql.exec("UPDATE tickets SET state = 'requeued', requeued_at = ?, deadline = NULL WHERE number = ?", now, row.number);
+    this.moved("no_show", "requeued");
+    return { ...row, state: "requeued", deadline: null };
+  }
+
+  private tick(now: number): void {
+    const room = this.room!;
+    const c = room.config;
+    this.ctx.storage.transactionSync(() => {
+      const noShows = this.sql
+        .exec("UPDATE tickets SET state = 'no_show', ended_at = ? WHERE state = 'called' AND deadline <= ? RETURNING number", now, now)
+        .toArray().length;
+      this.moved("called", "no_show", noShows);
+      this.bump(now, "no_shows", noShows);
+      const expired = this.sql
+        .exec(
+          "UPDATE tickets SET state = 'expired', ended_at = ? WHERE state = 'admitted' AND deadline <= ? RETURNING number",
+          now,
+          now - EXPIRY_MARGIN_MS,
+        )
+        .toArray().length;
+      this.moved("admitted", "expired", expired);
+      this.bump(now, "expired", expired);
+
+      if (this.phase(now) !== "open" || room.paused) return;
+      let budget = callBudget({
+        active: this.active(),
+        accepted: room.accepted,
+        callsLastMinute: this.callsSince(now - 60_000),
+        maxActive: c.maxActive,
+        admitPerMinute: c.admitPerMinute,
+        quota: c.quota,
+        overbook: c.overbook,
+      });
+      if (budget === 0) return;
+      const deadline = now + c.noShowGraceSeconds * 1000;
+      // Returning no-shows first, in number order; then the line, in number order.
+      const recalled = this.sql
+        .exec(
+          `UPDATE tickets SET state = 'called', called_at = ?, deadline = ?
+           WHERE number IN (SELECT number FROM tickets WHERE state = 'requeued' ORDER BY number LIMIT ?) RETURNING number`,
+          now,
+          deadline,
+          budget,
+        )
+        .toArray().length;
+      this.moved("requeued", "called", recalled);
+      budget -= recalled;
+      const called = this.sql
+        .exec<{ number: number }>(
+          `UPDATE tickets SET state = 'called', called_at = ?, deadline = ?
+           WHERE number IN (SELECT number FROM tickets WHERE state = 'waiting' ORDER BY number LIMIT ?) RETURNING number`,
+          now,
+          deadline,
+          budget,
+        )
+        .toArray();
+      this.moved("waiting", "called", called.length);
+      this.bump(now, "calls", recalled + called.length);
+      if (called.length > 0) {
+        room.servingNumber = called.reduce((max, r) => Math.max(max, r.number), room.servingNumber);
+        this.saveRoom();
+      }
+    });
+  }
+
+  /** Sets the alarm to the earliest due work: the next tick, an expiry, the opening, an outbox retry. */
+  private async schedule(now: number, reconsider = false): Promise<void> {
+    if (!this.room) return;
+    const room = this.room;
+    const candidates: number[] = [];
+    const phase = this.phase(now);
+    const waiting = this.count("waiting") + this.count("requeued");
+    if (phase === "open" && !room.paused && waiting > 0) candidates.push(now + TICK_MS);
+    if (this.active() > 0) {
+      const row = this.sql
+        .exec<{ at: number | null }>(
+          `SELECT MIN(CASE state WHEN 'called' THEN deadline ELSE deadline + ${EXPIRY_MARGIN_MS} END) AS at
+           FROM tickets WHERE state IN ('called', 'admitted')`,
+        )
+        .one();
+      if (row.at !== null) candidates.push(row.at);
+    }
+    if (phase === "before_open" && room.config.opensAt !== null) candidates.push(room.config.opensAt);
+    const outboxAt = this.outbox.nextDueAt();
+    if (outboxAt !== null) candidates.push(outboxAt);
+    if (candidates.length === 0) return;
+    // The alarm runs on the real clock; the test seam's offset is taken off.
+    const next = Math.max(Date.now(), Math.min(...candidates) - room.clockOffsetMs);
+    if (this.alarmAt !== null && this.alarmAt <= next && !reconsider) return;
+    if (this.alarmAt === next) return;
+    this.alarmAt = next;
+    await this.ctx.storage.setAlarm(next);
+  }
+
+  private async drainOutbox(): Promise<void> {
+    await this.outbox.drain(Date.now(), (rows) => deliverToD1(this.env.DB, rows));
+  }
+}
+
+interface TicketRow {
+  [key: string]: SqlStorageValue;
+  number: number;
+  ticket_id: string;
+  entered_at: number;
+  state: TicketState;
+  called_at: number | null;
+  deadline: number | null;
+  jti: string | null;
+  device: string | null;
+  requeued_at: number | null;
+  ended_at: number | null;
+}
+

@@ -1,0 +1,56 @@
+// HTTP conventions shared by the gateway's own routes: the app's types, the
+// event a request is about, the issuer, security and cache headers.
+import type { Context, MiddlewareHandler } from "hono";
+import { ApiError, langOf, type Lang } from "./errors";
+import { EVENT_ID } from "./domain/event";
+
+export interface AppEnv {
+  Bindings: Env;
+  Variables: { lang: Lang };
+}
+export type AppContext = Context<AppEnv>;
+
+/** The event a candidate request is about: `?event=` or the default event. */
+export function eventIdOf(c: AppContext): string {
+  const id = c.req.query("event") ?? c.env.EVENT_ID ?? "csq-2016-06";
+  if (!EVENT_ID.test(id)) throw new ApiError(404, "unknown_event");
+  return id;
+}
+
+/** The tokens' `iss`: GATEWAY_ISSUER, or this gateway's own origin. */
+export function issuerOf(c: AppContext): string {
+  return c.env.GATEWAY_ISSUER || new URL(c.req.url).origin;
+}
+
+export function audienceOf(env: Env): string {
+  return env.ADMISSION_AUDIENCE || "mpq-origin";
+}
+
+/** Language of the answer, and the security headers every gateway response carries. */
+export const gatewayHeaders: MiddlewareHandler<AppEnv> = async (c, next) => {
+  c.set("lang", langOf(c));
+  await next();
+  const h = c.res.headers;
+  if (!h.has("Cache-Control")) h.set("Cache-Control", "no-store");
+  h.set("X-Content-Type-Options", "nosniff");
+  h.set("Referrer-Policy", "strict-origin-when-cross-origin");
+  h.set("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
+  h.set("X-Frame-Options", "DENY");
+  if (!h.has("Content-Security-Policy")) h.set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+  h.set("Cross-Origin-Opener-Policy", "same-origin");
+  h.set("Cross-Origin-Resource-Policy", "same-origin");
+};
+
+/**
+ * Refuses state-changing browser requests that come from another site: the
+ * Origin header, when sent, must be this gateway's own (SameSite=Lax cookies
+ * are the second line).
+ */
+export const sameOrigin: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const origin = c.req.header("origin");
+  const site = c.req.header("sec-fetch-site");
+  if (site === "cross-site" || (origin !== undefined && origin !== new URL(c.req.url).origin)) {
+    throw new ApiError(403, "bad_origin");
+  }
+  await next();
+};

@@ -1,0 +1,152 @@
+// The candidate API: take a number, follow it, claim the turn, give it up.
+import { Hono } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import * as z from "zod";
+import { ADMISSION_COOKIE, signAdmission } from "../auth/admission";
+import { newTicketId, signTicket, TICKET_COOKIE, verifyTicket, type Ticket } from "../auth/ticket";
+import { classifyDevice } from "../domain/device";
+import type { RoomSnapshot } from "../durable/QueueRoom";
+import { ApiError } from "../errors";
+import { audienceOf, eventIdOf, issuerOf, sameOrigin, type AppContext, type AppEnv } from "../http";
+import { roomSnapshot } from "../snapshots";
+import { phaseOf, statusFromSnapshot, statusFromTicket, type StatusBody } from "../status";
+import { bodyLimit, valid } from "../validation";
+
+const TICKET_MAX_AGE_S = 3 * 24 * 3600;
+
+/** What the room page may tell about the device when entering or claiming. */
+const ClientBody = z
+  .object({
+    /** `navigator.maxTouchPoints`: tells an iPad that presents itself as a Mac. */
+    touchPoints: z.number().int().min(0).max(256).optional(),
+  })
+  .strict();
+
+export const queue = new Hono<AppEnv>();
+
+/** The room's snapshot, or 404 for an event that does not exist. */
+export async function existingRoom(c: AppContext, eventId: string): Promise<RoomSnapshot> {
+  const s = await roomSnapshot(c.env, eventId);
+  if (!s.exists) throw new ApiError(404, "unknown_event");
+  return s;
+}
+
+/** The request's ticket for this event: 401 no_ticket or bad_ticket otherwise. */
+async function requireTicket(c: AppContext, eventId: string): Promise<Ticket> {
+  const raw = getCookie(c, TICKET_COOKIE);
+  if (!raw) throw new ApiError(401, "no_ticket");
+  const ticket = await verifyTicket(c.env.TICKET_HMAC_KEY, raw);
+  if (!ticket || ticket.event !== eventId) throw new ApiError(401, "bad_ticket");
+  return ticket;
+}
+
+function deviceOf(c: AppContext, touchPoints?: number) {
+  return classifyDevice({
+    userAgent: c.req.header("user-agent"),
+    mobileHint: c.req.header("sec-ch-ua-mobile"),
+    platformHint: c.req.header("sec-ch-ua-platform"),
+    touchPoints,
+  });
+}
+
+function closedError(s: RoomSnapshot): ApiError {
+  return new ApiError(410, "closed", { closedReason: s.closedReason });
+}
+
+function notOpenError(opensAt: number | null, now: number): ApiError {
+  const headers: Record<string, string> = {};
+  if (opensAt !== null) headers["Retry-After"] = String(Math.max(1, Math.ceil((opensAt - now) / 1000)));
+  return new ApiError(409, "not_open", { opensAt: opensAt === null ? null : new Date(opensAt).toISOString() }, headers);
+}
+
+/** The status of a ticket: from the snapshot when it is above the cursor, else from the room. */
+export async function ticketStatus(c: AppContext, s: RoomSnapshot, ticket: Ticket, now = Date.now()): Promise<StatusBody> {
+  let status = statusFromSnapshot(s, ticket.number, now);
+  if (status === null) {
+    const t = await c.env.QUEUE_ROOM.getByName(ticket.event).ticketStatus(ticket.ticketId);
+    if (!t.found) throw new ApiError(401, "bad_ticket");
+    status = statusFromTicket(s, t, now);
+  }
+  if (status === "left") throw new ApiError(410, "ticket_left");
+  return { ...status, device: deviceOf(c) };
+}
+
+queue.post("/enter", sameOrigin, bodyLimit(1024, { optional: true }), valid("json", ClientBody), async (c) => {
+  const eventId = eventIdOf(c);
+  const now = Date.now();
+  const s = await existingRoom(c, eventId);
+  const phase = phaseOf(s, now);
+  if (phase === "closed") throw closedError(s);
+  if (phase === "before_open") throw notOpenError(s.opensAt, now);
+
+  const raw = getCookie(c, TICKET_COOKIE);
+  const held = raw ? await verifyTicket(c.env.TICKET_HMAC_KEY, raw) : null;
+  const ticketId = held && held.event === eventId ? held.ticketId : newTicketId();
+  const [result] = await c.env.QUEUE_ROOM.getByName(eventId).enter([{ ticketId }]);
+  if (!result) throw new Error("enter returned no result");
+  if (!result.ok) {
+    if (result.reason === "closed") throw closedError(s);
+    if (result.reason === "not_open") throw notOpenError(result.opensAt, now);
+    throw new ApiError(404, "unknown_event");
+  }
+  const ticket: Ticket = { event: eventId, ticketId: result.ticketId, number: result.number };
+  setCookie(c, TICKET_COOKIE, await signTicket(c.env.TICKET_HMAC_KEY, ticket), {
+    path: "/",
+    httpOnly: true,
+    secure: true,
+    sameSite: "Lax",
+    maxAge: TICKET_MAX_AGE_S,
+  });
+  return c.json(await ticketStatus(c, s, ticket, now), result.created ? 201 : 200);
+});
+
+queue.get("/status", async (c) => {
+  const eventId = eventIdOf(c);
+  const ticket = await requireTicket(c, eventId);
+  const s = await existingRoom(c, eventId);
+  return c.json(await ticketStatus(c, s, ticket));
+});
+
+queue.post("/claim", sameOrigin, bodyLimit(1024, { optional: true }), valid("json", ClientBody), async (c) => {
+  const eventId = eventIdOf(c);
+  const ticket = await requireTicket(c, eventId);
+  const { touchPoints } = c.req.valid("json");
+  const result = await c.env.QUEUE_ROOM.getByName(eventId).claim(ticket.ticketId, deviceOf(c, touchPoints));
+  if (!result.ok) {
+    switch (result.reason) {
+      case "not_your_turn":
+        throw new ApiError(409, "not_your_turn");
+      case "bad_ticket":
+        throw new ApiError(401, "bad_ticket");
+      case "unknown_event":
+        throw new ApiError(404, "unknown_event");
+      default:
+        throw new ApiError(410, result.reason);
+    }
+  }
+  const token = await signAdmission(
+    c.env,
+    { sub: result.ticketId, jti: result.jti, iat: result.iat, exp: result.exp, evt: eventId, num: result.number, dev: result.device },
+    issuerOf(c),
+    audienceOf(c.env),
+  );
+  setCookie(c, ADMISSION_COOKIE, token, {
+    path: "/",
+    httpOnly: true,
+    secure: true,
+    sameSite: "Lax",
+    maxAge: Math.max(1, result.exp - Math.floor(Date.now() / 1000)),
+  });
+  const expiresAt = new Date(result.exp * 1000).toISOString();
+  return c.json({ admission: { token, expiresAt }, redirect: c.env.LOGIN_PATH || "/connexion" });
+});
+
+queue.post("/leave", sameOrigin, async (c) => {
+  const eventId = eventIdOf(c);
+  const ticket = await requireTicket(c, eventId);
+  const result = await c.env.QUEUE_ROOM.getByName(eventId).leave(ticket.ticketId);
+  if (result.jti) await c.env.QUOTA_COUNTER.getByName(eventId).revoke(result.jti);
+  deleteCookie(c, TICKET_COOKIE, { path: "/", secure: true });
+  deleteCookie(c, ADMISSION_COOKIE, { path: "/", secure: true });
+  return c.json({ left: true, number: ticket.number });
+});

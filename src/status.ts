@@ -1,0 +1,139 @@
+// The contract's status body, composed from a room snapshot (and, for the few
+// numbers at or below the cursor, the room's word on one ticket).
+import type { DeviceClass } from "./domain/device";
+import type { RoomSnapshot, TicketStatus } from "./durable/QueueRoom";
+import { phaseAt, type Phase } from "./domain/event";
+import { estimateWaitSeconds, pollAfterMs, pollBeforeOpenMs, positionOf, POLL_MAX_MS, POLL_MIN_MS } from "./domain/position";
+
+export type CandidateState = "before_open" | "waiting" | "your_turn" | "admitted" | "expired" | "closed" | "not_entered";
+
+export interface StatusBody {
+  event: string;
+  state: CandidateState;
+  number: number | null;
+  position: number | null;
+  ahead: number | null;
+  servingNumber: number;
+  waitingCount: number;
+  estimatedWaitSeconds: number | null;
+  opensAt: string | null;
+  admissionExpiresAt: string | null;
+  /** your_turn: the instant the call lapses if not claimed. */
+  claimDeadline: string | null;
+  quota: { total: number; accepted: number; closed: boolean };
+  /** When to poll next; null once nothing more can change (closed, expired, submitted). */
+  pollAfterMs: number | null;
+  paused: boolean;
+  closedReason: RoomSnapshot["closedReason"];
+  /** How the admission ended, once it has: submitted or released by the origin. */
+  outcome: "submitted" | "released" | null;
+  banner: string | null;
+  /** The device class this request shows: phones and tablets are warned that they may not submit. */
+  device?: DeviceClass;
+}
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/** The phase now, from a snapshot up to a second old (the opening instant is exact). */
+export function phaseOf(s: RoomSnapshot, now: number): Phase {
+  return s.phase === "closed" ? "closed" : phaseAt(s.opensAt, null, now);
+}
+
+function base(s: RoomSnapshot, now: number): StatusBody {
+  const phase = phaseOf(s, now);
+  return {
+    event: s.event,
+    state: phase === "closed" ? "closed" : phase === "before_open" ? "before_open" : "not_entered",
+    number: null,
+    position: null,
+    ahead: null,
+    servingNumber: s.servingNumber,
+    waitingCount: s.waitingCount,
+    estimatedWaitSeconds: null,
+    opensAt: iso(s.opensAt),
+    admissionExpiresAt: null,
+    claimDeadline: null,
+    quota: s.quota,
+    pollAfterMs: phase === "closed" ? null : phase === "before_open" ? pollBeforeOpenMs(s.opensAt, now) : POLL_MAX_MS,
+    paused: s.paused,
+    closedReason: s.closedReason,
+    outcome: null,
+    banner: s.banner,
+  };
+}
+
+/** The room as a person without a number sees it. */
+export function roomStatus(s: RoomSnapshot, now: number): StatusBody {
+  const body = base(s, now);
+  if (body.state === "not_entered") body.estimatedWaitSeconds = estimateWaitSeconds(s.waitingCount + 1, s);
+  return body;
+}
+
+function waiting(s: RoomSnapshot, now: number, number: number, position: number): StatusBody {
+  return {
+    ...base(s, now),
+    state: "waiting",
+    number,
+    position,
+    ahead: position - 1,
+    // A number just handed out may be newer than the snapshot.
+    waitingCount: Math.max(s.waitingCount, position),
+    estimatedWaitSeconds: estimateWaitSeconds(position, s),
+    pollAfterMs: pollAfterMs(position),
+  };
+}
+
+/**
+ * A number above the cursor, answered from the snapshot alone; null when the
+ * room must be asked (at or below the cursor) and "left" for a number given up.
+ */
+export function statusFromSnapshot(s: RoomSnapshot, number: number, now: number): StatusBody | "left" | null {
+  const body = base(s, now);
+  if (body.state === "closed") return { ...body, number };
+  if (number <= s.servingNumber) return null;
+  if (binaryHas(s.skipped, number)) return "left";
+  return waiting(s, now, number, positionOf(number, s.servingNumber, s.skipped, s.requeuedCount));
+}
+
+/** A number at or below the cursor, from the room's word on the ticket. */
+export function statusFromTicket(s: RoomSnapshot, t: TicketStatus, now: number): StatusBody | "left" {
+  const body = { ...base(s, now), number: t.number };
+  switch (t.state) {
+    case "left":
+      return "left";
+    case "used":
+      return { ...body, state: "admitted", outcome: "submitted", pollAfterMs: null };
+    case "released":
+      return { ...body, state: "admitted", outcome: "released", pollAfterMs: null };
+    default:
+      break;
+  }
+  if (body.state === "closed") return body;
+  switch (t.state) {
+    case "waiting":
+    case "requeued":
+    case "no_show": {
+      const position = t.requeuedAhead + 1;
+      return { ...waiting(s, now, t.number, position), pollAfterMs: POLL_MIN_MS };
+    }
+    case "called":
+      return { ...body, state: "your_turn", position: 0, ahead: 0, claimDeadline: iso(t.deadline), pollAfterMs: POLL_MIN_MS };
+    case "admitted":
+      return { ...body, state: "admitted", position: 0, ahead: 0, admissionExpiresAt: iso(t.deadline), pollAfterMs: POLL_MAX_MS };
+    default:
+      return { ...body, state: "expired", position: null, pollAfterMs: null };
+  }
+}
+
+function binaryHas(sorted: readonly number[], value: number): boolean {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = sorted[mid]!;
+    if (v === value) return true;
+    if (v < value) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
+}

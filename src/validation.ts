@@ -1,0 +1,77 @@
+// Request bodies: size (413), content type (415), JSON (400), schema (422,
+// with the field at fault). The schema itself is checked by zValidator.
+import { zValidator } from "@hono/zod-validator";
+import type { MiddlewareHandler, ValidationTargets } from "hono";
+import type * as z from "zod";
+import { ApiError } from "./errors";
+import type { AppEnv } from "./http";
+
+/** Reads at most `maxBytes` of the body; refuses more, and refuses a body that is not JSON. */
+export function bodyLimit(maxBytes: number, options: { optional?: boolean } = {}): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const declared = c.req.header("content-length");
+    if (declared !== undefined && !/^\d{1,12}$/.test(declared)) throw new ApiError(400, "invalid_body");
+    if (declared !== undefined && Number(declared) > maxBytes) throw new ApiError(413, "payload_too_large", { limitBytes: maxBytes });
+    const text = await readLimited(c.req.raw, maxBytes);
+    if (text === null) throw new ApiError(413, "payload_too_large", { limitBytes: maxBytes });
+    const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+    if (text.length === 0) {
+      if (!options.optional) throw new ApiError(422, "invalid_body", { field: "(body)" });
+      c.req.bodyCache.json = Promise.resolve({});
+    } else {
+      if (!/^application\/([\w.-]+\+)?json$/.test(type)) throw new ApiError(415, "unsupported_media_type");
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        throw new ApiError(400, "invalid_json");
+      }
+      c.req.bodyCache.json = Promise.resolve(parsed);
+    }
+    await next();
+  };
+}
+
+async function readLimited(req: Request, maxBytes: number): Promise<string | null> {
+  if (!req.body) return "";
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(value);
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(all);
+  } catch {
+    throw new ApiError(400, "invalid_body", { field: "(encoding)" });
+  }
+}
+
+/** The field at fault, as a dotted path, from a zod error. */
+export function fieldOf(error: z.core.$ZodError): string {
+  const issue = error.issues[0];
+  return issue && issue.path.length > 0 ? issue.path.map(String).join(".") : "(body)";
+}
+
+/** zValidator whose failures become the contract's 422 (body) or 400 (query) with the field. */
+export function valid<T extends z.ZodType, Target extends keyof ValidationTargets>(target: Target, schema: T) {
+  return zValidator(target, schema, (result) => {
+    if (!result.success) {
+      const status = target === "json" ? 422 : 400;
+      throw new ApiError(status, target === "json" ? "invalid_body" : "invalid_query", { field: fieldOf(result.error) });
+    }
+  });
+}

@@ -1,0 +1,45 @@
+// The gateway Worker: mounts the routes, maps errors to the contract's body,
+// and exports the Durable Object classes.
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { ConfigError } from "./domain/event";
+import { ApiError, errorBody, langOf } from "./errors";
+import { gatewayHeaders, type AppEnv } from "./http";
+import { queue } from "./routes/queue";
+import { room } from "./routes/room";
+import { wellknown } from "./routes/wellknown";
+
+export { QueueRoom } from "./durable/QueueRoom";
+export { QuotaCounter } from "./durable/QuotaCounter";
+
+// Not strict: `/guichet` and `/guichet/` are the same page.
+const app = new Hono<AppEnv>({ strict: false });
+
+app.use("/guichet/*", gatewayHeaders);
+app.use("/.well-known/*", gatewayHeaders);
+
+app.get("/guichet/healthz", (c) => c.json({ ok: true }));
+app.route("/guichet/api", queue);
+app.route("/guichet", room);
+app.route("/.well-known", wellknown);
+
+app.notFound((c) => c.json(errorBody("not_found", langOf(c)), 404));
+
+app.onError((err, c) => {
+  const lang = langOf(c);
+  if (err instanceof ApiError) {
+    for (const [name, value] of Object.entries(err.headers)) c.header(name, value);
+    return c.json(errorBody(err.code, lang, err.details), err.status as 400);
+  }
+  if (err instanceof HTTPException && err.status < 500) {
+    return c.json(errorBody(err.status === 400 ? "invalid_json" : "invalid_body", lang), err.status);
+  }
+  // Unknown errors: logged without request data (no personal data in logs).
+  console.error(JSON.stringify({ level: "error", what: "unhandled", name: err.name, path: new URL(c.req.url).pathname, message: err.message.slice(0, 160) }));
+  const code = err instanceof ConfigError ? "misconfigured" : "internal";
+  return c.json(errorBody(code, lang), 500);
+});
+
+export default {
+  fetch: app.fetch,
+} satisfies ExportedHandler<Env>;

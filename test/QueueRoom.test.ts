@@ -1,0 +1,213 @@
+// The QueueRoom over RPC: the admission tick, expiries and no-shows, the caps,
+// and storage as the truth across evictions.
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { QueueRoom, RoomSnapshot } from "../src/durable/QueueRoom";
+import { newTicketId } from "../src/auth/ticket";
+import { createEvent, room, tick, uniqueEvent } from "./helpers";
+
+async function fill(eventId: string, n: number): Promise<string[]> {
+  const ids = Array.from({ length: n }, () => newTicketId());
+  const results = await room(eventId).enter(ids.map((ticketId) => ({ ticketId })));
+  expect(results.every((r) => r.ok)).toBe(true);
+  return ids;
+}
+
+async function snap(eventId: string): Promise<RoomSnapshot> {
+  const s = await room(eventId).snapshot();
+  if (!s.exists) throw new Error("no room");
+  return s;
+}
+
+async function states(eventId: string): Promise<Record<string, number>> {
+  return runInDurableObject(room(eventId), (_: QueueRoom, state) => {
+    const out: Record<string, number> = {};
+    for (const row of state.storage.sql.exec<{ state: string; n: number }>("SELECT state, COUNT(*) AS n FROM tickets GROUP BY state")) {
+      out[row.state] = row.n;
+    }
+    return out;
+  });
+}
+
+describe("the admission tick", () => {
+  it("never lets the active admissions exceed maxActive", async () => {
+    const id = uniqueEvent("max");
+    await createEvent(id, { maxActive: 7, admitPerMinute: 100_000 });
+    await fill(id, 50);
+    for (let i = 0; i < 5; i++) await tick(id);
+    const s = await snap(id);
+    expect(s.activeCount).toBe(7);
+    expect(s.servingNumber).toBe(7);
+    expect(await states(id)).toEqual({ called: 7, waiting: 43 });
+  });
+
+  it("spreads calls over the minute: at most admitPerMinute/60 a tick, admitPerMinute a minute", async () => {
+    const id = uniqueEvent("rate");
+    await createEvent(id, { maxActive: 1000, admitPerMinute: 120 });
+    await fill(id, 300);
+    await tick(id);
+    expect((await snap(id)).servingNumber).toBe(2);
+    for (let i = 0; i < 80; i++) await tick(id);
+    // Within one real minute no more than 120 calls, whatever the number of ticks.
+    expect((await snap(id)).servingNumber).toBe(120);
+  });
+
+  it("keeps active + accepted under quota × overbook (the quota-aware cap)", async () => {
+    const id = uniqueEvent("cap");
+    await createEvent(id, { quota: 10, maxActive: 100, admitPerMinute: 100_000, overbook: 1 });
+    await fill(id, 40);
+    await tick(id);
+    expect((await snap(id)).activeCount).toBe(10);
+    // Four submissions accepted: they leave active for accepted; the sum stays 10.
+    const r = room(id);
+    const tickets = await runInDurableObject(r, (_: QueueRoom, state) =>
+      state.storage.sql.exec<{ ticket_id: string }>("SELECT ticket_id FROM tickets WHERE state = 'called' ORDER BY number LIMIT 4").toArray(),
+    );
+    let accepted = 0;
+    for (const { ticket_id } of tickets) {
+      const c = await r.claim(ticket_id, "desktop");
+      if (!c.ok) throw new Error("claim failed");
+      accepted += 1;
+      await r.noteAccepted(c.jti, accepted);
+    }
+    await tick(id);
+    let s = await snap(id);
+    expect(s.activeCount + s.quota.accepted).toBe(10);
+    expect(s.servingNumber).toBe(10);
+    // overbook 1.2 lets two more be called.
+    await r.configure({ overbook: 1.2 }, "test");
+    await tick(id);
+    s = await snap(id);
+    expect(s.activeCount + s.quota.accepted).toBe(12);
+    expect(s.servingNumber).toBe(12);
+  });
+
+  it("calls nobody while paused, and resumes where it stopped", async () => {
+    const id = uniqueEvent("pause");
+    await createEvent(id, { maxActive: 3, admitPerMinute: 100_000 });
+    await fill(id, 10);
+    await room(id).setPaused(true);
+    await tick(id);
+    expect((await snap(id)).servingNumber).toBe(0);
+    await room(id).setPaused(false);
+    await tick(id);
+    expect((await snap(id)).servingNumber).toBe(3);
+  });
+});
+
+describe("expiry and no-shows", () => {
+  it("frees the place of an admission once it expires", async () => {
+    const id = uniqueEvent("expire");
+    await createEvent(id, { maxActive: 1, admitPerMinute: 100_000, admissionSeconds: 600 });
+    const [a, b] = await fill(id, 2);
+    await tick(id);
+    const c = await room(id).claim(a!, "desktop");
+    expect(c.ok && c.exp - c.iat).toBe(600);
+    await room(id).advanceClock(599_000);
+    await tick(id);
+    expect((await snap(id)).servingNumber).toBe(1);
+    // Past the expiry and its margin for clock skew, the place is free and 2 is called.
+    await room(id).advanceClock(1_000 + 30_000);
+    await tick(id);
+    const s = await snap(id);
+    expect(s.servingNumber).toBe(2);
+    expect(await states(id)).toEqual({ expired: 1, called: 1 });
+    expect(await room(id).claim(a!, "desktop")).toEqual({ ok: false, reason: "turn_lost" });
+    expect((await room(id).claim(b!, "desktop")).ok).toBe(true);
+  });
+
+  it("releases a no-show after the grace period and readmits it ahead of higher numbers", async () => {
+    const id = uniqueEvent("noshow");
+    await createEvent(id, { maxActive: 1, admitPerMinute: 100_000, noShowGraceSeconds: 120 });
+    const [a, b, c] = await fill(id, 3);
+    await tick(id); // calls 1
+    await room(id).advanceClock(121_000);
+    await tick(id); // 1 is a no-show; 2 is called
+    expect(await states(id)).toEqual({ no_show: 1, called: 1, waiting: 1 });
+    expect((await snap(id)).servingNumber).toBe(2);
+
+    // 1 comes back: requeued, then called before 3 once 2's place frees.
+    const back = await room(id).ticketStatus(a!);
+    expect(back).toMatchObject({ state: "requeued", number: 1, requeuedAhead: 0 });
+    expect((await room(id).claim(b!, "desktop")).ok).toBe(true);
+    await room(id).leave(b!);
+    await tick(id);
+    expect(await states(id)).toMatchObject({ called: 1, left: 1, waiting: 1 });
+    expect((await room(id).claim(a!, "desktop")).ok).toBe(true);
+    expect((await room(id).claim(c!, "desktop")).ok).toBe(false);
+  });
+});
+
+describe("storage is the truth", () => {
+  it("changes no state when the object is evicted in the middle of a line", async () => {
+    const id = uniqueEvent("evict");
+    await createEvent(id, { maxActive: 5, admitPerMinute: 100_000 });
+    const ids = await fill(id, 20);
+    await tick(id);
+    const claimed = await room(id).claim(ids[0]!, "desktop");
+    await room(id).leave(ids[10]!);
+    const before = await snap(id);
+    const statesBefore = await states(id);
+
+    await evictDurableObject(room(id));
+
+    const after = await snap(id);
+    const { generatedAt: _a, ...restBefore } = before;
+    const { generatedAt: _b, ...restAfter } = after;
+    expect(restAfter).toEqual(restBefore);
+    expect(await states(id)).toEqual(statesBefore);
+    // The same ticket keeps its number, the claim is the same admission, numbering continues.
+    expect(await room(id).enter([{ ticketId: ids[3]! }])).toEqual([{ ok: true, ticketId: ids[3], number: 4, created: false }]);
+    const again = await room(id).claim(ids[0]!, "desktop");
+    expect(again.ok && claimed.ok && again.jti === claimed.jti).toBe(true);
+    const next = await room(id).enter([{ ticketId: newTicketId() }]);
+    expect(next[0]).toMatchObject({ ok: true, number: 21 });
+    // The tick goes on from where it was: 5 active, nothing more called.
+    await tick(id);
+    expect((await snap(id)).servingNumber).toBe(5);
+  });
+
+  it("numbers concurrent batches with no gap across an eviction", async () => {
+    const id = uniqueEvent("evictburst");
+    await createEvent(id);
+    const first = Promise.all(Array.from({ length: 100 }, () => room(id).enter([{ ticketId: newTicketId() }])));
+    const firstResults = await first;
+    await evictDurableObject(room(id));
+    const second = await Promise.all(Array.from({ length: 100 }, () => room(id).enter([{ ticketId: newTicketId() }])));
+    const numbers = [...firstResults, ...second].map((r) => (r[0]!.ok ? r[0]!.number : -1)).sort((a, b) => a - b);
+    expect(numbers).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+  });
+
+  it("runs an alarm twice without calling twice", async () => {
+    const id = uniqueEvent("twice");
+    await createEvent(id, { maxActive: 3, admitPerMinute: 100_000 });
+    await fill(id, 10);
+    await runInDurableObject(room(id), async (instance: QueueRoom) => {
+      await instance.alarm();
+      await instance.alarm();
+    });
+    expect((await snap(id)).servingNumber).toBe(3);
+    expect(await states(id)).toEqual({ called: 3, waiting: 7 });
+  });
+});
+
+describe("configuration", () => {
+  it("refuses a quota below the accepted count and an opening time moved under people's feet", async () => {
+    const id = uniqueEvent("cfg");
+    await createEvent(id, { quota: 10 });
+    await room(id).noteAccepted(null, 4);
+    const low = await room(id).configure({ quota: 3 }, "test");
+    expect(low).toMatchObject({ ok: false, reason: "invalid_change", field: "quota" });
+    await fill(id, 1);
+    const moved = await room(id).configure({ opensAt: new Date(Date.now() + 3600_000).toISOString() }, "test");
+    expect(moved).toMatchObject({ ok: false, field: "opensAt" });
+    const s = await snap(id);
+    expect(s.quota.total).toBe(10);
+  });
+
+  it("seeds the default event from the Worker vars", async () => {
+    const s = await room("csq-2016-06").snapshot();
+    expect(s).toMatchObject({ exists: true, event: "csq-2016-06", maxActive: 500, admitPerMinute: 1000, admissionSeconds: 600, overbook: 1 });
+    expect(s.exists && s.quota.total).toBe(5100);
+  });
+});

@@ -1,0 +1,101 @@
+// Pure decisions, tested on their own: the call budget, positions and
+// estimates, phases, settings changes, device classes.
+import { describe, expect, it } from "vitest";
+import { callBudget, quotaCap } from "../src/domain/admission";
+import { classifyDevice, stricterDevice } from "../src/domain/device";
+import { ConfigError, eventFromVars, parseInstant, phaseAt } from "../src/domain/event";
+import { estimateWaitSeconds, pollAfterMs, positionOf } from "../src/domain/position";
+import { validateChange } from "../src/domain/settings";
+
+const policy = { active: 0, accepted: 0, callsLastMinute: 0, maxActive: 500, admitPerMinute: 1000, quota: 5100, overbook: 1 };
+
+describe("callBudget", () => {
+  it("is bounded by maxActive, the per-tick rate, the minute's rate and the quota-aware cap", () => {
+    expect(callBudget(policy)).toBe(17); // ceil(1000 / 60) a tick
+    expect(callBudget({ ...policy, active: 495 })).toBe(5);
+    expect(callBudget({ ...policy, callsLastMinute: 995 })).toBe(5);
+    expect(callBudget({ ...policy, accepted: 5090, active: 5 })).toBe(5);
+    expect(callBudget({ ...policy, accepted: 5100 })).toBe(0);
+    expect(callBudget({ ...policy, active: 600 })).toBe(0);
+    expect(callBudget({ ...policy, quota: 10, overbook: 1.5, accepted: 10 })).toBe(5);
+  });
+
+  it("rounds the cap down and survives floating point", () => {
+    expect(quotaCap(5100, 1)).toBe(5100);
+    expect(quotaCap(10, 1.1)).toBe(11);
+    expect(quotaCap(3, 1.5)).toBe(4);
+  });
+});
+
+describe("positions", () => {
+  it("counts numbers above the cursor, minus those who left, plus returning no-shows", () => {
+    expect(positionOf(10, 4, [])).toBe(6);
+    expect(positionOf(10, 4, [2, 5, 7, 12])).toBe(4);
+    expect(positionOf(10, 4, [5, 7], 3)).toBe(7);
+    expect(positionOf(5, 4, [])).toBe(1);
+  });
+
+  it("estimates the wait from the recent call rate, or the policy before calls start", () => {
+    const rate = { callsLastMinute: 0, admitPerMinute: 1000, maxActive: 500, admissionSeconds: 600 };
+    expect(estimateWaitSeconds(1, rate)).toBe(0);
+    expect(estimateWaitSeconds(51, rate)).toBe(60); // turnover 50 a minute
+    expect(estimateWaitSeconds(201, { ...rate, callsLastMinute: 100 })).toBe(120);
+  });
+
+  it("polls more often near the front", () => {
+    expect(pollAfterMs(1)).toBe(2000);
+    expect(pollAfterMs(300)).toBeGreaterThan(pollAfterMs(30));
+    expect(pollAfterMs(60_000)).toBe(30_000);
+  });
+});
+
+describe("events", () => {
+  it("reads the default event from the Worker vars, with the contract's defaults", () => {
+    const e = eventFromVars({ EVENT_OPENS_AT: "2016-06-13T08:30:00-04:00" });
+    expect(e).toMatchObject({ id: "csq-2016-06", quota: 5100, admissionSeconds: 600, maxActive: 500, admitPerMinute: 1000, overbook: 1, noShowGraceSeconds: 120 });
+    expect(new Date(e.opensAt!).toISOString()).toBe("2016-06-13T12:30:00.000Z");
+    expect(() => eventFromVars({ EVENT_QUOTA: "-3" })).toThrow(ConfigError);
+    expect(() => eventFromVars({ EVENT_OPENS_AT: "tomorrow" })).toThrow(ConfigError);
+    expect(parseInstant("")).toBeNull();
+  });
+
+  it("is before_open until the instant, then open, and closed once closed", () => {
+    expect(phaseAt(1000, null, 999)).toBe("before_open");
+    expect(phaseAt(1000, null, 1000)).toBe("open");
+    expect(phaseAt(1000, 5, 2000)).toBe("closed");
+    expect(phaseAt(null, null, 2000)).toBe("before_open");
+  });
+
+  it("refuses a quota below what is accepted and an opening moved once numbers are out", () => {
+    const base = eventFromVars({});
+    const ctx = { now: 1_000_000, accepted: 50, numbered: 0, phase: "before_open" as const };
+    expect(validateChange(base, { ...base, quota: 49 }, ctx)?.field).toBe("quota");
+    expect(validateChange(base, { ...base, quota: 50 }, ctx)).toBeNull();
+    expect(validateChange(base, { ...base, opensAt: 1 }, ctx)?.field).toBe("opensAt");
+    expect(validateChange(base, { ...base, opensAt: 2_000_000 }, { ...ctx, numbered: 3 })?.field).toBe("opensAt");
+    expect(validateChange(base, { ...base, opensAt: 2_000_000 }, ctx)).toBeNull();
+  });
+});
+
+describe("device classes", () => {
+  const cases: [string, Parameters<typeof classifyDevice>[0], string][] = [
+    ["Windows Chrome", { userAgent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/126 Safari/537.36", mobileHint: "?0" }, "desktop"],
+    ["Mac Safari", { userAgent: "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 Version/17 Safari/605.1.15" }, "desktop"],
+    ["iPhone", { userAgent: "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148" }, "mobile"],
+    ["Android phone", { userAgent: "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/126 Mobile Safari/537.36" }, "mobile"],
+    ["Android tablet", { userAgent: "Mozilla/5.0 (Linux; Android 13; SM-X700) AppleWebKit/537.36 Chrome/126 Safari/537.36" }, "tablet"],
+    ["iPad (old UA)", { userAgent: "Mozilla/5.0 (iPad; CPU OS 12_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148" }, "tablet"],
+    ["iPad (desktop UA, touch)", { userAgent: "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 Version/17 Safari/605.1.15", touchPoints: 5 }, "tablet"],
+    ["client hint mobile", { userAgent: "Mozilla/5.0 (X11; Linux x86_64) Chrome/126", mobileHint: "?1" }, "mobile"],
+    ["Kindle", { userAgent: "Mozilla/5.0 (Linux; Android 9; KFMAWI) AppleWebKit/537.36 Silk/100 Safari/537.36" }, "tablet"],
+  ];
+  it.each(cases)("%s", (_, hints, expected) => {
+    expect(classifyDevice(hints)).toBe(expected);
+  });
+
+  it("keeps the stricter of two readings", () => {
+    expect(stricterDevice("desktop", "tablet")).toBe("tablet");
+    expect(stricterDevice("mobile", "tablet")).toBe("mobile");
+    expect(stricterDevice("desktop", "desktop")).toBe("desktop");
+  });
+});
