@@ -6,7 +6,8 @@ import { EVENT_ID } from "./domain/event";
 
 export interface AppEnv {
   Bindings: Env;
-  Variables: { lang: Lang };
+  /** `actor`: the authenticated operator, set by the ops routes' middleware. */
+  Variables: { lang: Lang; actor: string };
 }
 export type AppContext = Context<AppEnv>;
 

@@ -2,11 +2,15 @@
 // and exports the Durable Object classes.
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { database } from "./db/deliver";
+import * as schema from "./db/schema";
 import { ConfigError } from "./domain/event";
 import { ApiError, errorBody, langOf } from "./errors";
 import { gatewayHeaders, type AppEnv } from "./http";
+import { ops } from "./routes/ops";
 import { queue } from "./routes/queue";
 import { room } from "./routes/room";
+import { submissions } from "./routes/submissions";
 import { wellknown } from "./routes/wellknown";
 
 export { QueueRoom } from "./durable/QueueRoom";
@@ -20,6 +24,8 @@ app.use("/.well-known/*", gatewayHeaders);
 
 app.get("/guichet/healthz", (c) => c.json({ ok: true }));
 app.route("/guichet/api", queue);
+app.route("/guichet/api", submissions);
+app.route("/guichet/ops/api", ops);
 app.route("/guichet", room);
 app.route("/.well-known", wellknown);
 
@@ -40,6 +46,21 @@ app.onError((err, c) => {
   return c.json(errorBody(code, lang), 500);
 });
 
+/**
+ * The daily sweep: submissions unpaid 30 days after acceptance become
+ * expired_unpaid, for every event D1 knows and the default one.
+ */
+async function sweepUnpaid(env: Env, now: number): Promise<number> {
+  const known = await database(env.DB).selectDistinct({ eventId: schema.events.eventId }).from(schema.events);
+  const ids = new Set([env.EVENT_ID || "csq-2016-06", ...known.map((e) => e.eventId)]);
+  let expired = 0;
+  for (const id of ids) expired += (await env.QUOTA_COUNTER.getByName(id).expireUnpaid(now)).expired;
+  return expired;
+}
+
 export default {
   fetch: app.fetch,
+  async scheduled(controller, env, ctx) {
+    ctx.waitUntil(sweepUnpaid(env, controller.scheduledTime));
+  },
 } satisfies ExportedHandler<Env>;

@@ -2,7 +2,9 @@
 // own fetch, and cookies carried by hand.
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
+import { signAdmission } from "../src/auth/admission";
 import type { EventSettingsPatch } from "../src/domain/event";
+import type { Snapshot } from "../src/durable/QueueRoom";
 import { forgetSnapshot } from "../src/snapshots";
 
 export const BASE = "https://guichet.test";
@@ -12,6 +14,11 @@ let serial = 0;
 export function uniqueEvent(prefix = "t"): string {
   serial += 1;
   return `${prefix}-${Date.now().toString(36)}-${serial}-${Math.random().toString(36).slice(2, 6)}`;
+}
+
+/** The room's snapshot, typed (an RPC stub's promise is not). */
+export async function snapshotOf(eventId: string): Promise<Snapshot> {
+  return (await room(eventId).snapshot()) as Snapshot;
 }
 
 export function room(eventId: string) {
@@ -64,4 +71,86 @@ export async function tick(eventId: string): Promise<boolean> {
   const ran = await runDurableObjectAlarm(room(eventId));
   forgetSnapshot(eventId);
   return ran;
+}
+
+// ------------------------------------------------------------ submissions
+
+export const ORIGIN_AUTH = { authorization: `Bearer ${env.ORIGIN_API_KEY}` };
+export const OPS_AUTH = { authorization: `Bearer ${env.OPS_TOKEN}` };
+export const DESKTOP_UA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36";
+
+/** An admission token signed with the gateway's key, as a claim would give it. */
+export async function admissionToken(
+  eventId: string,
+  claims: { num?: number; dev?: "desktop" | "mobile" | "tablet"; iat?: number; lifetime?: number; jti?: string } = {},
+): Promise<string> {
+  const iat = claims.iat ?? Math.floor(Date.now() / 1000);
+  return signAdmission(
+    env,
+    {
+      sub: `ticket-${claims.num ?? 1}`,
+      jti: claims.jti ?? crypto.randomUUID(),
+      iat,
+      exp: iat + (claims.lifetime ?? 600),
+      evt: eventId,
+      num: claims.num ?? 1,
+      dev: claims.dev ?? "desktop",
+    },
+    BASE,
+    "mpq-origin",
+  );
+}
+
+let people = 0;
+/** A distinct applicant each call (or the given fields). */
+export function applicant(overrides: Partial<Record<"familyName" | "givenNames" | "birthDate" | "countryOfBirth" | "passportNumber" | "email", string>> = {}) {
+  people += 1;
+  return {
+    familyName: `Tremblay${people}`,
+    givenNames: "Marie Claire",
+    birthDate: "1985-04-02",
+    countryOfBirth: "FR",
+    passportNumber: `P${String(people).padStart(8, "0")}`,
+    email: `marie${people}@example.org`,
+    ...overrides,
+  };
+}
+
+export function submissionBody(token: string, overrides: Record<string, unknown> = {}) {
+  people += 1;
+  return {
+    admissionToken: token,
+    accountId: `mpq-${people}`,
+    applicationId: `app-${people}`,
+    applicant: applicant(),
+    signedByRepresentative: false,
+    representativeId: null,
+    device: { userAgent: DESKTOP_UA, mobileHint: "?0" },
+    ...overrides,
+  };
+}
+
+export async function submit(eventId: string, body: unknown, path = "/guichet/api/submissions") {
+  const res = await gateway(`${path}?event=${eventId}`, {
+    method: "POST",
+    headers: { ...ORIGIN_AUTH, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  return { res, body: (await res.json()) as any };
+}
+
+/** Rows D1 holds for an event's submissions, by rank. */
+export async function d1Submissions(eventId: string) {
+  const { results } = await env.DB.prepare("SELECT * FROM submissions WHERE event_id = ? ORDER BY rank").bind(eventId).all();
+  return results as Record<string, unknown>[];
+}
+
+/** Waits until `check` holds (the objects' alarms run on their own), at most `ms`. */
+export async function eventually<T>(check: () => Promise<T>, ok: (v: T) => boolean, ms = 10_000): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (ok(v) || Date.now() > until) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

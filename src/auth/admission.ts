@@ -4,7 +4,7 @@
 // Rotation: ADMISSION_PREVIOUS_JWKS holds the public keys of earlier signing
 // keys, each optionally with `expiresAt` (ISO-8601) after which it is dropped.
 // The JWKS lists the current key and every previous key still in force.
-import { SignJWT, createLocalJWKSet, errors, importJWK, jwtVerify, type JWK } from "jose";
+import { SignJWT, createLocalJWKSet, decodeJwt, errors, importJWK, jwtVerify, type JWK } from "jose";
 import type { DeviceClass } from "../domain/device";
 
 export const ADMISSION_COOKIE = "guichet_admission";
@@ -114,10 +114,23 @@ const REQUIRED = ["iss", "aud", "sub", "jti", "iat", "nbf", "exp", "evt", "num",
  * Verifies signature (ES256 only, key by `kid`), issuer, audience, times and
  * the presence and types of every claim; throws AdmissionError otherwise.
  */
-export async function verifyAdmission(env: KeyEnv, token: string, issuer: string, audience: string, now = Date.now()): Promise<AdmissionClaims> {
+export async function verifyAdmission(
+  env: KeyEnv,
+  token: string,
+  issuer: string,
+  audience: string,
+  now = Date.now(),
+  options: { ignoreTimes?: boolean } = {},
+): Promise<AdmissionClaims> {
   if (!token || token.length > 4096) throw new AdmissionError("admission_invalid");
   const jwks = createLocalJWKSet(await publicJwks(env, now));
   try {
+    // Releasing an admission needs only to know it is authentic: check it as of its own issue time.
+    if (options.ignoreTimes) {
+      const iat = decodeJwt(token).iat;
+      if (typeof iat !== "number") throw new AdmissionError("admission_invalid");
+      now = iat * 1000;
+    }
     const { payload } = await jwtVerify(token, jwks, {
       algorithms: ["ES256"],
       issuer,

@@ -44,9 +44,21 @@ function payload(t: Ticket): string {
   return `t1|${t.event}|${t.ticketId}|${t.number}`;
 }
 
+/** HMAC-SHA256 of `text` with `secret`, base64url. */
+export async function hmac(secret: string, text: string): Promise<string> {
+  const mac = await crypto.subtle.sign("HMAC", await hmacKey(secret), encoder.encode(text));
+  return base64url(new Uint8Array(mac));
+}
+
+/** Whether `macText` is the HMAC of `text` (verified by WebCrypto, in constant time). */
+export async function hmacMatches(secret: string, text: string, macText: string): Promise<boolean> {
+  const mac = fromBase64url(macText);
+  if (!mac || mac.length !== 32) return false;
+  return crypto.subtle.verify("HMAC", await hmacKey(secret), mac, encoder.encode(text));
+}
+
 export async function signTicket(secret: string, t: Ticket): Promise<string> {
-  const mac = await crypto.subtle.sign("HMAC", await hmacKey(secret), encoder.encode(payload(t)));
-  return `${t.event}.${t.ticketId}.${t.number}.${base64url(new Uint8Array(mac))}`;
+  return `${t.event}.${t.ticketId}.${t.number}.${await hmac(secret, payload(t))}`;
 }
 
 /** The ticket if its MAC is right, else null (tampered, truncated, or another key's). */
@@ -56,9 +68,6 @@ export async function verifyTicket(secret: string, value: string): Promise<Ticke
   if (parts.length !== 4) return null;
   const [event, ticketId, numberText, macText] = parts as [string, string, string, string];
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(event) || !/^[A-Za-z0-9_-]{22}$/.test(ticketId) || !/^[1-9]\d{0,9}$/.test(numberText)) return null;
-  const mac = fromBase64url(macText);
-  if (!mac || mac.length !== 32) return null;
   const t: Ticket = { event, ticketId, number: Number(numberText) };
-  const ok = await crypto.subtle.verify("HMAC", await hmacKey(secret), mac, encoder.encode(payload(t)));
-  return ok ? t : null;
+  return (await hmacMatches(secret, payload(t), macText)) ? t : null;
 }

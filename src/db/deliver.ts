@@ -1,6 +1,7 @@
 // What outbox rows become in D1. Every insert is idempotent (a unique key and
 // ON CONFLICT DO NOTHING, or an upsert of absolute values), so a row delivered
 // twice after an eviction leaves D1 as if it had been delivered once.
+import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import type { OutboxRow } from "../durable/outbox";
 import * as schema from "./schema";
@@ -21,6 +22,17 @@ function statementFor(db: Db, row: OutboxRow) {
         .insert(schema.minuteHistory)
         .values(p)
         .onConflictDoUpdate({ target: [schema.minuteHistory.eventId, schema.minuteHistory.minute], set: p });
+    case "audit":
+      return db.insert(schema.auditLog).values(p).onConflictDoNothing();
+    case "submission":
+      return db.insert(schema.submissions).values(p).onConflictDoNothing();
+    case "submission_status":
+      return db
+        .update(schema.submissions)
+        .set({ status: p.status, paidAt: p.paidAt, updatedAt: p.updatedAt })
+        .where(eq(schema.submissions.id, p.id));
+    case "payment":
+      return db.insert(schema.payments).values(p).onConflictDoNothing();
     default:
       throw new Error(`unknown outbox kind ${row.kind}`);
   }

@@ -1,7 +1,7 @@
 // D1, the queryable system of record. Durable Objects hold the live truth;
 // these tables receive it through outboxes with idempotent inserts.
 import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /** Every configuration an event has had: one row per version. */
 export const events = sqliteTable(
@@ -50,3 +50,47 @@ export const minuteHistory = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.eventId, t.minute] })],
 );
+
+/**
+ * Accepted submissions, in rank order: the ministry's export. Rows come from
+ * the QuotaCounter's outbox; the unique keys make a second delivery a no-op.
+ * No plain identity: `identity_key` is an HMAC with IDENTITY_PEPPER.
+ */
+export const submissions = sqliteTable(
+  "submissions",
+  {
+    id: text("id").primaryKey(),
+    eventId: text("event_id").notNull(),
+    /** 1…quota for the line's submissions; null for always-eligible ones (counted apart). */
+    rank: integer("rank"),
+    kind: text("kind", { enum: ["quota", "eligible"] }).notNull(),
+    accountId: text("account_id").notNull(),
+    applicationId: text("application_id").notNull(),
+    identityKey: text("identity_key").notNull(),
+    deviceClass: text("device_class").notNull(),
+    queueNumber: integer("queue_number"),
+    admissionJti: text("admission_jti"),
+    representative: integer("representative", { mode: "boolean" }).notNull(),
+    representativeId: text("representative_id"),
+    eligibility: text("eligibility"),
+    status: text("status", { enum: ["accepted", "paid", "expired_unpaid", "withdrawn"] }).notNull(),
+    acceptedAt: integer("accepted_at").notNull(),
+    paymentDueAt: integer("payment_due_at").notNull(),
+    paidAt: integer("paid_at"),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("submissions_event_rank").on(t.eventId, t.rank),
+    uniqueIndex("submissions_jti").on(t.admissionJti),
+    uniqueIndex("submissions_event_account").on(t.eventId, t.accountId),
+    uniqueIndex("submissions_event_identity").on(t.eventId, t.identityKey),
+  ],
+);
+
+/** Payments recorded by the origin for accepted submissions. */
+export const payments = sqliteTable("payments", {
+  submissionId: text("submission_id").primaryKey(),
+  eventId: text("event_id").notNull(),
+  paidAt: integer("paid_at").notNull(),
+  reference: text("reference"),
+});

@@ -287,11 +287,15 @@ export class QueueRoom extends DurableObject<Env> {
 
   /**
    * Creates the event or changes its settings. A change that would break an
-   * invariant (quota below the accepted count, …) is refused and changes nothing.
+   * invariant (quota below the accepted count, …) is refused and changes
+   * nothing. With an actor, the change and its audit row are written together.
+   * `dryRun` only validates.
    */
   async configure(
     patch: EventSettingsPatch,
     source: "ops" | "test" = "ops",
+    actor: string | null = null,
+    dryRun = false,
   ): Promise<{ ok: true; before: EventConfig | null; after: EventConfig } | { ok: false; reason: "invalid_change"; field: string; detail: string }> {
     this.counted("configure");
     const now = this.now();
@@ -314,6 +318,7 @@ export class QueueRoom extends DurableObject<Env> {
       });
       if (problem) return { ok: false, reason: "invalid_change", ...problem };
     }
+    if (dryRun) return { ok: true, before, after };
     if (!this.room) {
       this.create(after, source);
     } else {
@@ -325,9 +330,21 @@ export class QueueRoom extends DurableObject<Env> {
         this.outbox.add("event_version", { eventId: after.id, version: room.configVersion, config: after, source, changedAt: now }, now);
       });
     }
+    if (actor) this.audit(actor, before ? "event.update" : "event.create", before, after, now);
     this.snap = null;
     await this.schedule(now, true);
     return { ok: true, before, after };
+  }
+
+  /** Records an operator action in the outbox; the alarm copies it to D1's audit_log. */
+  private audit(actor: string, action: string, before: unknown, after: unknown, now: number): void {
+    this.outbox.add("audit", { id: crypto.randomUUID(), eventId: this.room!.config.id, actor, action, before, after, at: now }, now);
+  }
+
+  /** The event's full configuration (the ops API shows it). */
+  settings(): { settings: EventConfig | null } {
+    this.counted("settings");
+    return { settings: this.room?.config ?? null };
   }
 
   /** The small public state Workers cache (at most one refresh a second each) to answer polls. */
@@ -539,7 +556,7 @@ export class QueueRoom extends DurableObject<Env> {
    * submission, with the accepted total. Both change in one step, so
    * active + accepted never drops below the truth (the quota-aware cap).
    */
-  async noteAccepted(jti: string | null, acceptedTotal: number): Promise<void> {
+  async noteAccepted(jti: string | null, acceptedTotal: number, absolute = false): Promise<void> {
     this.counted("noteAccepted");
     const now = this.now();
     if (!this.room) return;
@@ -551,7 +568,9 @@ export class QueueRoom extends DurableObject<Env> {
         this.sql.exec("UPDATE tickets SET state = 'used', ended_at = ? WHERE number = ?", now, row.number);
         this.bump(now, "used");
       }
-      room.accepted = Math.max(room.accepted, acceptedTotal);
+      // Deliveries may repeat or arrive out of order: the count only grows, unless
+      // the counter freed places (unpaid submissions, when the event allows it).
+      room.accepted = absolute ? acceptedTotal : Math.max(room.accepted, acceptedTotal);
       this.saveRoom();
     });
     if (row && wasActive) this.moved(row.state, "used");
@@ -560,28 +579,37 @@ export class QueueRoom extends DurableObject<Env> {
   }
 
   /** Closes the intake (quota reached or the kill switch): no more numbers, no more calls. */
-  async close(reason: ClosedReason): Promise<{ before: boolean; after: boolean }> {
+  async close(reason: ClosedReason, actor: string | null = null): Promise<{ before: boolean; after: boolean }> {
     this.counted("close");
     const now = this.now();
     if (!this.room) return { before: false, after: false };
-    const before = this.room.closedAt !== null;
-    if (!before) {
-      this.room.closedAt = now;
-      this.room.closedReason = reason;
-      this.saveRoom();
-      this.snap = null;
-    }
+    const room = this.room;
+    const before = room.closedAt !== null;
+    this.ctx.storage.transactionSync(() => {
+      if (!before) {
+        room.closedAt = now;
+        room.closedReason = reason;
+        this.saveRoom();
+      }
+      if (actor) this.audit(actor, "event.close", { closed: before }, { closed: true, reason: room.closedReason }, now);
+    });
+    this.snap = null;
+    await this.schedule(now, true);
     return { before, after: true };
   }
 
   /** Pauses or resumes calling; numbering goes on. */
-  async setPaused(paused: boolean): Promise<{ before: boolean; after: boolean }> {
+  async setPaused(paused: boolean, actor: string | null = null): Promise<{ before: boolean; after: boolean }> {
     this.counted("setPaused");
     const now = this.now();
     if (!this.room) return { before: false, after: false };
-    const before = this.room.paused;
-    this.room.paused = paused;
-    this.saveRoom();
+    const room = this.room;
+    const before = room.paused;
+    this.ctx.storage.transactionSync(() => {
+      room.paused = paused;
+      this.saveRoom();
+      if (actor) this.audit(actor, paused ? "event.pause" : "event.resume", { paused: before }, { paused }, now);
+    });
     this.snap = null;
     await this.schedule(now, true);
     return { before, after: paused };

@@ -1,21 +1,508 @@
 // QuotaCounter: one Durable Object per event, the quota's single source of
-// truth. Issue #4 fills it; for now it records revoked admissions so that a
-// candidate who leaves cannot submit with the token they held.
+// truth. A submission is decided and recorded in one synchronous SQLite
+// block (single use of the admission, device, duplicates, quota), so no
+// interleaving can accept more than the quota (invariant 1), give one
+// admission two places (4) or accept a duplicate (3). The receipt leaves only
+// after the write is durable (output gate); an outbox carries the row to D1
+// and the accepted count to the QueueRoom (invariant 2).
 import { DurableObject } from "cloudflare:workers";
+import type { ClosedReason } from "../domain/event";
+import type { DeviceClass } from "../domain/device";
+import { deliverToD1 } from "../db/deliver";
+import { Faults, type FaultName } from "./faults";
+import { Outbox, type OutboxRow } from "./outbox";
+
+const SCHEMA_VERSION = 1;
+export const PAYMENT_DAYS = 30;
+const DAY_MS = 24 * 3600 * 1000;
+
+export type SubmissionStatus = "accepted" | "paid" | "expired_unpaid" | "withdrawn";
+
+export interface SubmitInput {
+  kind: "quota" | "eligible";
+  /** The admission's jti and expiry (epoch s); null for always-eligible submissions. */
+  jti: string | null;
+  exp: number | null;
+  queueNumber: number | null;
+  accountId: string;
+  applicationId: string;
+  /** HMAC of the folded identity (src/domain/identity.ts); never the identity itself. */
+  identityKey: string;
+  device: DeviceClass;
+  representative: boolean;
+  representativeId: string | null;
+  eligibility: string | null;
+}
+
+export interface Receipt {
+  id: string;
+  eventId: string;
+  kind: "quota" | "eligible";
+  /** 1…quota for the line's submissions; null for always-eligible ones. */
+  rank: number | null;
+  quota: number;
+  status: SubmissionStatus;
+  acceptedAt: number;
+  paymentDueAt: number;
+  paidAt: number | null;
+}
+
+export type SubmitResult =
+  | { ok: true; replay: boolean; receipt: Receipt }
+  | { ok: false; reason: "duplicate"; firstReceiptId: string; by: "account" | "identity" }
+  | { ok: false; reason: "device_not_allowed" | "quota_reached" | "admission_expired" | "admission_revoked" | "unknown_event" };
+
+export interface CounterStats {
+  quota: number;
+  accepted: number;
+  eligible: number;
+  paid: number;
+  refusedDuplicates: number;
+  refusedDevices: number;
+  refusedQuota: number;
+  closed: boolean;
+  closedReason: ClosedReason | null;
+  outbox: { pending: number; failing: number; oldestAttempts: number };
+}
+
+interface CounterRow {
+  quota: number;
+  unpaidFreesPlace: boolean;
+  closedAt: number | null;
+  closedReason: ClosedReason | null;
+  accepted: number;
+  nextRank: number;
+  eligible: number;
+  refusedDuplicates: number;
+  refusedDevices: number;
+  refusedQuota: number;
+}
+
+interface SubmissionRow {
+  [key: string]: SqlStorageValue;
+  id: string;
+  kind: "quota" | "eligible";
+  rank: number | null;
+  jti: string | null;
+  account_id: string;
+  identity_key: string;
+  status: SubmissionStatus;
+  accepted_at: number;
+  payment_due_at: number;
+  paid_at: number | null;
+}
 
 export class QuotaCounter extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  private readonly outbox: Outbox;
+  private readonly faults: Faults;
+  private state: CounterRow | null = null;
+  readonly rpcCalls = new Map<string, number>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
+    this.outbox = new Outbox(this.sql);
+    this.faults = new Faults(this.sql, env.ENABLE_TEST_SEAMS === "true");
     void ctx.blockConcurrencyWhile(async () => {
-      this.sql.exec("CREATE TABLE IF NOT EXISTS revoked (jti TEXT PRIMARY KEY, at INTEGER NOT NULL)");
+      this.migrate();
+      this.load();
     });
   }
 
-  /** Refuses any later submission with this admission. */
-  async revoke(jti: string): Promise<void> {
-    this.sql.exec("INSERT OR IGNORE INTO revoked (jti, at) VALUES (?, ?)", jti, Date.now());
+  private migrate(): void {
+    this.sql.exec(`
+      CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS counter (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        quota INTEGER NOT NULL,
+        unpaid_frees_place INTEGER NOT NULL DEFAULT 0,
+        closed_at INTEGER,
+        closed_reason TEXT,
+        accepted INTEGER NOT NULL DEFAULT 0,
+        next_rank INTEGER NOT NULL DEFAULT 1,
+        eligible INTEGER NOT NULL DEFAULT 0,
+        refused_duplicates INTEGER NOT NULL DEFAULT 0,
+        refused_devices INTEGER NOT NULL DEFAULT 0,
+        refused_quota INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE TABLE IF NOT EXISTS submissions (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        rank INTEGER UNIQUE,
+        jti TEXT UNIQUE,
+        account_id TEXT NOT NULL,
+        identity_key TEXT NOT NULL,
+        status TEXT NOT NULL,
+        accepted_at INTEGER NOT NULL,
+        payment_due_at INTEGER NOT NULL,
+        paid_at INTEGER
+      );
+      CREATE INDEX IF NOT EXISTS submissions_account ON submissions(account_id);
+      CREATE INDEX IF NOT EXISTS submissions_identity ON submissions(identity_key);
+      CREATE INDEX IF NOT EXISTS submissions_due ON submissions(status, payment_due_at);
+      CREATE TABLE IF NOT EXISTS revoked (jti TEXT PRIMARY KEY, at INTEGER NOT NULL);
+      ${Outbox.schema};
+      ${Faults.schema};
+    `);
+    if (!this.sql.exec("SELECT version FROM schema_version").toArray()[0]) {
+      this.sql.exec("INSERT INTO schema_version (version) VALUES (?)", SCHEMA_VERSION);
+    }
+  }
+
+  private load(): void {
+    const row = this.sql
+      .exec<{
+        quota: number;
+        unpaid_frees_place: number;
+        closed_at: number | null;
+        closed_reason: string | null;
+        accepted: number;
+        next_rank: number;
+        eligible: number;
+        refused_duplicates: number;
+        refused_devices: number;
+        refused_quota: number;
+      }>("SELECT * FROM counter WHERE id = 1")
+      .toArray()[0];
+    this.state = row
+      ? {
+          quota: row.quota,
+          unpaidFreesPlace: row.unpaid_frees_place === 1,
+          closedAt: row.closed_at,
+          closedReason: row.closed_reason as ClosedReason | null,
+          accepted: row.accepted,
+          nextRank: row.next_rank,
+          eligible: row.eligible,
+          refusedDuplicates: row.refused_duplicates,
+          refusedDevices: row.refused_devices,
+          refusedQuota: row.refused_quota,
+        }
+      : null;
+  }
+
+  private save(): void {
+    const s = this.state!;
+    this.sql.exec(
+      `INSERT INTO counter (id, quota, unpaid_frees_place, closed_at, closed_reason, accepted, next_rank, eligible, refused_duplicates, refused_devices, refused_quota)
+       VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET quota = excluded.quota, unpaid_frees_place = excluded.unpaid_frees_place,
+         closed_at = excluded.closed_at, closed_reason = excluded.closed_reason, accepted = excluded.accepted,
+         next_rank = excluded.next_rank, eligible = excluded.eligible, refused_duplicates = excluded.refused_duplicates,
+         refused_devices = excluded.refused_devices, refused_quota = excluded.refused_quota`,
+      s.quota,
+      s.unpaidFreesPlace ? 1 : 0,
+      s.closedAt,
+      s.closedReason,
+      s.accepted,
+      s.nextRank,
+      s.eligible,
+      s.refusedDuplicates,
+      s.refusedDevices,
+      s.refusedQuota,
+    );
+  }
+
+  private get eventId(): string {
+    const name = this.ctx.id.name;
+    if (!name) throw new Error("QuotaCounter must be addressed by name (the event id)");
+    return name;
+  }
+
+  private counted(method: string): void {
+    this.rpcCalls.set(method, (this.rpcCalls.get(method) ?? 0) + 1);
+  }
+
+  /**
+   * The first time it is used, the counter takes the quota and settings from
+   * the event's QueueRoom; afterwards the ops API changes them here first.
+   */
+  private async ensureState(): Promise<CounterRow | null> {
+    if (this.state) return this.state;
+    const s = await this.env.QUEUE_ROOM.getByName(this.eventId).snapshot();
+    if (!s.exists || this.state) return this.state;
+    this.state = {
+      quota: s.quota.total,
+      unpaidFreesPlace: false,
+      closedAt: s.quota.closed ? Date.now() : null,
+      closedReason: s.closedReason,
+      accepted: 0,
+      nextRank: 1,
+      eligible: 0,
+      refusedDuplicates: 0,
+      refusedDevices: 0,
+      refusedQuota: 0,
+    };
+    this.save();
+    return this.state;
+  }
+
+  // ---------------------------------------------------------------- RPC
+
+  /**
+   * Decides a submission and records it in one synchronous block, in this
+   * order: single use of the admission (a second use returns the original
+   * receipt), its expiry and revocation, the device, duplicates by account and
+   * identity, then the phase and the quota. Reaching the quota closes the intake.
+   */
+  async submit(input: SubmitInput): Promise<SubmitResult> {
+    this.counted("submit");
+    if (!(await this.ensureState())) return { ok: false, reason: "unknown_event" };
+    const now = Date.now();
+    const result = this.ctx.storage.transactionSync(() => this.decide(input, now));
+    if (result.ok && !result.replay) await this.ctx.storage.setAlarm(Date.now());
+    return result;
+  }
+
+  private decide(input: SubmitInput, now: number): SubmitResult {
+    const s = this.state!;
+    if (input.jti !== null) {
+      const prior = this.sql.exec<SubmissionRow>("SELECT * FROM submissions WHERE jti = ?", input.jti).toArray()[0];
+      if (prior) return { ok: true, replay: true, receipt: this.receiptOf(prior) };
+      if (this.sql.exec("SELECT 1 FROM revoked WHERE jti = ?", input.jti).toArray().length > 0) return { ok: false, reason: "admission_revoked" };
+      if (input.exp === null || input.exp * 1000 <= now) return { ok: false, reason: "admission_expired" };
+    }
+    if (input.device !== "desktop") {
+      s.refusedDevices += 1;
+      this.save();
+      return { ok: false, reason: "device_not_allowed" };
+    }
+    for (const [by, column, value] of [
+      ["account", "account_id", input.accountId],
+      ["identity", "identity_key", input.identityKey],
+    ] as const) {
+      const first = this.sql
+        .exec<{ id: string }>(`SELECT id FROM submissions WHERE ${column} = ? AND status != 'withdrawn' ORDER BY accepted_at LIMIT 1`, value)
+        .toArray()[0];
+      if (first) {
+        s.refusedDuplicates += 1;
+        this.save();
+        return { ok: false, reason: "duplicate", firstReceiptId: first.id, by };
+      }
+    }
+    if (input.kind === "quota" && (s.closedAt !== null || s.accepted >= s.quota)) {
+      s.refusedQuota += 1;
+      this.save();
+      return { ok: false, reason: "quota_reached" };
+    }
+
+    const id = crypto.randomUUID();
+    const rank = input.kind === "quota" ? s.nextRank : null;
+    const paymentDueAt = now + PAYMENT_DAYS * DAY_MS;
+    this.sql.exec(
+      `INSERT INTO submissions (id, kind, rank, jti, account_id, identity_key, status, accepted_at, payment_due_at)
+       VALUES (?, ?, ?, ?, ?, ?, 'accepted', ?, ?)`,
+      id,
+      input.kind,
+      rank,
+      input.jti,
+      input.accountId,
+      input.identityKey,
+      now,
+      paymentDueAt,
+    );
+    this.outbox.add(
+      "submission",
+      {
+        id,
+        eventId: this.eventId,
+        rank,
+        kind: input.kind,
+        accountId: input.accountId,
+        applicationId: input.applicationId,
+        identityKey: input.identityKey,
+        deviceClass: input.device,
+        queueNumber: input.queueNumber,
+        admissionJti: input.jti,
+        representative: input.representative,
+        representativeId: input.representativeId,
+        eligibility: input.eligibility,
+        status: "accepted",
+        acceptedAt: now,
+        paymentDueAt,
+        paidAt: null,
+        updatedAt: now,
+      },
+      now,
+    );
+    if (input.kind === "quota") {
+      s.accepted += 1;
+      s.nextRank += 1;
+      this.outbox.add("room_accepted", { jti: input.jti, accepted: s.accepted }, now);
+      if (s.accepted >= s.quota) this.closeNow("quota_reached", now);
+    } else {
+      s.eligible += 1;
+    }
+    this.save();
+    return {
+      ok: true,
+      replay: false,
+      receipt: { id, eventId: this.eventId, kind: input.kind, rank, quota: s.quota, status: "accepted", acceptedAt: now, paymentDueAt, paidAt: null },
+    };
+  }
+
+  private receiptOf(row: SubmissionRow): Receipt {
+    return {
+      id: row.id,
+      eventId: this.eventId,
+      kind: row.kind,
+      rank: row.rank,
+      quota: this.state!.quota,
+      status: row.status,
+      acceptedAt: row.accepted_at,
+      paymentDueAt: row.payment_due_at,
+      paidAt: row.paid_at,
+    };
+  }
+
+  private closeNow(reason: ClosedReason, now: number): void {
+    const s = this.state!;
+    if (s.closedAt !== null) return;
+    s.closedAt = now;
+    s.closedReason = reason;
+    this.outbox.add("room_close", { reason }, now);
+  }
+
+  /** A submission's receipt, or null. */
+  async receipt(id: string): Promise<Receipt | null> {
+    this.counted("receipt");
+    if (!this.state) return null;
+    const row = this.sql.exec<SubmissionRow>("SELECT * FROM submissions WHERE id = ?", id).toArray()[0];
+    return row ? this.receiptOf(row) : null;
+  }
+
+  /** Marks a submission paid (the origin's word). Idempotent; refused once expired unpaid. */
+  async markPaid(id: string, reference: string | null): Promise<{ ok: true; receipt: Receipt } | { ok: false; reason: "not_found" | "payment_too_late" | "withdrawn" }> {
+    this.counted("markPaid");
+    const now = Date.now();
+    const row = this.state ? this.sql.exec<SubmissionRow>("SELECT * FROM submissions WHERE id = ?", id).toArray()[0] : undefined;
+    if (!row) return { ok: false, reason: "not_found" };
+    if (row.status === "expired_unpaid") return { ok: false, reason: "payment_too_late" };
+    if (row.status === "withdrawn") return { ok: false, reason: "withdrawn" };
+    if (row.status === "accepted") {
+      this.ctx.storage.transactionSync(() => {
+        this.sql.exec("UPDATE submissions SET status = 'paid', paid_at = ? WHERE id = ?", now, id);
+        this.outbox.add("payment", { submissionId: id, eventId: this.eventId, paidAt: now, reference }, now);
+        this.outbox.add("submission_status", { id, status: "paid", paidAt: now, updatedAt: now }, now);
+      });
+      await this.ctx.storage.setAlarm(Date.now());
+      return { ok: true, receipt: this.receiptOf({ ...row, status: "paid", paid_at: now }) };
+    }
+    return { ok: true, receipt: this.receiptOf(row) };
+  }
+
+  /**
+   * The daily sweep: submissions not paid within 30 days become expired_unpaid.
+   * Whether that frees a quota place is the event's `unpaidFreesPlace` (off by default).
+   */
+  async expireUnpaid(now = Date.now()): Promise<{ expired: number }> {
+    this.counted("expireUnpaid");
+    if (!this.state) return { expired: 0 };
+    const s = this.state;
+    // `now` is the cut-off (the cron's scheduled time); the change itself happens at `at`.
+    const at = Date.now();
+    const expired = this.ctx.storage.transactionSync(() => {
+      const rows = this.sql
+        .exec<{ id: string; kind: string }>(
+          "UPDATE submissions SET status = 'expired_unpaid' WHERE status = 'accepted' AND payment_due_at <= ? RETURNING id, kind",
+          now,
+        )
+        .toArray();
+      for (const row of rows) this.outbox.add("submission_status", { id: row.id, status: "expired_unpaid", paidAt: null, updatedAt: at }, at);
+      const freed = rows.filter((r) => r.kind === "quota").length;
+      if (s.unpaidFreesPlace && freed > 0) {
+        s.accepted -= freed;
+        this.outbox.add("room_accepted", { jti: null, accepted: s.accepted, absolute: true }, at);
+      }
+      this.save();
+      return rows.length;
+    });
+    if (expired > 0) await this.ctx.storage.setAlarm(Date.now());
+    return { expired };
+  }
+
+  /** Refuses any later submission with this admission (the candidate left, or the origin released it). */
+  async revoke(jti: string): Promise<{ used: boolean }> {
+    this.counted("revoke");
+    const used = this.sql.exec("SELECT 1 FROM submissions WHERE jti = ?", jti).toArray().length > 0;
+    if (!used) this.sql.exec("INSERT OR IGNORE INTO revoked (jti, at) VALUES (?, ?)", jti, Date.now());
+    return { used };
+  }
+
+  /** The kill switch (or the quota reached): no more submissions from the line. */
+  async close(reason: ClosedReason): Promise<{ before: boolean }> {
+    this.counted("close");
+    if (!(await this.ensureState())) return { before: false };
+    const before = this.state!.closedAt !== null;
+    this.closeNow(reason, Date.now());
+    this.save();
+    return { before };
+  }
+
+  /** Changes the quota; never below what is already accepted. Reaching it closes the intake. */
+  async setSettings(settings: { quota?: number; unpaidFreesPlace?: boolean }): Promise<{ ok: true; before: number } | { ok: false; accepted: number }> {
+    this.counted("setSettings");
+    if (!(await this.ensureState())) return { ok: false, accepted: 0 };
+    const s = this.state!;
+    const before = s.quota;
+    if (settings.quota !== undefined && settings.quota < s.accepted) return { ok: false, accepted: s.accepted };
+    const now = Date.now();
+    this.ctx.storage.transactionSync(() => {
+      if (settings.quota !== undefined) s.quota = settings.quota;
+      if (settings.unpaidFreesPlace !== undefined) s.unpaidFreesPlace = settings.unpaidFreesPlace;
+      if (s.accepted >= s.quota) this.closeNow("quota_reached", now);
+      this.save();
+    });
+    await this.ctx.storage.setAlarm(Date.now());
+    return { ok: true, before };
+  }
+
+  async stats(): Promise<CounterStats | null> {
+    this.counted("stats");
+    const s = this.state;
+    if (!s) return null;
+    const paid = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM submissions WHERE status = 'paid'").one().n;
+    return {
+      quota: s.quota,
+      accepted: s.accepted,
+      eligible: s.eligible,
+      paid,
+      refusedDuplicates: s.refusedDuplicates,
+      refusedDevices: s.refusedDevices,
+      refusedQuota: s.refusedQuota,
+      closed: s.closedAt !== null,
+      closedReason: s.closedReason,
+      outbox: this.outbox.stats(),
+    };
+  }
+
+  /** Delivers the outbox: rows to D1 (idempotent inserts), the accepted count and closing to the QueueRoom. */
+  override async alarm(): Promise<void> {
+    this.faults.check("alarm");
+    await this.outbox.drain(Date.now(), (rows) => this.deliver(rows));
+    const next = this.outbox.nextDueAt();
+    if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
+  }
+
+  private async deliver(rows: OutboxRow[]): Promise<void> {
+    const toRoom = rows.filter((r) => r.kind.startsWith("room_"));
+    const toD1 = rows.filter((r) => !r.kind.startsWith("room_"));
+    if (toD1.length > 0) {
+      this.faults.check("d1");
+      await deliverToD1(this.env.DB, toD1);
+      this.faults.check("d1_after");
+    }
+    const room = this.env.QUEUE_ROOM.getByName(this.eventId);
+    for (const row of toRoom) {
+      this.faults.check("room_sync");
+      const p = JSON.parse(row.payload);
+      if (row.kind === "room_accepted") await room.noteAccepted(p.jti, p.accepted, p.absolute === true);
+      else await room.close(p.reason);
+    }
+  }
+
+  /** Test seam (ENABLE_TEST_SEAMS only): makes the next `times` deliveries or alarms fail. */
+  async armFault(name: FaultName, times: number): Promise<void> {
+    this.faults.arm(name, times);
   }
 }

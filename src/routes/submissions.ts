@@ -1,0 +1,199 @@
+// The origin's side of a submission (server to server, `Authorization: Bearer
+// ORIGIN_API_KEY`): submit, look up a receipt, record a payment, release an
+// admission early, and submit for always-eligible candidates.
+import { Hono, type MiddlewareHandler } from "hono";
+import * as z from "zod";
+import { AdmissionError, verifyAdmission, type AdmissionClaims } from "../auth/admission";
+import { bearerOf, sameSecret } from "../auth/bearer";
+import { receiptToken, verifyReceiptToken } from "../auth/receipt";
+import { classifyDevice, stricterDevice, type DeviceClass } from "../domain/device";
+import { identityKey } from "../domain/identity";
+import type { Receipt, SubmitInput, SubmitResult } from "../durable/QuotaCounter";
+import { ApiError } from "../errors";
+import { audienceOf, eventIdOf, issuerOf, type AppContext, type AppEnv } from "../http";
+import { bodyLimit, valid } from "../validation";
+
+const MAX_BODY = 16 * 1024;
+const id = z.string().trim().min(1).max(100);
+
+const ApplicantSchema = z.object({
+  familyName: z.string().trim().min(1).max(200),
+  givenNames: z.string().trim().min(1).max(200),
+  birthDate: z.iso.date(),
+  countryOfBirth: z.string().trim().regex(/^[A-Za-z]{2,3}$/),
+  passportNumber: z.string().trim().min(3).max(40),
+  email: z.email().max(254).optional(),
+});
+
+const DeviceSchema = z.object({
+  userAgent: z.string().max(2000).optional(),
+  mobileHint: z.string().max(10).nullable().optional(),
+  platformHint: z.string().max(50).nullable().optional(),
+  touchPoints: z.number().int().min(0).max(256).nullable().optional(),
+});
+
+const common = {
+  accountId: id,
+  applicationId: id,
+  applicant: ApplicantSchema,
+  signedByRepresentative: z.boolean().default(false),
+  representativeId: id.nullable().default(null),
+  device: DeviceSchema.optional(),
+};
+
+const representativeNamed = (b: { signedByRepresentative: boolean; representativeId: string | null }) =>
+  !b.signedByRepresentative || b.representativeId !== null;
+const representativeIssue = { message: "representativeId is required when signedByRepresentative is true", path: ["representativeId"] };
+
+const SubmitBody = z.object({ admissionToken: z.string().min(1).max(4096), ...common }).refine(representativeNamed, representativeIssue);
+const EligibleBody = z
+  .object({ eligibility: z.enum(["validated_job_offer", "temporary_resident"]), ...common })
+  .refine(representativeNamed, representativeIssue);
+const ReleaseBody = z.object({ admissionToken: z.string().min(1).max(4096) });
+const PaymentBody = z.object({ reference: z.string().trim().max(100).optional() });
+
+export const submissions = new Hono<AppEnv>();
+
+/** Origin-to-gateway calls carry ORIGIN_API_KEY as a bearer token. */
+export const originOnly: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const token = bearerOf(c.req.header("authorization"));
+  if (!token || !(await sameSecret(token, c.env.ORIGIN_API_KEY))) {
+    throw new ApiError(401, "unauthorized", {}, { "WWW-Authenticate": 'Bearer realm="guichet-origin"' });
+  }
+  await next();
+};
+
+/** The candidate's admission, verified, for the event the request is about. */
+async function admissionFor(c: AppContext, token: string, eventId: string, options: { ignoreTimes?: boolean } = {}): Promise<AdmissionClaims> {
+  try {
+    const claims = await verifyAdmission(c.env, token, issuerOf(c), audienceOf(c.env), Date.now(), options);
+    if (claims.evt !== eventId) throw new AdmissionError("admission_invalid");
+    return claims;
+  } catch (e) {
+    if (e instanceof AdmissionError) throw new ApiError(e.reason === "admission_expired" ? 410 : 401, e.reason);
+    throw e;
+  }
+}
+
+function deviceOf(reported: z.infer<typeof DeviceSchema> | undefined): DeviceClass {
+  return classifyDevice({
+    userAgent: reported?.userAgent,
+    mobileHint: reported?.mobileHint,
+    platformHint: reported?.platformHint,
+    touchPoints: reported?.touchPoints,
+  });
+}
+
+/** The receipt as the contract shows it: ISO times and the receipt token. */
+async function receiptBody(c: AppContext, r: Receipt) {
+  return {
+    id: r.id,
+    kind: r.kind,
+    rank: r.rank,
+    quota: r.quota,
+    status: r.status,
+    acceptedAt: new Date(r.acceptedAt).toISOString(),
+    paymentDueAt: new Date(r.paymentDueAt).toISOString(),
+    paidAt: r.paidAt === null ? null : new Date(r.paidAt).toISOString(),
+    receiptToken: await receiptToken(c.env.TICKET_HMAC_KEY, r.eventId, r.id),
+  };
+}
+
+async function answer(c: AppContext, result: SubmitResult) {
+  if (result.ok) {
+    const receipt = await receiptBody(c, result.receipt);
+    return result.replay ? c.json({ receipt, replay: true }, 200) : c.json({ receipt }, 201);
+  }
+  switch (result.reason) {
+    case "duplicate":
+      throw new ApiError(409, "duplicate", { firstReceiptId: result.firstReceiptId, by: result.by });
+    case "device_not_allowed":
+      throw new ApiError(403, "device_not_allowed");
+    case "quota_reached":
+      throw new ApiError(410, "quota_reached");
+    case "admission_expired":
+      throw new ApiError(410, "admission_expired");
+    case "admission_revoked":
+      throw new ApiError(401, "admission_invalid", { revoked: true });
+    case "unknown_event":
+      throw new ApiError(404, "unknown_event");
+  }
+}
+
+submissions.post("/submissions", originOnly, bodyLimit(MAX_BODY), valid("json", SubmitBody), async (c) => {
+  const body = c.req.valid("json");
+  const eventId = eventIdOf(c);
+  const admission = await admissionFor(c, body.admissionToken, eventId);
+  const input: SubmitInput = {
+    kind: "quota",
+    jti: admission.jti,
+    exp: admission.exp,
+    queueNumber: admission.num,
+    accountId: body.accountId,
+    applicationId: body.applicationId,
+    identityKey: await identityKey(c.env.IDENTITY_PEPPER, body.applicant),
+    // The stricter of what the claim saw and what the origin saw now.
+    device: stricterDevice(admission.dev, deviceOf(body.device)),
+    representative: body.signedByRepresentative,
+    representativeId: body.representativeId,
+    eligibility: null,
+  };
+  return answer(c, await c.env.QUOTA_COUNTER.getByName(eventId).submit(input));
+});
+
+submissions.post("/eligible-submissions", originOnly, bodyLimit(MAX_BODY), valid("json", EligibleBody), async (c) => {
+  const body = c.req.valid("json");
+  const eventId = eventIdOf(c);
+  const input: SubmitInput = {
+    kind: "eligible",
+    jti: null,
+    exp: null,
+    queueNumber: null,
+    accountId: body.accountId,
+    applicationId: body.applicationId,
+    identityKey: await identityKey(c.env.IDENTITY_PEPPER, body.applicant),
+    device: deviceOf(body.device),
+    representative: body.signedByRepresentative,
+    representativeId: body.representativeId,
+    eligibility: body.eligibility,
+  };
+  return answer(c, await c.env.QUOTA_COUNTER.getByName(eventId).submit(input));
+});
+
+/** A submission's status: with its receipt token (the candidate), or with ORIGIN_API_KEY. */
+submissions.get("/submissions/:id", async (c) => {
+  const submissionId = c.req.param("id");
+  const token = bearerOf(c.req.header("authorization")) ?? c.req.query("receipt") ?? "";
+  let eventId: string;
+  if (token.startsWith("r1.")) {
+    const receipt = await verifyReceiptToken(c.env.TICKET_HMAC_KEY, token);
+    if (!receipt || receipt.id !== submissionId) throw new ApiError(401, "unauthorized");
+    eventId = receipt.eventId;
+  } else if (token && (await sameSecret(token, c.env.ORIGIN_API_KEY))) {
+    eventId = eventIdOf(c);
+  } else {
+    throw new ApiError(401, "unauthorized");
+  }
+  const r = await c.env.QUOTA_COUNTER.getByName(eventId).receipt(submissionId);
+  if (!r) throw new ApiError(404, "not_found");
+  return c.json({ submission: await receiptBody(c, r) });
+});
+
+submissions.post("/submissions/:id/payment", originOnly, bodyLimit(1024, { optional: true }), valid("json", PaymentBody), async (c) => {
+  const eventId = eventIdOf(c);
+  const result = await c.env.QUOTA_COUNTER.getByName(eventId).markPaid(c.req.param("id"), c.req.valid("json").reference ?? null);
+  if (!result.ok) {
+    if (result.reason === "not_found") throw new ApiError(404, "not_found");
+    throw new ApiError(409, "invalid_change", { reason: result.reason });
+  }
+  return c.json({ submission: await receiptBody(c, result.receipt) });
+});
+
+/** Ends a session early (submitted or abandoned): the place is freed at once and the token can no longer submit. */
+submissions.post("/admissions/release", originOnly, bodyLimit(MAX_BODY), valid("json", ReleaseBody), async (c) => {
+  const eventId = eventIdOf(c);
+  const admission = await admissionFor(c, c.req.valid("json").admissionToken, eventId, { ignoreTimes: true });
+  const { used } = await c.env.QUOTA_COUNTER.getByName(eventId).revoke(admission.jti);
+  const room = await c.env.QUEUE_ROOM.getByName(eventId).release(admission.jti);
+  return c.json({ released: room.state === "released", submitted: used, number: admission.num });
+});
