@@ -341,6 +341,11 @@ export class QueueRoom extends DurableObject<Env> {
     this.outbox.add("audit", { id: crypto.randomUUID(), eventId: this.room!.config.id, actor, action, before, after, at: now }, now);
   }
 
+  /** RPC calls this instance served, by method (benchmarks read it; not counted itself). */
+  callCounts(): Record<string, number> {
+    return Object.fromEntries(this.rpcCalls);
+  }
+
   /** The event's full configuration (the ops API shows it). */
   settings(): { settings: EventConfig | null } {
     this.counted("settings");

@@ -363,6 +363,11 @@ export class QuotaCounter extends DurableObject<Env> {
     this.outbox.add("room_close", { reason }, now);
   }
 
+  /** RPC calls this instance served, by method (benchmarks read it; not counted itself). */
+  callCounts(): Record<string, number> {
+    return Object.fromEntries(this.rpcCalls);
+  }
+
   /** A submission's receipt, or null. */
   async receipt(id: string): Promise<Receipt | null> {
     this.counted("receipt");

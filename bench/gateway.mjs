@@ -1,0 +1,224 @@
+// Starts the gateway for the benchmark and the simulation: the Worker bundle
+// that `wrangler deploy --dry-run --outdir dist` writes, run by workerd
+// through Miniflare (the one wrangler depends on), with request logging off,
+// on 127.0.0.1, with fresh secrets, D1 migrated, and SQLite-backed Durable
+// Objects in a temporary directory. A second, tiny Worker ("bench-control")
+// shares the objects' namespaces and D1 so the harness can read the objects'
+// own call counters and D1 without going through the gateway's routes.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { createRequire } from "node:module";
+import { generateSecrets } from "../scripts/secrets.mjs";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+// The Miniflare that wrangler itself runs (its own dependency), not whichever
+// copy npm hoisted: the same workerd `wrangler dev` would use.
+const requireFromWrangler = createRequire(createRequire(import.meta.url).resolve("wrangler/package.json"));
+const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = requireFromWrangler("miniflare");
+export const MINIFLARE_VERSION = requireFromWrangler("miniflare/package.json").version;
+const WORKERD_BIN = join(requireFromWrangler.resolve("workerd/package.json"), "../bin/workerd");
+
+/** Builds the bundle exactly as `npm run build` does; returns its sizes. */
+export function build({ quiet = true } = {}) {
+  const run = spawnSync(join(ROOT, "node_modules/.bin/wrangler"), ["deploy", "--dry-run", "--outdir", "dist"], {
+    cwd: ROOT,
+    stdio: quiet ? "pipe" : "inherit",
+    env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", CI: "1" },
+  });
+  if (run.status !== 0) throw new Error(`wrangler build failed:\n${run.stderr?.toString() ?? ""}`);
+  return bundleSize();
+}
+
+export function bundleSize() {
+  const code = readFileSync(join(ROOT, "dist/worker.js"));
+  return { rawBytes: code.length, gzipBytes: gzipSync(code, { level: 9 }).length };
+}
+
+/** The D1 migrations, in order, as SQL text. */
+function migrations() {
+  const dir = join(ROOT, "migrations");
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".sql"))
+    .sort()
+    .map((f) => readFileSync(join(dir, f), "utf8"));
+}
+
+/** wrangler.toml's [vars], read without a TOML parser (flat `KEY = "value"` lines). */
+function tomlVars() {
+  const text = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
+  const section = text.split(/^\[vars\]\s*$/m)[1]?.split(/^\[/m)[0] ?? "";
+  const vars = {};
+  for (const m of section.matchAll(/^([A-Z0-9_]+)\s*=\s*"([^"]*)"/gm)) vars[m[1]] = m[2];
+  return vars;
+}
+
+function tomlCompat() {
+  const text = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
+  const date = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(text)?.[1];
+  const flags = /^compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(text)?.[1] ?? "";
+  return { compatibilityDate: date, compatibilityFlags: [...flags.matchAll(/"([^"]+)"/g)].map((m) => m[1]) };
+}
+
+// The control Worker: RPC-free reads of the objects' counters and of D1.
+const CONTROL = `
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    const event = url.searchParams.get("event");
+    if (url.pathname === "/counts") {
+      const room = await env.QUEUE_ROOM.getByName(event).callCounts();
+      const quota = await env.QUOTA_COUNTER.getByName(event).callCounts();
+      return Response.json({ room, quota });
+    }
+    if (url.pathname === "/enter") {
+      // Numbers a batch of arrivals directly (setup of large lines, not measured).
+      const { ticketIds } = await request.json();
+      const results = await env.QUEUE_ROOM.getByName(event).enter(ticketIds.map((ticketId) => ({ ticketId })));
+      return Response.json(results);
+    }
+    if (url.pathname === "/sql") {
+      const { sql, params } = await request.json();
+      const { results } = await env.DB.prepare(sql).bind(...(params ?? [])).all();
+      return Response.json(results);
+    }
+    return new Response("not found", { status: 404 });
+  },
+};`;
+
+/**
+ * Starts workerd with the gateway on 127.0.0.1. `vars` override wrangler.toml's.
+ * Returns { url, secrets, counts(event), sql(q, params), dispose() }.
+ */
+export async function startGateway({ vars = {}, port = 0, persistDir, direct = true } = {}) {
+  if (!existsSync(join(ROOT, "dist/worker.js"))) build();
+  const secrets = generateSecrets();
+  const dir = persistDir ?? mkdtempSync(join(tmpdir(), "guichet-bench-"));
+  const { compatibilityDate, compatibilityFlags } = tomlCompat();
+  const bindings = { ...tomlVars(), ENTER_LIMIT_PER_MINUTE: "0", GATEWAY_ISSUER: "http://guichet.bench", ...vars, ...secrets };
+  const mf = new Miniflare(convertV4MiniflareOptions({
+    host: "127.0.0.1",
+    port,
+    logRequests: false,
+    // No request for Cloudflare's `cf` object: this harness talks to 127.0.0.1 only.
+    cf: { colo: "YUL", country: "CA", timezone: "America/Montreal" },
+    log: new Log(LogLevel.WARN),
+    resourcePersistencePath: dir,
+    workers: [
+      {
+        name: "guichet",
+        modules: true,
+        // A socket straight into the gateway Worker, without Miniflare's entry
+        // Worker in between (one hop, as in production).
+        unsafeDirectSockets: direct ? [{ host: "127.0.0.1", port: 0 }] : undefined,
+        scriptPath: join(ROOT, "dist/worker.js"),
+        compatibilityDate,
+        compatibilityFlags,
+        bindings,
+        durableObjects: {
+          QUEUE_ROOM: { className: "QueueRoom", useSQLite: true },
+          QUOTA_COUNTER: { className: "QuotaCounter", useSQLite: true },
+        },
+        d1Databases: { DB: "guichet-bench" },
+      },
+      {
+        name: "bench-control",
+        modules: [{ type: "ESModule", path: "control.mjs", contents: CONTROL }],
+        compatibilityDate,
+        compatibilityFlags,
+        durableObjects: {
+          QUEUE_ROOM: { className: "QueueRoom", scriptName: "guichet", useSQLite: true },
+          QUOTA_COUNTER: { className: "QuotaCounter", scriptName: "guichet", useSQLite: true },
+        },
+        d1Databases: { DB: "guichet-bench" },
+      },
+    ],
+  }));
+  let disposed = false;
+  const dispose = async () => {
+    if (disposed) return;
+    disposed = true;
+    await mf.dispose().catch(() => {});
+    if (!persistDir) rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const entry = (await mf.ready).toString().replace(/\/$/, "");
+    const url = direct ? (await mf.unsafeGetDirectURL("guichet")).toString().replace(/\/$/, "") : entry;
+    const db = await mf.getD1Database("DB");
+    for (const sql of migrations()) {
+      for (const statement of sql.split("--> statement-breakpoint")) {
+        if (statement.trim()) await db.prepare(statement).run();
+      }
+    }
+    const control = await mf.getWorker("bench-control");
+    const counts = async (event) => (await control.fetch(`http://control/counts?event=${encodeURIComponent(event)}`)).json();
+    const sql = async (q, params = []) =>
+      (await control.fetch("http://control/sql", { method: "POST", body: JSON.stringify({ sql: q, params }) })).json();
+    const enterBatch = async (event, ticketIds) =>
+      (await control.fetch(`http://control/enter?event=${encodeURIComponent(event)}`, { method: "POST", body: JSON.stringify({ ticketIds }) })).json();
+    return { url, mf, secrets, vars: bindings, counts, sql, enterBatch, dispose, dir };
+  } catch (e) {
+    await dispose();
+    throw e;
+  }
+}
+
+/** workerd's version, as its binary prints it. */
+export function workerdVersion() {
+  const run = spawnSync(WORKERD_BIN, ["--version"], { encoding: "utf8" });
+  return (run.stdout || run.stderr || "").trim() || "unknown";
+}
+
+export function dirSize(path) {
+  let total = 0;
+  for (const name of readdirSync(path, { recursive: true })) {
+    const s = statSync(join(path, name.toString()));
+    if (s.isFile()) total += s.size;
+  }
+  return total;
+}
+
+/** The workerd process Miniflare started (a descendant of this process), for its memory. */
+export function workerdPid() {
+  const parents = new Map();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      parents.set(Number(entry), { ppid: Number(fields[1]), comm: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")) });
+    } catch {}
+  }
+  const mine = (pid) => {
+    for (let p = pid, hops = 0; p > 1 && hops < 10; p = parents.get(p)?.ppid ?? 0, hops++) if (p === process.pid) return true;
+    return false;
+  };
+  for (const [pid, { comm }] of parents) if (comm.startsWith("workerd") && mine(pid)) return pid;
+  return null;
+}
+
+/** workerd's resident memory, MiB. */
+export function rssMiB(pid) {
+  try {
+    const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]);
+    return Math.round((kb / 1024) * 10) / 10;
+  } catch {
+    return null;
+  }
+}
+
+/** Sizes of the SQLite files (with -wal/-shm) of one Durable Object class, by file. */
+export function doFiles(gateway, className) {
+  const root = join(gateway.dir, "do");
+  const out = new Map();
+  if (!existsSync(root)) return out;
+  for (const name of readdirSync(root, { recursive: true })) {
+    const path = join(root, name.toString());
+    if (!path.includes(className)) continue;
+    const s = statSync(path);
+    if (s.isFile()) out.set(path.replace(/-(wal|shm)$/, ""), (out.get(path.replace(/-(wal|shm)$/, "")) ?? 0) + s.size);
+  }
+  return out;
+}

@@ -1,0 +1,168 @@
+// Helpers shared by the benchmark and the simulation: what a browser and the
+// origin would hold (ticket cookies, admission tokens, submission bodies),
+// the ops API, and autocannon runs summarised the same way everywhere.
+import { createHmac, randomBytes, randomUUID } from "node:crypto";
+import { cpus } from "node:os";
+import autocannon from "autocannon";
+import { SignJWT, importJWK } from "jose";
+
+export const DESKTOP_UA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36";
+export const PHONE_UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+/** The tokens' issuer the harness sets (GATEWAY_ISSUER), so tokens signed here verify there. */
+export const ISSUER = "http://guichet.bench";
+
+/** A ticket cookie as the gateway signs it (src/auth/ticket.ts): `<event>.<id>.<number>.<mac>`. */
+export function ticketCookie(secret, event, ticketId, number) {
+  const mac = createHmac("sha256", secret).update(`t1|${event}|${ticketId}|${number}`).digest("base64url");
+  return `guichet_ticket=${event}.${ticketId}.${number}.${mac}`;
+}
+
+export function newTicketId() {
+  return randomBytes(16).toString("base64url");
+}
+
+let signing = null;
+/** An admission token as a claim would give it, signed with the gateway's key. */
+export async function admissionToken(secrets, { event, num, dev = "desktop", lifetime = 3600, jti = randomUUID() }) {
+  if (!signing || signing.source !== secrets.ADMISSION_SIGNING_JWK) {
+    const jwk = JSON.parse(secrets.ADMISSION_SIGNING_JWK);
+    signing = { source: secrets.ADMISSION_SIGNING_JWK, kid: jwk.kid, key: await importJWK(jwk, "ES256") };
+  }
+  const iat = Math.floor(Date.now() / 1000);
+  return new SignJWT({ evt: event, num, dev })
+    .setProtectedHeader({ alg: "ES256", kid: signing.kid, typ: "JWT" })
+    .setIssuer(ISSUER)
+    .setAudience("mpq-origin")
+    .setSubject(`ticket-${num}`)
+    .setJti(jti)
+    .setIssuedAt(iat)
+    .setNotBefore(iat)
+    .setExpirationTime(iat + lifetime)
+    .sign(signing.key);
+}
+
+/** A distinct applicant for person `i` (same `i`, same identity). */
+export function applicantOf(i) {
+  return {
+    familyName: `Tremblay-${i}`,
+    givenNames: "Marie Claire",
+    birthDate: "1985-04-02",
+    countryOfBirth: "FR",
+    passportNumber: `P${String(i).padStart(8, "0")}`,
+    email: `candidate${i}@example.org`,
+  };
+}
+
+export function submissionBody(token, { account, person, userAgent = DESKTOP_UA }) {
+  return {
+    admissionToken: token,
+    accountId: `mpq-${account}`,
+    applicationId: `app-${account}`,
+    applicant: applicantOf(person),
+    signedByRepresentative: false,
+    representativeId: null,
+    device: { userAgent, mobileHint: userAgent === DESKTOP_UA ? "?0" : "?1" },
+  };
+}
+
+/** The ops API (bearer OPS_TOKEN). */
+export function opsClient(url, secrets) {
+  const call = async (method, path, body) => {
+    const res = await fetch(`${url}/guichet/ops/api${path}`, {
+      method,
+      headers: { authorization: `Bearer ${secrets.OPS_TOKEN}`, "content-type": "application/json", "x-guichet-operator": "bench" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 300)}`);
+    return text.startsWith("{") || text.startsWith("[") ? JSON.parse(text) : text;
+  };
+  return {
+    configure: (event, settings) => call("PUT", `/event?event=${event}`, settings),
+    pause: (event) => call("POST", `/event/pause?event=${event}`),
+    resume: (event) => call("POST", `/event/resume?event=${event}`),
+    close: (event) => call("POST", `/event/close?event=${event}`),
+    raw: call,
+  };
+}
+
+/** Runs `items` through `fn` with at most `limit` in flight. */
+export async function pool(items, limit, fn) {
+  const out = new Array(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i], i);
+    }
+  });
+  await Promise.all(workers);
+  return out;
+}
+
+/**
+ * One bounded autocannon run. `requests` are rotated round-robin by a shared
+ * counter across connections (a different ticket or body each request).
+ */
+export async function load(url, { connections, duration, method = "GET", path, headers = {}, rotate, body }) {
+  let i = 0;
+  const opts = {
+    url: `${url}${path}`,
+    connections,
+    duration,
+    method,
+    headers,
+    body,
+    timeout: 10,
+  };
+  if (rotate) {
+    opts.requests = [
+      {
+        setupRequest: (req) => {
+          const r = rotate(i++);
+          return { ...req, ...r, headers: { ...req.headers, ...(r.headers ?? {}) } };
+        },
+      },
+    ];
+  }
+  const res = await autocannon(opts);
+  const codes = Object.fromEntries(Object.entries(res.statusCodeStats ?? {}).map(([k, v]) => [k, v.count]));
+  const total = Object.values(codes).reduce((a, b) => a + b, 0);
+  return {
+    requests: total,
+    rps: Math.round(total / res.duration),
+    p50: res.latency.p50,
+    p99: res.latency.p99,
+    errors: res.errors + res.timeouts,
+    non2xx: res.non2xx,
+    codes,
+    seconds: res.duration,
+  };
+}
+
+export function machine(extra = {}) {
+  const c = cpus();
+  return {
+    cores: c.length,
+    cpuModel: c[0]?.model ?? "unknown",
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    ...extra,
+  };
+}
+
+/** Sum of the per-method counts, and the per-method difference after - before. */
+export function countsDelta(before, after) {
+  const out = {};
+  let total = 0;
+  for (const side of ["room", "quota"]) {
+    for (const [method, n] of Object.entries(after[side] ?? {})) {
+      const d = n - (before[side]?.[method] ?? 0);
+      if (d !== 0) {
+        out[`${side}.${method}`] = d;
+        total += d;
+      }
+    }
+  }
+  return { total, byMethod: out };
+}

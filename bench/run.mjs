@@ -1,0 +1,332 @@
+#!/usr/bin/env node
+// `npm run bench`: the gateway's throughput against a baseline measured in the
+// same run. Starts the gateway itself (bench/gateway.mjs: the built bundle in
+// workerd, request logging off, 127.0.0.1 only), drives it with autocannon in
+// bounded runs, prints a table and writes bench/results/latest.json.
+//
+//   npm run bench                  full run (10 s per scenario, 50 connections)
+//   npm run bench -- --quick       3 s per scenario, 20 connections, smaller lines
+//   npm run bench -- --only poll,enter   some scenarios only (baseline always runs)
+//   npm run bench -- --growth      also: status polls at 1,000, 10,000 and 100,000 tickets
+//   npm run bench -- --out PATH    write the JSON elsewhere (default bench/results/latest.json)
+//
+// Every scenario is preceded by its own baseline run (GET /guichet/healthz,
+// no Durable Object), and its ratio is to that adjacent baseline: the machine
+// is shared and noisy, and drift over a minute is larger than the effects.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { parseArgs } from "node:util";
+import { build, bundleSize, doFiles, MINIFLARE_VERSION, rssMiB, startGateway, workerdPid, workerdVersion } from "./gateway.mjs";
+import { admissionToken, countsDelta, load, machine, newTicketId, opsClient, pool, submissionBody, ticketCookie } from "./lib.mjs";
+import { startOrigin } from "./origin.mjs";
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    growth: { type: "boolean", default: false },
+    only: { type: "string" },
+    out: { type: "string", default: join(dirname(new URL(import.meta.url).pathname), "results", "latest.json") },
+    "no-build": { type: "boolean", default: false },
+  },
+});
+const QUICK = args.quick;
+const DURATION = QUICK ? 3 : 10;
+const CONNECTIONS = QUICK ? 20 : 50;
+const LINE = QUICK ? 1_000 : 5_000; // tickets polled in rotation
+const CALLED = QUICK ? 6_000 : 40_000; // called tickets for the claim scenario
+const SUBMISSIONS = QUICK ? 6_000 : 40_000; // distinct admissions for the submission scenario
+const only = args.only ? new Set(args.only.split(",")) : null;
+const wanted = (name) => !only || only.has(name);
+
+const TARGETS = {
+  poll: { ratio: 0.85, doPer1000: 5 },
+  enter: { ratio: 0.7 },
+  claim: { ratio: 0.5 },
+  bundleGzipKiB: 150,
+};
+
+const log = (...a) => console.error("bench:", ...a);
+
+let gateway = null;
+let origin = null;
+async function stopAll() {
+  const g = gateway;
+  const o = origin;
+  gateway = null;
+  origin = null;
+  await Promise.allSettled([g?.dispose(), o?.close()]);
+}
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => {
+    log(`${signal}: stopping`);
+    void stopAll().finally(() => process.exit(130));
+  });
+}
+
+const isoAgo = (ms) => new Date(Date.now() - ms).toISOString();
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Creates `n` tickets in `event` through the room directly (setup, not measured); returns their cookies. */
+async function line(g, event, n) {
+  const cookies = [];
+  for (let start = 0; start < n; start += 1000) {
+    const ids = Array.from({ length: Math.min(1000, n - start) }, newTicketId);
+    const results = await g.enterBatch(event, ids);
+    for (const r of results) {
+      if (!r.ok) throw new Error(`enter refused: ${JSON.stringify(r)}`);
+      cookies.push(ticketCookie(g.secrets.TICKET_HMAC_KEY, event, r.ticketId, r.number));
+    }
+  }
+  return cookies;
+}
+
+async function main() {
+  const started = Date.now();
+  let bundle;
+  if (args["no-build"]) bundle = bundleSize();
+  else {
+    log("building the bundle (wrangler deploy --dry-run --outdir dist)");
+    bundle = build();
+  }
+  origin = await startOrigin();
+  gateway = await startGateway({
+    vars: { EVENT_OPENS_AT: isoAgo(1000), EVENT_QUOTA: "1000000", EVENT_MAX_ACTIVE: "1000000", ORIGIN_URL: origin.url },
+  });
+  const g = gateway;
+  const ops = opsClient(g.url, g.secrets);
+  log(`gateway on ${g.url} (workerd ${workerdVersion()}), origin on ${origin.url}`);
+
+  const scenarios = [];
+  const baselines = [];
+  const baseline = async () => {
+    const b = await load(g.url, { connections: CONNECTIONS, duration: DURATION, path: "/guichet/healthz" });
+    baselines.push(b);
+    return b;
+  };
+
+  // Warm up the isolate (JIT, key imports) before the first measurement.
+  await load(g.url, { connections: CONNECTIONS, duration: 2, path: "/guichet/healthz" });
+
+  const measure = async (name, what, events, run) => {
+    const base = await baseline();
+    const before = await Promise.all(events.map((e) => g.counts(e)));
+    const r = await run();
+    const after = await Promise.all(events.map((e) => g.counts(e)));
+    const calls = { total: 0, byMethod: {} };
+    events.forEach((e, i) => {
+      const d = countsDelta(before[i], after[i]);
+      calls.total += d.total;
+      for (const [m, n] of Object.entries(d.byMethod)) calls.byMethod[m] = (calls.byMethod[m] ?? 0) + n;
+    });
+    const row = {
+      name,
+      what,
+      ...r,
+      baselineRps: base.rps,
+      ratio: Math.round((r.rps / base.rps) * 100) / 100,
+      doCalls: calls.total,
+      doCallsPer1000: r.requests ? Math.round((calls.total / r.requests) * 1000 * 10) / 10 : null,
+      doCallsByMethod: calls.byMethod,
+    };
+    scenarios.push(row);
+    log(`${name}: ${row.rps} req/s (baseline ${base.rps}, ratio ${row.ratio}), p50 ${row.p50} ms, p99 ${row.p99} ms, non-2xx ${row.non2xx}, errors ${row.errors}, DO calls/1000 ${row.doCallsPer1000}`);
+    return row;
+  };
+
+  // ---- status polls with valid waiting tickets (the line is paused: nobody is called)
+  if (wanted("poll")) {
+    const event = "bench-poll";
+    await ops.configure(event, { opensAt: isoAgo(1000) });
+    await ops.pause(event);
+    const cookies = await line(g, event, LINE);
+    await measure("poll", `GET /guichet/api/status, ${LINE} waiting tickets in rotation`, [event], () =>
+      load(g.url, { connections: CONNECTIONS, duration: DURATION, path: `/guichet/api/status?event=${event}`, rotate: (i) => ({ headers: { cookie: cookies[i % cookies.length] } }) }),
+    );
+  }
+
+  // ---- enters: each request a new client without a cookie
+  if (wanted("enter")) {
+    const event = "bench-enter";
+    await ops.configure(event, { opensAt: isoAgo(1000), maxActive: 500, admitPerMinute: 1000 });
+    await measure("enter", "POST /guichet/api/enter, a new client each request", [event], () =>
+      load(g.url, { connections: CONNECTIONS, duration: DURATION, method: "POST", path: `/guichet/api/enter?event=${event}` }),
+    );
+  }
+
+  // ---- claims: tickets already called (maxActive and the rate large), in rotation
+  if (wanted("claim")) {
+    const event = "bench-claim";
+    await ops.configure(event, { opensAt: isoAgo(1000), maxActive: 1_000_000, admitPerMinute: 1_000_000, noShowGraceSeconds: 3600, admissionSeconds: 3600 });
+    const cookies = await line(g, event, CALLED);
+    // Calls run on the room's alarm, a sixtieth of admitPerMinute a tick: wait until the last is called.
+    for (let i = 0; ; i++) {
+      const res = await fetch(`${g.url}/guichet/api/status?event=${event}`, { headers: { cookie: cookies.at(-1) } });
+      const body = await res.json();
+      if (body.state === "your_turn") break;
+      if (i > 120) throw new Error(`claims: tickets not called after 60 s: ${JSON.stringify(body)}`);
+      await sleep(500);
+    }
+    const row = await measure("claim", `POST /guichet/api/claim, ${CALLED} called tickets in rotation`, [event], () =>
+      load(g.url, { connections: CONNECTIONS, duration: DURATION, method: "POST", path: `/guichet/api/claim?event=${event}`, rotate: (i) => ({ headers: { cookie: cookies[i % cookies.length] } }) }),
+    );
+    row.firstClaims = Math.min(row.requests, CALLED);
+  }
+
+  // ---- submissions: the origin's API, a distinct admission, account and identity each
+  if (wanted("submit")) {
+    const event = "bench-submit";
+    await ops.configure(event, { opensAt: isoAgo(1000), quota: 1_000_000 });
+    log(`signing ${SUBMISSIONS} admission tokens`);
+    const bodies = await pool(
+      Array.from({ length: SUBMISSIONS }, (_, i) => i),
+      8,
+      async (i) => JSON.stringify(submissionBody(await admissionToken(g.secrets, { event, num: i + 1 }), { account: `b${i}`, person: i })),
+    );
+    const row = await measure("submit", "POST /guichet/api/submissions (origin API), distinct admissions", [event], () =>
+      load(g.url, {
+        connections: CONNECTIONS,
+        duration: DURATION,
+        method: "POST",
+        path: `/guichet/api/submissions?event=${event}`,
+        headers: { authorization: `Bearer ${g.secrets.ORIGIN_API_KEY}`, "content-type": "application/json" },
+        rotate: (i) => ({ body: bodies[i % bodies.length] }),
+      }),
+    );
+    row.firstSubmissions = Math.min(row.requests, SUBMISSIONS);
+    // The outbox carries every accepted submission to D1, exactly once.
+    let inD1 = 0;
+    for (let i = 0; i < 60; i++) {
+      inD1 = (await g.sql("SELECT COUNT(*) AS n FROM submissions WHERE event_id = ?", [event]))[0].n;
+      if (inD1 >= (row.codes["201"] ?? 0)) break;
+      await sleep(500);
+    }
+    row.acceptedInD1 = inD1;
+  }
+
+  // ---- a proxied request to a local origin (an open path: no token needed)
+  if (wanted("proxy")) {
+    const probe = await fetch(`${g.url}/aide`);
+    await probe.arrayBuffer();
+    if (probe.status === 200 && probe.headers.get("x-bench-origin") === "1") {
+      await measure("proxy", "GET /aide through the proxy to a local origin (Node http on 127.0.0.1)", [], () =>
+        load(g.url, { connections: CONNECTIONS, duration: DURATION, path: "/aide" }),
+      );
+    } else {
+      log(`proxy: skipped (GET /aide answered ${probe.status} without the origin's mark: no proxy in this build)`);
+      scenarios.push({ name: "proxy", skipped: `no proxy in this build (GET /aide → ${probe.status})` });
+    }
+  }
+
+  const growth = args.growth ? await growthRuns(g, ops) : null;
+
+  const baselineRps = Math.round(baselines.reduce((a, b) => a + b.rps, 0) / Math.max(1, baselines.length));
+  const result = {
+    at: new Date(started).toISOString(),
+    mode: QUICK ? "quick" : "full",
+    settings: { durationSeconds: DURATION, connections: CONNECTIONS, pollLine: LINE, calledTickets: CALLED, submissions: SUBMISSIONS },
+    machine: machine({ workerd: workerdVersion(), miniflare: MINIFLARE_VERSION, autocannon: (await import("autocannon/package.json", { with: { type: "json" } })).default.version }),
+    bundle: { ...bundle, rawKiB: round1(bundle.rawBytes / 1024), gzipKiB: round1(bundle.gzipBytes / 1024) },
+    baseline: { rps: baselineRps, runs: baselines.map((b) => ({ rps: b.rps, p50: b.p50, p99: b.p99 })) },
+    scenarios,
+    growth,
+    targets: checkTargets(scenarios, bundle),
+  };
+  printTable(result);
+  mkdirSync(dirname(args.out), { recursive: true });
+  writeFileSync(args.out, `${JSON.stringify(result, null, 2)}\n`);
+  log(`wrote ${args.out}`);
+}
+
+/** Status-poll latency and Durable Object cost as the line grows. */
+async function growthRuns(g, ops) {
+  const sizes = QUICK ? [1_000, 10_000] : [1_000, 10_000, 100_000];
+  const rows = [];
+  const pid = workerdPid();
+  for (const size of sizes) {
+    const event = `growth-${size}`;
+    await ops.configure(event, { opensAt: isoAgo(1000) });
+    await ops.pause(event);
+    const filesBefore = doFiles(g, "QueueRoom");
+    const rssBefore = rssMiB(pid);
+    const t0 = Date.now();
+    const cookies = await line(g, event, size);
+    const setupSeconds = (Date.now() - t0) / 1000;
+    const before = await g.counts(event);
+    const r = await load(g.url, {
+      connections: CONNECTIONS,
+      duration: Math.min(DURATION, 5),
+      path: `/guichet/api/status?event=${event}`,
+      rotate: (i) => ({ headers: { cookie: cookies[(i * 7919) % cookies.length] } }),
+    });
+    const after = await g.counts(event);
+    const d = countsDelta(before, after);
+    const row = {
+      tickets: size,
+      rps: r.rps,
+      p50: r.p50,
+      p99: r.p99,
+      non2xx: r.non2xx,
+      doCallsPer1000: Math.round((d.total / r.requests) * 1000 * 10) / 10,
+      enterBatchesPerSecond: Math.round(size / 1000 / setupSeconds),
+      // This event's room is the QueueRoom file that appeared or grew during its setup.
+      roomStorageBytes: Math.max(0, ...[...doFiles(g, "QueueRoom")].map(([f, n]) => n - (filesBefore.get(f) ?? 0))),
+      workerdRssMiB: rssMiB(pid),
+      workerdRssGrowthMiB: rssBefore === null ? null : round1(rssMiB(pid) - rssBefore),
+    };
+    rows.push(row);
+    log(`growth ${size}: ${row.rps} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, DO/1000 ${row.doCallsPer1000}, storage ${row.roomStorageBytes} B, rss ${row.workerdRssMiB} MiB`);
+  }
+  return rows;
+}
+
+const round1 = (x) => Math.round(x * 10) / 10;
+
+function checkTargets(scenarios, bundle) {
+  const by = Object.fromEntries(scenarios.map((s) => [s.name, s]));
+  const out = [];
+  if (by.poll) {
+    out.push({ target: `status polls ≥ ${TARGETS.poll.ratio} of baseline`, value: by.poll.ratio, met: by.poll.ratio >= TARGETS.poll.ratio });
+    out.push({ target: `status polls ≤ ${TARGETS.poll.doPer1000} DO calls / 1,000`, value: by.poll.doCallsPer1000, met: by.poll.doCallsPer1000 <= TARGETS.poll.doPer1000 });
+  }
+  if (by.enter) out.push({ target: `enters ≥ ${TARGETS.enter.ratio} of baseline`, value: by.enter.ratio, met: by.enter.ratio >= TARGETS.enter.ratio });
+  if (by.claim) out.push({ target: `claims ≥ ${TARGETS.claim.ratio} of baseline`, value: by.claim.ratio, met: by.claim.ratio >= TARGETS.claim.ratio });
+  const kib = round1(bundle.gzipBytes / 1024);
+  out.push({ target: `bundle ≤ ${TARGETS.bundleGzipKiB} KiB gzip`, value: kib, met: kib <= TARGETS.bundleGzipKiB });
+  return out;
+}
+
+function printTable(r) {
+  const rows = [["scenario", "req/s", "baseline", "ratio", "p50 ms", "p99 ms", "non-2xx", "errors", "DO calls/1000"]];
+  for (const s of r.scenarios) {
+    if (s.skipped) {
+      rows.push([s.name, "skipped", "", "", "", "", "", "", ""]);
+      continue;
+    }
+    rows.push([s.name, s.rps, s.baselineRps, s.ratio.toFixed(2), s.p50, s.p99, s.non2xx, s.errors, s.doCallsPer1000]);
+  }
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => String(row[i]).length)));
+  const fmt = (row) => `| ${row.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join(" | ")} |`;
+  console.log(fmt(rows[0]));
+  console.log(`|${widths.map((w, i) => (i === 0 ? "-".repeat(w + 2) : `${"-".repeat(w + 1)}:`)).join("|")}|`);
+  for (const row of rows.slice(1)) console.log(fmt(row));
+  console.log(`\nbundle: ${r.bundle.rawKiB} KiB raw, ${r.bundle.gzipKiB} KiB gzip`);
+  if (r.growth) {
+    console.log("\ngrowth (status polls):");
+    for (const g of r.growth) {
+      console.log(`  ${String(g.tickets).padStart(7)} tickets: ${g.rps} req/s, p50 ${g.p50} ms, p99 ${g.p99} ms, DO calls/1000 ${g.doCallsPer1000}, room storage ${round1(g.roomStorageBytes / 1024)} KiB, workerd RSS ${g.workerdRssMiB} MiB`);
+    }
+  }
+  console.log("\ntargets:");
+  for (const t of r.targets) console.log(`  ${t.met ? "met   " : "MISSED"} ${t.target}: ${t.value}`);
+  const m = r.machine;
+  console.log(`\nmachine: ${m.cores} cores, ${m.cpuModel}, Node ${m.node}, ${m.workerd}, miniflare ${m.miniflare}`);
+}
+
+try {
+  await main();
+} catch (e) {
+  console.error(e);
+  process.exitCode = 1;
+} finally {
+  await stopAll();
+}
