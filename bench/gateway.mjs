@@ -92,7 +92,7 @@ export default {
  * Starts workerd with the gateway on 127.0.0.1. `vars` override wrangler.toml's.
  * Returns { url, secrets, counts(event), sql(q, params), dispose() }.
  */
-export async function startGateway({ vars = {}, port = 0, persistDir, direct = true } = {}) {
+export async function startGateway({ vars = {}, port = 0, persistDir, direct = true, inspectorPort } = {}) {
   if (!existsSync(join(ROOT, "dist/worker.js"))) build();
   const secrets = generateSecrets();
   const dir = persistDir ?? mkdtempSync(join(tmpdir(), "guichet-bench-"));
@@ -102,6 +102,7 @@ export async function startGateway({ vars = {}, port = 0, persistDir, direct = t
     host: "127.0.0.1",
     port,
     logRequests: false,
+    inspectorPort,
     // No request for Cloudflare's `cf` object: this harness talks to 127.0.0.1 only.
     cf: { colo: "YUL", country: "CA", timezone: "America/Montreal" },
     log: new Log(LogLevel.WARN),

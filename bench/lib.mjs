@@ -101,29 +101,26 @@ export async function pool(items, limit, fn) {
 }
 
 /**
- * One bounded autocannon run. `requests` are rotated round-robin by a shared
- * counter across connections (a different ticket or body each request).
+ * One bounded autocannon run. With `items` ({headers?, body?} each), every
+ * connection gets its own prebuilt sequence (items start+k, start+k+C, …), so
+ * requests differ (a ticket, a body each) without rebuilding a request in the
+ * client per send: autocannon's `setupRequest` would, and the client's CPU
+ * is half of this machine.
  */
-export async function load(url, { connections, duration, method = "GET", path, headers = {}, rotate, body }) {
-  let i = 0;
-  const opts = {
-    url: `${url}${path}`,
-    connections,
-    duration,
-    method,
-    headers,
-    body,
-    timeout: 10,
-  };
-  if (rotate) {
-    opts.requests = [
-      {
-        setupRequest: (req) => {
-          const r = rotate(i++);
-          return { ...req, ...r, headers: { ...req.headers, ...(r.headers ?? {}) } };
-        },
-      },
-    ];
+export async function load(url, { connections, duration, method = "GET", path, headers = {}, body, items, start = 0 }) {
+  const opts = { url: `${url}${path}`, connections, duration, method, headers, body, timeout: 10 };
+  if (items) {
+    let client = 0;
+    const perClient = Math.max(1, Math.ceil(items.length / connections));
+    opts.setupClient = (c) => {
+      const k = client++;
+      const seq = [];
+      for (let j = 0; j < perClient; j++) {
+        const item = items[(start + k + j * connections) % items.length];
+        seq.push({ method, path, headers: { ...headers, ...(item.headers ?? {}) }, body: item.body ?? body });
+      }
+      c.setRequests(seq);
+    };
   }
   const res = await autocannon(opts);
   const codes = Object.fromEntries(Object.entries(res.statusCodeStats ?? {}).map(([k, v]) => [k, v.count]));

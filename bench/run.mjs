@@ -30,8 +30,9 @@ const { values: args } = parseArgs({
   },
 });
 const QUICK = args.quick;
-const DURATION = QUICK ? 3 : 10;
+const DURATION = QUICK ? 4 : 12; // seconds of load per scenario, and as much for its baseline
 const CONNECTIONS = QUICK ? 20 : 50;
+const ROUNDS = QUICK ? 2 : 3; // baseline/scenario slices per scenario (DURATION split between them)
 const LINE = QUICK ? 1_000 : 5_000; // tickets polled in rotation
 const CALLED = QUICK ? 6_000 : 40_000; // called tickets for the claim scenario
 const SUBMISSIONS = QUICK ? 6_000 : 40_000; // distinct admissions for the submission scenario
@@ -98,38 +99,48 @@ async function main() {
 
   const scenarios = [];
   const baselines = [];
-  const baseline = async () => {
-    const b = await load(g.url, { connections: CONNECTIONS, duration: DURATION, path: "/guichet/healthz" });
-    baselines.push(b);
-    return b;
-  };
+  const health = (duration) => load(g.url, { connections: CONNECTIONS, duration, path: "/guichet/healthz" });
 
   // Warm up the isolate (JIT, key imports) before the first measurement.
-  await load(g.url, { connections: CONNECTIONS, duration: 2, path: "/guichet/healthz" });
+  await health(2);
 
+  /**
+   * Runs a scenario in ROUNDS slices, each right after a baseline slice of the
+   * same length, so both see the same machine (it is shared and noisy). The
+   * objects' call counters are read around the scenario's slices only.
+   */
   const measure = async (name, what, events, run) => {
-    const base = await baseline();
-    const before = await Promise.all(events.map((e) => g.counts(e)));
-    const r = await run();
-    const after = await Promise.all(events.map((e) => g.counts(e)));
+    const slice = DURATION / ROUNDS;
+    const base = [];
+    const parts = [];
     const calls = { total: 0, byMethod: {} };
-    events.forEach((e, i) => {
-      const d = countsDelta(before[i], after[i]);
-      calls.total += d.total;
-      for (const [m, n] of Object.entries(d.byMethod)) calls.byMethod[m] = (calls.byMethod[m] ?? 0) + n;
-    });
+    for (let round = 0; round < ROUNDS; round++) {
+      base.push(await health(slice));
+      const before = await Promise.all(events.map((e) => g.counts(e)));
+      parts.push(await run(slice));
+      const after = await Promise.all(events.map((e) => g.counts(e)));
+      events.forEach((e, i) => {
+        const d = countsDelta(before[i], after[i]);
+        calls.total += d.total;
+        for (const [m, n] of Object.entries(d.byMethod)) calls.byMethod[m] = (calls.byMethod[m] ?? 0) + n;
+      });
+    }
+    const b = merge(base);
+    baselines.push(b);
+    const r = merge(parts);
     const row = {
       name,
       what,
       ...r,
-      baselineRps: base.rps,
-      ratio: Math.round((r.rps / base.rps) * 100) / 100,
+      baselineRps: b.rps,
+      baselineP50: b.p50,
+      ratio: Math.round((r.rps / b.rps) * 100) / 100,
       doCalls: calls.total,
       doCallsPer1000: r.requests ? Math.round((calls.total / r.requests) * 1000 * 10) / 10 : null,
       doCallsByMethod: calls.byMethod,
     };
     scenarios.push(row);
-    log(`${name}: ${row.rps} req/s (baseline ${base.rps}, ratio ${row.ratio}), p50 ${row.p50} ms, p99 ${row.p99} ms, non-2xx ${row.non2xx}, errors ${row.errors}, DO calls/1000 ${row.doCallsPer1000}`);
+    log(`${name}: ${row.rps} req/s (baseline ${b.rps}, ratio ${row.ratio}), p50 ${row.p50} ms, p99 ${row.p99} ms, non-2xx ${row.non2xx}, errors ${row.errors}, DO calls/1000 ${row.doCallsPer1000}`);
     return row;
   };
 
@@ -138,9 +149,11 @@ async function main() {
     const event = "bench-poll";
     await ops.configure(event, { opensAt: isoAgo(1000) });
     await ops.pause(event);
-    const cookies = await line(g, event, LINE);
-    await measure("poll", `GET /guichet/api/status, ${LINE} waiting tickets in rotation`, [event], () =>
-      load(g.url, { connections: CONNECTIONS, duration: DURATION, path: `/guichet/api/status?event=${event}`, rotate: (i) => ({ headers: { cookie: cookies[i % cookies.length] } }) }),
+    const items = (await line(g, event, LINE)).map((cookie) => ({ headers: { cookie } }));
+    let next = 0; // rotation goes on across slices
+    const advance = (r) => ((next += r.requests), r);
+    await measure("poll", `GET /guichet/api/status, ${LINE} waiting tickets in rotation`, [event], (duration) =>
+      load(g.url, { connections: CONNECTIONS, duration, path: `/guichet/api/status?event=${event}`, items, start: next }).then(advance),
     );
   }
 
@@ -148,8 +161,8 @@ async function main() {
   if (wanted("enter")) {
     const event = "bench-enter";
     await ops.configure(event, { opensAt: isoAgo(1000), maxActive: 500, admitPerMinute: 1000 });
-    await measure("enter", "POST /guichet/api/enter, a new client each request", [event], () =>
-      load(g.url, { connections: CONNECTIONS, duration: DURATION, method: "POST", path: `/guichet/api/enter?event=${event}` }),
+    await measure("enter", "POST /guichet/api/enter, a new client each request", [event], (duration) =>
+      load(g.url, { connections: CONNECTIONS, duration, method: "POST", path: `/guichet/api/enter?event=${event}` }),
     );
   }
 
@@ -166,8 +179,11 @@ async function main() {
       if (i > 120) throw new Error(`claims: tickets not called after 60 s: ${JSON.stringify(body)}`);
       await sleep(500);
     }
-    const row = await measure("claim", `POST /guichet/api/claim, ${CALLED} called tickets in rotation`, [event], () =>
-      load(g.url, { connections: CONNECTIONS, duration: DURATION, method: "POST", path: `/guichet/api/claim?event=${event}`, rotate: (i) => ({ headers: { cookie: cookies[i % cookies.length] } }) }),
+    let next = 0; // rotation goes on across slices: each ticket claimed once before any twice
+    const items = cookies.map((cookie) => ({ headers: { cookie } }));
+    const advance = (r) => ((next += r.requests), r);
+    const row = await measure("claim", `POST /guichet/api/claim, ${CALLED} called tickets in rotation`, [event], (duration) =>
+      load(g.url, { connections: CONNECTIONS, duration, method: "POST", path: `/guichet/api/claim?event=${event}`, items, start: next }).then(advance),
     );
     row.firstClaims = Math.min(row.requests, CALLED);
   }
@@ -182,15 +198,19 @@ async function main() {
       8,
       async (i) => JSON.stringify(submissionBody(await admissionToken(g.secrets, { event, num: i + 1 }), { account: `b${i}`, person: i })),
     );
-    const row = await measure("submit", "POST /guichet/api/submissions (origin API), distinct admissions", [event], () =>
+    let next = 0; // each admission once before any twice (a second use is a replay)
+    const items = bodies.map((body) => ({ body }));
+    const advance = (r) => ((next += r.requests), r);
+    const row = await measure("submit", "POST /guichet/api/submissions (origin API), distinct admissions", [event], (duration) =>
       load(g.url, {
         connections: CONNECTIONS,
-        duration: DURATION,
+        duration,
         method: "POST",
         path: `/guichet/api/submissions?event=${event}`,
         headers: { authorization: `Bearer ${g.secrets.ORIGIN_API_KEY}`, "content-type": "application/json" },
-        rotate: (i) => ({ body: bodies[i % bodies.length] }),
-      }),
+        items,
+        start: next,
+      }).then(advance),
     );
     row.firstSubmissions = Math.min(row.requests, SUBMISSIONS);
     // The outbox carries every accepted submission to D1, exactly once.
@@ -208,8 +228,8 @@ async function main() {
     const probe = await fetch(`${g.url}/aide`);
     await probe.arrayBuffer();
     if (probe.status === 200 && probe.headers.get("x-bench-origin") === "1") {
-      await measure("proxy", "GET /aide through the proxy to a local origin (Node http on 127.0.0.1)", [], () =>
-        load(g.url, { connections: CONNECTIONS, duration: DURATION, path: "/aide" }),
+      await measure("proxy", "GET /aide through the proxy to a local origin (Node http on 127.0.0.1)", [], (duration) =>
+        load(g.url, { connections: CONNECTIONS, duration, path: "/aide" }),
       );
     } else {
       log(`proxy: skipped (GET /aide answered ${probe.status} without the origin's mark: no proxy in this build)`);
@@ -223,10 +243,10 @@ async function main() {
   const result = {
     at: new Date(started).toISOString(),
     mode: QUICK ? "quick" : "full",
-    settings: { durationSeconds: DURATION, connections: CONNECTIONS, pollLine: LINE, calledTickets: CALLED, submissions: SUBMISSIONS },
+    settings: { durationSeconds: DURATION, rounds: ROUNDS, connections: CONNECTIONS, pollLine: LINE, calledTickets: CALLED, submissions: SUBMISSIONS },
     machine: machine({ workerd: workerdVersion(), miniflare: MINIFLARE_VERSION, autocannon: (await import("autocannon/package.json", { with: { type: "json" } })).default.version }),
     bundle: { ...bundle, rawKiB: round1(bundle.rawBytes / 1024), gzipKiB: round1(bundle.gzipBytes / 1024) },
-    baseline: { rps: baselineRps, runs: baselines.map((b) => ({ rps: b.rps, p50: b.p50, p99: b.p99 })) },
+    baseline: { rps: baselineRps, perScenario: baselines.map((b) => ({ rps: b.rps, p50: b.p50, p99: b.p99 })) },
     scenarios,
     growth,
     targets: checkTargets(scenarios, bundle),
@@ -256,7 +276,7 @@ async function growthRuns(g, ops) {
       connections: CONNECTIONS,
       duration: Math.min(DURATION, 5),
       path: `/guichet/api/status?event=${event}`,
-      rotate: (i) => ({ headers: { cookie: cookies[(i * 7919) % cookies.length] } }),
+      items: cookies.map((cookie) => ({ headers: { cookie } })),
     });
     const after = await g.counts(event);
     const d = countsDelta(before, after);
@@ -280,6 +300,25 @@ async function growthRuns(g, ops) {
 }
 
 const round1 = (x) => Math.round(x * 10) / 10;
+
+/** Slices of one scenario as one run: rates over the total, p50 the median slice's, p99 the worst slice's. */
+function merge(parts) {
+  const requests = parts.reduce((a, p) => a + p.requests, 0);
+  const seconds = parts.reduce((a, p) => a + p.seconds, 0);
+  const codes = {};
+  for (const p of parts) for (const [k, v] of Object.entries(p.codes)) codes[k] = (codes[k] ?? 0) + v;
+  const p50s = parts.map((p) => p.p50).sort((a, b) => a - b);
+  return {
+    requests,
+    seconds: round1(seconds),
+    rps: Math.round(requests / seconds),
+    p50: p50s[Math.floor(p50s.length / 2)],
+    p99: Math.max(...parts.map((p) => p.p99)),
+    errors: parts.reduce((a, p) => a + p.errors, 0),
+    non2xx: parts.reduce((a, p) => a + p.non2xx, 0),
+    codes,
+  };
+}
 
 function checkTargets(scenarios, bundle) {
   const by = Object.fromEntries(scenarios.map((s) => [s.name, s]));

@@ -5,10 +5,12 @@ import * as z from "zod";
 import { ADMISSION_COOKIE, signAdmission } from "../auth/admission";
 import { newTicketId, signTicket, TICKET_COOKIE, verifyTicket, type Ticket } from "../auth/ticket";
 import { classifyDevice } from "../domain/device";
+import { enterBatched } from "../enterBatch";
 import type { RoomSnapshot } from "../durable/QueueRoom";
 import { ApiError } from "../errors";
 import { audienceOf, eventIdOf, issuerOf, sameOrigin, type AppContext, type AppEnv } from "../http";
 import { roomSnapshot } from "../snapshots";
+import { verifyTicketCached } from "../ticketCache";
 import { phaseOf, statusFromSnapshot, statusFromTicket, type StatusBody } from "../status";
 import { bodyLimit, valid } from "../validation";
 
@@ -35,7 +37,7 @@ export async function existingRoom(c: AppContext, eventId: string): Promise<Room
 async function requireTicket(c: AppContext, eventId: string): Promise<Ticket> {
   const raw = getCookie(c, TICKET_COOKIE);
   if (!raw) throw new ApiError(401, "no_ticket");
-  const ticket = await verifyTicket(c.env.TICKET_HMAC_KEY, raw);
+  const ticket = await verifyTicketCached(c.env.TICKET_HMAC_KEY, raw);
   if (!ticket || ticket.event !== eventId) throw new ApiError(401, "bad_ticket");
   return ticket;
 }
@@ -82,8 +84,13 @@ queue.post("/enter", sameOrigin, bodyLimit(1024, { optional: true }), valid("jso
   const raw = getCookie(c, TICKET_COOKIE);
   const held = raw ? await verifyTicket(c.env.TICKET_HMAC_KEY, raw) : null;
   const ticketId = held && held.event === eventId ? held.ticketId : newTicketId();
-  const [result] = await c.env.QUEUE_ROOM.getByName(eventId).enter([{ ticketId }]);
-  if (!result) throw new Error("enter returned no result");
+  // Concurrent enters in this isolate share one room call (src/enterBatch.ts).
+  const result = await enterBatched(
+    eventId,
+    ticketId,
+    (arrivals) => c.env.QUEUE_ROOM.getByName(eventId).enter(arrivals),
+    (p) => c.executionCtx.waitUntil(p),
+  );
   if (!result.ok) {
     if (result.reason === "closed") throw closedError(s);
     if (result.reason === "not_open") throw notOpenError(result.opensAt, now);
