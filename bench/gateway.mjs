@@ -105,7 +105,7 @@ export async function startGateway({ vars = {}, port = 0, persistDir, direct = t
     inspectorPort,
     // No request for Cloudflare's `cf` object: this harness talks to 127.0.0.1 only.
     cf: { colo: "YUL", country: "CA", timezone: "America/Montreal" },
-    log: new Log(LogLevel.WARN),
+    log: new Log(process.env.MF_LOG === "debug" ? LogLevel.DEBUG : LogLevel.WARN),
     resourcePersistencePath: dir,
     workers: [
       {

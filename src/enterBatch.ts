@@ -3,15 +3,15 @@
 // order in which they reached this isolate. One batch per event is in flight
 // at a time; arrivals meanwhile wait and go together in the next one.
 //
-// Who makes the call: always a request whose own arrival is in the batch. When
-// a batch ends, its sender hands the next batch to the first waiting request
-// (that request's own code then makes the call), so no request's I/O is
-// awaited as the sole owner by a request that may finish before it. The
-// sender also keeps its call alive with `waitUntil`, so a client that
-// disconnects does not cancel the others' numbers. If a handed-over request
-// never takes its turn (cancelled), or a batch never answers, waiters take
-// over after STALL_MS; `enter` is idempotent per ticket, so sending an
-// arrival twice cannot give it two numbers.
+// Who makes the calls: the first arrival that finds the line idle becomes its
+// sender and sends batch after batch until nothing is pending (at most
+// SENDER_MS), all inside `waitUntil`, so its I/O survives its own client
+// going away. Waiters never await the sender's I/O itself, only a plain
+// promise the sender settles; each also holds a timer of its own, so workerd
+// never sees it as hung, and if no answer comes (a sender cancelled after
+// all) it takes over from its own context: it becomes the sender, or after
+// a longer wait sends its own arrival alone. `enter` is idempotent per
+// ticket, so an arrival sent twice keeps one number.
 import type { EnterResult } from "./durable/QueueRoom";
 
 /** Sends one batch to the room (bound to the calling request's env). */
@@ -22,63 +22,56 @@ export type KeepAlive = (p: Promise<unknown>) => void;
 interface Arrival {
   ticketId: string;
   settle: (r: EnterResult | Error) => void;
-  /** Asks this arrival's request to send the next batch. */
-  turn: () => void;
-  sent: boolean;
 }
 
 interface Line {
   pending: Arrival[];
-  /** A batch is in flight, or a waiting request was asked to send the next one. */
+  /** A sender is working this line. */
   busy: boolean;
-  busySince: number;
+  /** When the sender last made progress (a batch sent or answered). */
+  progressAt: number;
 }
 
+/** How long one request goes on sending others' batches before it lets go. */
+const SENDER_MS = 1_000;
+/** A waiter checks on the line this often; a line with no progress for STALL_MS is taken over. */
+const CHECK_MS = 250;
 export const STALL_MS = 2_000;
+/** A waiter whose arrival got no answer for this long sends it alone. */
+const ALONE_MS = 6_000;
+
 const lines = new Map<string, Line>();
 let batches = 0;
 
 function lineOf(eventId: string): Line {
   let line = lines.get(eventId);
   if (!line) {
-    line = { pending: [], busy: false, busySince: 0 };
+    line = { pending: [], busy: false, progressAt: 0 };
     lines.set(eventId, line);
   }
   return line;
 }
 
-function stalled(line: Line): boolean {
-  return line.busy && Date.now() - line.busySince > STALL_MS;
-}
-
-/** Gives the next batch to the first waiting request, or frees the line. */
-function handOff(line: Line): void {
-  const next = line.pending[0];
-  if (next) {
-    line.busy = true;
-    line.busySince = Date.now();
-    next.turn();
-  } else {
-    line.busy = false;
-  }
-}
-
-/** Sends everything pending in one call and settles each arrival with its result. */
-async function sendPending(line: Line, send: SendBatch): Promise<void> {
-  const batch = line.pending.splice(0);
-  if (batch.length === 0) return handOff(line);
+/** Sends whatever is pending, batch after batch, until the line is empty or SENDER_MS is up. */
+async function drain(line: Line, send: SendBatch): Promise<void> {
+  const started = Date.now();
   line.busy = true;
-  line.busySince = Date.now();
-  batches += 1;
-  for (const a of batch) a.sent = true;
   try {
-    const results = await send(batch.map((a) => ({ ticketId: a.ticketId })));
-    batch.forEach((a, i) => a.settle(results[i] ?? new Error("enter returned too few results")));
-  } catch (e) {
-    const error = e instanceof Error ? e : new Error(String(e));
-    for (const a of batch) a.settle(error);
+    while (line.pending.length > 0 && Date.now() - started < SENDER_MS) {
+      const batch = line.pending.splice(0);
+      batches += 1;
+      line.progressAt = Date.now();
+      try {
+        const results = await send(batch.map((a) => ({ ticketId: a.ticketId })));
+        batch.forEach((a, i) => a.settle(results[i] ?? new Error("enter returned too few results")));
+      } catch (e) {
+        const error = e instanceof Error ? e : new Error(String(e));
+        for (const a of batch) a.settle(error);
+      }
+      line.progressAt = Date.now();
+    }
   } finally {
-    handOff(line);
+    line.busy = false;
   }
 }
 
@@ -90,47 +83,25 @@ export async function enterBatched(eventId: string, ticketId: string, send: Send
   const line = lineOf(eventId);
   let settle!: (r: EnterResult | Error) => void;
   const settled = new Promise<EnterResult | Error>((r) => (settle = r));
-  let turn!: () => void;
-  let turned: Promise<"turn"> = new Promise<"turn">((r) => (turn = () => r("turn")));
-  const me: Arrival = { ticketId, settle, turn, sent: false };
-  line.pending.push(me);
+  line.pending.push({ ticketId, settle });
+  const becomeSender = () => keepAlive(drain(line, send));
+  if (!line.busy) becomeSender();
 
-  const lead = () => {
-    const p = sendPending(line, send);
-    keepAlive(p);
-    return p;
-  };
-  if (!line.busy || stalled(line)) void lead();
-
-  let timer = 0;
-  try {
-    for (let waited = 0; ; ) {
-      const stall = new Promise<"stall">((r) => (timer = setTimeout(() => r("stall"), STALL_MS)));
-      const next = await Promise.race([settled, turned, stall]);
-      clearTimeout(timer);
-      if (next === "turn") {
-        turned = new Promise<"turn">(() => {}); // a turn is given once
-        // Already sent by a takeover: pass the turn on rather than send others' arrivals.
-        if (me.sent) handOff(line);
-        else void lead();
-        continue;
-      }
-      if (next === "stall") {
-        waited += STALL_MS;
-        // Still waiting for a turn that never came, or for a batch that never answered.
-        if (!me.sent && stalled(line)) void lead();
-        else if (me.sent && waited >= 3 * STALL_MS) {
-          const [result] = await send([{ ticketId }]);
-          if (!result) throw new Error("enter returned no result");
-          return result;
-        }
-        continue;
-      }
-      if (next instanceof Error) throw next;
-      return next;
+  const waitedFrom = Date.now();
+  for (;;) {
+    // The timer is never cleared: the answer usually arrives in the sender's
+    // context, where touching this request's timer is refused; it just lapses.
+    const check = new Promise<"check">((r) => setTimeout(() => r("check"), CHECK_MS));
+    const next = await Promise.race([settled, check]);
+    if (next instanceof Error) throw next;
+    if (next !== "check") return next;
+    // Woken by this request's own timer: any I/O from here is this request's.
+    if (!line.busy || Date.now() - line.progressAt > STALL_MS) becomeSender();
+    else if (Date.now() - waitedFrom > ALONE_MS) {
+      const [result] = await send([{ ticketId }]);
+      if (!result) throw new Error("enter returned no result");
+      return result;
     }
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -4,6 +4,12 @@ interface GuichetOptionalBindings {
   ADMISSION_PREVIOUS_JWKS?: string;
   /** "true" only in the test pool: enables clock and fault seams in the Durable Objects. */
   ENABLE_TEST_SEAMS?: string;
+  /**
+   * "off" sends each enter alone instead of batching (src/enterBatch.ts). Only
+   * the workers test pool sets it: it runs with `no_handle_cross_request_promise_resolution`,
+   * under which a batch's waiters cannot be woken by the request that sent it.
+   */
+  ENTER_BATCHING?: string;
 }
 interface Env extends GuichetOptionalBindings {}
 declare namespace Cloudflare {

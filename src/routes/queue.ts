@@ -85,12 +85,10 @@ queue.post("/enter", sameOrigin, bodyLimit(1024, { optional: true }), valid("jso
   const held = raw ? await verifyTicket(c.env.TICKET_HMAC_KEY, raw) : null;
   const ticketId = held && held.event === eventId ? held.ticketId : newTicketId();
   // Concurrent enters in this isolate share one room call (src/enterBatch.ts).
-  const result = await enterBatched(
-    eventId,
-    ticketId,
-    (arrivals) => c.env.QUEUE_ROOM.getByName(eventId).enter(arrivals),
-    (p) => c.executionCtx.waitUntil(p),
-  );
+  const send = (arrivals: { ticketId: string }[]) => c.env.QUEUE_ROOM.getByName(eventId).enter(arrivals);
+  const [result] =
+    c.env.ENTER_BATCHING === "off" ? await send([{ ticketId }]) : [await enterBatched(eventId, ticketId, send, (p) => c.executionCtx.waitUntil(p))];
+  if (!result) throw new Error("enter returned no result");
   if (!result.ok) {
     if (result.reason === "closed") throw closedError(s);
     if (result.reason === "not_open") throw notOpenError(result.opensAt, now);
