@@ -138,11 +138,13 @@ export async function startGateway({ vars = {}, port = 0, persistDir, direct = t
     ],
   }));
   let disposed = false;
-  const dispose = async () => {
-    if (disposed) return;
-    disposed = true;
-    await mf.dispose().catch(() => {});
-    if (!persistDir) rmSync(dir, { recursive: true, force: true });
+  /** Stops workerd; removes the state directory unless `keepFiles` (or a caller-given persistDir). */
+  const dispose = async ({ keepFiles = false } = {}) => {
+    if (!disposed) {
+      disposed = true;
+      await mf.dispose().catch(() => {});
+    }
+    if (!persistDir && !keepFiles) rmSync(dir, { recursive: true, force: true });
   };
   try {
     const entry = (await mf.ready).toString().replace(/\/$/, "");

@@ -163,3 +163,34 @@ export function countsDelta(before, after) {
   }
   return { total, byMethod: out };
 }
+
+/**
+ * Counts an event's Durable Object calls over a period, from the objects' own
+ * in-memory counters. An object evicted while idle starts again from zero:
+ * sampled often enough, a drop is read as a restart, not as negative calls.
+ */
+export function callMeter(gateway, event) {
+  const last = { room: {}, quota: {} };
+  const total = { room: {}, quota: {} };
+  let first = true;
+  const sample = async () => {
+    const now = await gateway.counts(event);
+    for (const side of ["room", "quota"]) {
+      for (const [method, n] of Object.entries(now[side] ?? {})) {
+        const prev = last[side][method] ?? 0;
+        if (!first) total[side][method] = (total[side][method] ?? 0) + (n >= prev ? n - prev : n);
+        last[side][method] = n;
+      }
+      // Methods that vanished (a restart with no calls since) start again from zero.
+      for (const method of Object.keys(last[side])) if (!(method in (now[side] ?? {}))) last[side][method] = 0;
+    }
+    first = false;
+  };
+  return {
+    sample,
+    totals: () => {
+      const sum = (o) => Object.values(o).reduce((a, b) => a + b, 0);
+      return { total: sum(total.room) + sum(total.quota), room: { ...total.room }, quota: { ...total.quota } };
+    },
+  };
+}
