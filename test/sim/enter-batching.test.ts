@@ -1,0 +1,93 @@
+// Enter batching (src/enterBatch.ts) in workerd as deployed, over HTTP.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+// @ts-expect-error: plain ES module without types
+import { startGateway } from "../../bench/gateway.mjs";
+// @ts-expect-error: plain ES module without types
+import { opsClient } from "../../bench/lib.mjs";
+
+let g: any;
+beforeAll(async () => {
+  g = await startGateway({ vars: { EVENT_OPENS_AT: new Date(Date.now() - 1000).toISOString() } });
+});
+afterAll(async () => {
+  await g?.dispose();
+});
+
+/** An open event whose calling is paused, so every number stays waiting and countable. */
+async function openEvent(event: string) {
+  const ops = opsClient(g.url, g.secrets);
+  await ops.configure(event, { opensAt: new Date(Date.now() - 1000).toISOString() });
+  await ops.pause(event);
+}
+
+async function enter(event: string, signal?: AbortSignal) {
+  const res = await fetch(`${g.url}/guichet/api/enter?event=${event}`, { method: "POST", signal });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+async function waitingCount(event: string): Promise<number> {
+  // The Worker answers from a snapshot up to a second old.
+  await new Promise((r) => setTimeout(r, 1_100));
+  const res = await fetch(`${g.url}/guichet/?event=${event}`, { headers: { accept: "application/json" } });
+  return ((await res.json()) as any).waitingCount;
+}
+
+describe("enter batching", () => {
+  it("numbers 600 concurrent arrivals 1..600 with no gap and no repeat, in fewer room calls", async () => {
+    const event = "batch-concurrent";
+    await openEvent(event);
+    const results = await Promise.all(Array.from({ length: 600 }, () => enter(event)));
+    expect(results.every((r) => r.status === 201)).toBe(true);
+    const numbers = results.map((r) => r.body.number).sort((a, b) => a - b);
+    expect(numbers).toEqual(Array.from({ length: 600 }, (_, i) => i + 1));
+    const counts = await g.counts(event);
+    expect(counts.room.enter).toBeGreaterThan(0);
+    expect(counts.room.enter).toBeLessThan(600);
+  });
+
+  it("keeps numbering after clients disconnect mid-batch: no hang, no gap, no repeat", async () => {
+    const event = "batch-cancel";
+    await openEvent(event);
+    const controllers = Array.from({ length: 400 }, () => new AbortController());
+    const first = controllers.map((c, i) =>
+      enter(event, c.signal).then(
+        (r) => ({ i, ...r }),
+        () => ({ i, status: 0, body: null }),
+      ),
+    );
+    // Every other client goes away while its enter is queued or in flight.
+    await new Promise((r) => setTimeout(r, 5));
+    controllers.forEach((c, i) => i % 2 === 1 && c.abort());
+    const done = await Promise.all(first);
+    const kept = done.filter((r) => r.status === 201);
+    expect(done.filter((r) => r.status !== 201 && r.status !== 0)).toEqual([]);
+    expect(done.filter((r) => r.i % 2 === 0).every((r) => r.status === 201)).toBe(true);
+
+    // Later arrivals are numbered at once, after every number handed out before.
+    const later = await Promise.all(Array.from({ length: 200 }, () => enter(event)));
+    expect(later.every((r) => r.status === 201)).toBe(true);
+    const all = [...kept, ...later].map((r) => r.body.number);
+    expect(new Set(all).size).toBe(all.length);
+    // The room numbered every arrival that reached it once: 1..N without a gap
+    // (cancelled clients' arrivals may or may not have reached it).
+    const total = await waitingCount(event);
+    expect(Math.max(...all)).toBe(total);
+    expect(total).toBeGreaterThanOrEqual(all.length);
+    expect(total).toBeLessThanOrEqual(600);
+  });
+
+  it("gives a returning ticket its number again (200), batched with new arrivals", async () => {
+    const event = "batch-reload";
+    await openEvent(event);
+    const res = await fetch(`${g.url}/guichet/api/enter?event=${event}`, { method: "POST" });
+    const cookie = res.headers.getSetCookie()[0]!.split(";")[0]!;
+    const number = ((await res.json()) as any).number;
+    const mixed = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        fetch(`${g.url}/guichet/api/enter?event=${event}`, { method: "POST", headers: i % 10 === 0 ? { cookie } : {} }).then(async (r) => ({ status: r.status, body: (await r.json()) as any, again: i % 10 === 0 })),
+      ),
+    );
+    for (const r of mixed.filter((m) => m.again)) expect([r.status, r.body.number]).toEqual([200, number]);
+    expect(new Set(mixed.filter((m) => !m.again).map((m) => m.body.number)).size).toBe(90);
+  });
+});
