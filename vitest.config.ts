@@ -30,7 +30,7 @@ export default defineConfig(async () => {
     ],
     test: {
       include: ["test/**/*.test.ts"],
-      exclude: ["test/e2e/**"],
+      exclude: ["test/e2e/**", "test/sim/**"],
       setupFiles: ["./test/setup.ts"],
       testTimeout: 30_000,
     },

@@ -15,17 +15,22 @@
 import type { EnterResult } from "./durable/QueueRoom";
 
 /** Sends one batch to the room (bound to the calling request's env). */
-export type SendBatch = (arrivals: { ticketId: string }[]) => Promise<EnterResult[]>;
+export type SendBatch = (arrivals: Arrival[]) => Promise<EnterResult[]>;
+/** One arrival as the room takes it (`fresh`: an id just drawn, not yet in the line). */
+export interface Arrival {
+  ticketId: string;
+  fresh?: boolean;
+}
 /** Keeps the calling request alive until the promise settles (`ctx.waitUntil`). */
 export type KeepAlive = (p: Promise<unknown>) => void;
 
-interface Arrival {
-  ticketId: string;
+interface Waiting {
+  arrival: Arrival;
   settle: (r: EnterResult | Error) => void;
 }
 
 interface Line {
-  pending: Arrival[];
+  pending: Waiting[];
   /** A sender is working this line. */
   busy: boolean;
   /** When the sender last made progress (a batch sent or answered). */
@@ -62,7 +67,7 @@ async function drain(line: Line, send: SendBatch): Promise<void> {
       batches += 1;
       line.progressAt = Date.now();
       try {
-        const results = await send(batch.map((a) => ({ ticketId: a.ticketId })));
+        const results = await send(batch.map((w) => w.arrival));
         batch.forEach((a, i) => a.settle(results[i] ?? new Error("enter returned too few results")));
       } catch (e) {
         const error = e instanceof Error ? e : new Error(String(e));
@@ -79,11 +84,11 @@ async function drain(line: Line, send: SendBatch): Promise<void> {
  * Numbers one arrival, batched with the isolate's concurrent arrivals for the
  * same event. Resolves with this arrival's result; rejects if the room call failed.
  */
-export async function enterBatched(eventId: string, ticketId: string, send: SendBatch, keepAlive: KeepAlive): Promise<EnterResult> {
+export async function enterBatched(eventId: string, arrival: Arrival, send: SendBatch, keepAlive: KeepAlive): Promise<EnterResult> {
   const line = lineOf(eventId);
   let settle!: (r: EnterResult | Error) => void;
   const settled = new Promise<EnterResult | Error>((r) => (settle = r));
-  line.pending.push({ ticketId, settle });
+  line.pending.push({ arrival, settle });
   const becomeSender = () => keepAlive(drain(line, send));
   if (!line.busy) becomeSender();
 
@@ -98,7 +103,7 @@ export async function enterBatched(eventId: string, ticketId: string, send: Send
     // Woken by this request's own timer: any I/O from here is this request's.
     if (!line.busy || Date.now() - line.progressAt > STALL_MS) becomeSender();
     else if (Date.now() - waitedFrom > ALONE_MS) {
-      const [result] = await send([{ ticketId }]);
+      const [result] = await send([arrival]);
       if (!result) throw new Error("enter returned no result");
       return result;
     }

@@ -41,6 +41,17 @@ export async function roomSnapshot(env: Env, eventId: string, now = Date.now()):
   return e.pending;
 }
 
+/**
+ * The cached snapshot when `roomSnapshot` would return it without waiting
+ * (fresh, or stale while a refresh is under way); null otherwise. Lets the
+ * poll's hot path answer without an await.
+ */
+export function cachedSnapshot(eventId: string, now = Date.now()): Snapshot | null {
+  const e = entries.get(eventId);
+  if (!e?.snapshot) return null;
+  return now - e.fetchedAt < SNAPSHOT_REFRESH_MS || e.pending ? e.snapshot : null;
+}
+
 /** Drops this isolate's copy after a change it made itself (configure, close, pause). */
 export function forgetSnapshot(eventId: string): void {
   entries.delete(eventId);

@@ -32,7 +32,13 @@ export interface StatusBody {
   device?: DeviceClass;
 }
 
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+// The opening instant is formatted on every poll: remember the last one.
+let lastIso: { ms: number; text: string } | null = null;
+const iso = (ms: number | null): string | null => {
+  if (ms === null) return null;
+  if (lastIso?.ms !== ms) lastIso = { ms, text: new Date(ms).toISOString() };
+  return lastIso.text;
+};
 
 /** The phase now, from a snapshot up to a second old (the opening instant is exact). */
 export function phaseOf(s: RoomSnapshot, now: number): Phase {

@@ -154,7 +154,7 @@ export class QueueRoom extends DurableObject<Env> {
       CREATE INDEX IF NOT EXISTS tickets_by_state ON tickets(state, number);
       CREATE INDEX IF NOT EXISTS tickets_by_call ON tickets(called_at) WHERE called_at IS NOT NULL;
       CREATE INDEX IF NOT EXISTS tickets_by_jti ON tickets(jti) WHERE jti IS NOT NULL;
-      CREATE INDEX IF NOT EXISTS tickets_by_deadline ON tickets(state, deadline);
+      CREATE INDEX IF NOT EXISTS tickets_by_deadline ON tickets(state, deadline) WHERE deadline IS NOT NULL;
       CREATE TABLE IF NOT EXISTS minutes (
         minute INTEGER PRIMARY KEY,
         arrivals INTEGER NOT NULL DEFAULT 0,
@@ -411,9 +411,11 @@ export class QueueRoom extends DurableObject<Env> {
    * Takes numbers for a batch of arrivals, in the batch's order. Idempotent per
    * ticket: a ticket already in the line keeps its number. A ticket that left
    * gets a new ticket id and a new number at the back. Refused before opening
-   * and after closing: nothing is numbered outside the intake.
+   * and after closing: nothing is numbered outside the intake. `fresh` marks a
+   * ticket id the Worker has just drawn (128 random bits): it cannot be in the
+   * line yet, so its lookup is skipped (the UNIQUE constraint still holds).
    */
-  async enter(arrivals: { ticketId: string }[]): Promise<EnterResult[]> {
+  async enter(arrivals: { ticketId: string; fresh?: boolean }[]): Promise<EnterResult[]> {
     this.counted("enter");
     const now = this.now();
     if (!this.room) return arrivals.map(() => ({ ok: false, reason: "unknown_event", opensAt: null }));
@@ -426,10 +428,10 @@ export class QueueRoom extends DurableObject<Env> {
     let created = 0;
     const results = this.ctx.storage.transactionSync(() => {
       const out: EnterResult[] = [];
-      for (const { ticketId } of arrivals) {
-        const existing = this.sql
-          .exec<{ number: number; state: TicketState }>("SELECT number, state FROM tickets WHERE ticket_id = ?", ticketId)
-          .toArray()[0];
+      for (const { ticketId, fresh } of arrivals) {
+        const existing = fresh
+          ? undefined
+          : this.sql.exec<{ number: number; state: TicketState }>("SELECT number, state FROM tickets WHERE ticket_id = ?", ticketId).toArray()[0];
         if (existing && existing.state !== "left") {
           out.push({ ok: true, ticketId, number: existing.number, created: false });
           continue;
@@ -732,8 +734,9 @@ export class QueueRoom extends DurableObject<Env> {
     if (phase === "open" && !room.paused && waiting > 0) candidates.push(now + TICK_MS);
     if (this.active() > 0) {
       // Two index lookups (tickets_by_deadline), not a scan of every active ticket.
-      const lapse = this.sql.exec<{ at: number | null }>("SELECT MIN(deadline) AS at FROM tickets WHERE state = 'called'").one().at;
-      const expiry = this.sql.exec<{ at: number | null }>("SELECT MIN(deadline) AS at FROM tickets WHERE state = 'admitted'").one().at;
+      const next = "SELECT MIN(deadline) AS at FROM tickets WHERE state = ? AND deadline IS NOT NULL";
+      const lapse = this.sql.exec<{ at: number | null }>(next, "called").one().at;
+      const expiry = this.sql.exec<{ at: number | null }>(next, "admitted").one().at;
       if (lapse !== null) candidates.push(lapse);
       if (expiry !== null) candidates.push(expiry + EXPIRY_MARGIN_MS);
     }

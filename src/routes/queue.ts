@@ -5,12 +5,12 @@ import * as z from "zod";
 import { ADMISSION_COOKIE, signAdmission } from "../auth/admission";
 import { newTicketId, signTicket, TICKET_COOKIE, verifyTicket, type Ticket } from "../auth/ticket";
 import { classifyDevice } from "../domain/device";
-import { enterBatched } from "../enterBatch";
+import { enterBatched, type Arrival } from "../enterBatch";
 import type { RoomSnapshot } from "../durable/QueueRoom";
 import { ApiError } from "../errors";
 import { audienceOf, eventIdOf, issuerOf, sameOrigin, type AppContext, type AppEnv } from "../http";
-import { roomSnapshot } from "../snapshots";
-import { verifyTicketCached } from "../ticketCache";
+import { cachedSnapshot, roomSnapshot } from "../snapshots";
+import { knownTicket, verifyTicketCached } from "../ticketCache";
 import { phaseOf, statusFromSnapshot, statusFromTicket, type StatusBody } from "../status";
 import { bodyLimit, valid } from "../validation";
 
@@ -42,13 +42,24 @@ async function requireTicket(c: AppContext, eventId: string): Promise<Ticket> {
   return ticket;
 }
 
+// The last few device readings: a poll repeats its browser's headers, and the regexes are not free.
+const devices = new Map<string, ReturnType<typeof classifyDevice>>();
+
 function deviceOf(c: AppContext, touchPoints?: number) {
-  return classifyDevice({
+  const hints = {
     userAgent: c.req.header("user-agent"),
     mobileHint: c.req.header("sec-ch-ua-mobile"),
     platformHint: c.req.header("sec-ch-ua-platform"),
     touchPoints,
-  });
+  };
+  const key = `${hints.userAgent}|${hints.mobileHint}|${hints.platformHint}|${touchPoints}`;
+  let device = devices.get(key);
+  if (device === undefined) {
+    device = classifyDevice(hints);
+    if (devices.size >= 1000) devices.clear();
+    devices.set(key, device);
+  }
+  return device;
 }
 
 function closedError(s: RoomSnapshot): ApiError {
@@ -83,11 +94,11 @@ queue.post("/enter", sameOrigin, bodyLimit(1024, { optional: true }), valid("jso
 
   const raw = getCookie(c, TICKET_COOKIE);
   const held = raw ? await verifyTicket(c.env.TICKET_HMAC_KEY, raw) : null;
-  const ticketId = held && held.event === eventId ? held.ticketId : newTicketId();
+  const arrival: Arrival = held && held.event === eventId ? { ticketId: held.ticketId } : { ticketId: newTicketId(), fresh: true };
   // Concurrent enters in this isolate share one room call (src/enterBatch.ts).
-  const send = (arrivals: { ticketId: string }[]) => c.env.QUEUE_ROOM.getByName(eventId).enter(arrivals);
+  const send = (arrivals: Arrival[]) => c.env.QUEUE_ROOM.getByName(eventId).enter(arrivals);
   const [result] =
-    c.env.ENTER_BATCHING === "off" ? await send([{ ticketId }]) : [await enterBatched(eventId, ticketId, send, (p) => c.executionCtx.waitUntil(p))];
+    c.env.ENTER_BATCHING === "off" ? await send([arrival]) : [await enterBatched(eventId, arrival, send, (p) => c.executionCtx.waitUntil(p))];
   if (!result) throw new Error("enter returned no result");
   if (!result.ok) {
     if (result.reason === "closed") throw closedError(s);
@@ -107,8 +118,18 @@ queue.post("/enter", sameOrigin, bodyLimit(1024, { optional: true }), valid("jso
 
 queue.get("/status", async (c) => {
   const eventId = eventIdOf(c);
-  const ticket = await requireTicket(c, eventId);
-  const s = await existingRoom(c, eventId);
+  // Hot path (most polls): a cookie this isolate verified before, a fresh
+  // snapshot and a number above the cursor answer without an await.
+  const raw = getCookie(c, TICKET_COOKIE);
+  const known = raw ? knownTicket(c.env.TICKET_HMAC_KEY, raw) : null;
+  const ticket = known && known.event === eventId ? known : await requireTicket(c, eventId);
+  const s = cachedSnapshot(eventId) ?? (await existingRoom(c, eventId));
+  if (!s.exists) throw new ApiError(404, "unknown_event");
+  const status = statusFromSnapshot(s, ticket.number, Date.now());
+  if (status !== null && status !== "left") {
+    status.device = deviceOf(c);
+    return c.json(status);
+  }
   return c.json(await ticketStatus(c, s, ticket));
 });
 
