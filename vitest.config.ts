@@ -19,10 +19,10 @@ export default defineConfig(async () => {
             ADMISSION_PREVIOUS_JWKS: JSON.stringify({ keys: [publicJwk(previous)] }),
             TEST_PREVIOUS_SIGNING_JWK: JSON.stringify(previous),
             ENABLE_TEST_SEAMS: "true",
-            // This pool turns off cross-request promise resolution, which enter
+            // This pool turns off cross-request promise resolution, which
             // batching needs; batching is tested against workerd as deployed
             // (vitest.sim.config.ts).
-            ENTER_BATCHING: "off",
+            ROOM_BATCHING: "off",
             TEST_MIGRATIONS: migrations,
           },
         },

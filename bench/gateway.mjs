@@ -32,8 +32,8 @@ export function build({ quiet = true } = {}) {
   return bundleSize();
 }
 
-export function bundleSize() {
-  const code = readFileSync(join(ROOT, "dist/worker.js"));
+export function bundleSize(bundle = join(ROOT, "dist/worker.js")) {
+  const code = readFileSync(bundle);
   return { rawBytes: code.length, gzipBytes: gzipSync(code, { level: 9 }).length };
 }
 
@@ -92,8 +92,8 @@ export default {
  * Starts workerd with the gateway on 127.0.0.1. `vars` override wrangler.toml's.
  * Returns { url, secrets, counts(event), sql(q, params), dispose() }.
  */
-export async function startGateway({ vars = {}, port = 0, persistDir, direct = true, inspectorPort } = {}) {
-  if (!existsSync(join(ROOT, "dist/worker.js"))) build();
+export async function startGateway({ vars = {}, port = 0, persistDir, direct = true, inspectorPort, bundle = join(ROOT, "dist/worker.js") } = {}) {
+  if (!existsSync(bundle)) build();
   const secrets = generateSecrets();
   const dir = persistDir ?? mkdtempSync(join(tmpdir(), "guichet-bench-"));
   const { compatibilityDate, compatibilityFlags } = tomlCompat();
@@ -114,7 +114,7 @@ export async function startGateway({ vars = {}, port = 0, persistDir, direct = t
         // A socket straight into the gateway Worker, without Miniflare's entry
         // Worker in between (one hop, as in production).
         unsafeDirectSockets: direct ? [{ host: "127.0.0.1", port: 0 }] : undefined,
-        scriptPath: join(ROOT, "dist/worker.js"),
+        scriptPath: bundle,
         compatibilityDate,
         compatibilityFlags,
         bindings,

@@ -27,6 +27,8 @@ const { values: args } = parseArgs({
     only: { type: "string" },
     out: { type: "string", default: join(dirname(new URL(import.meta.url).pathname), "results", "latest.json") },
     "no-build": { type: "boolean", default: false },
+    // Measure another build of the Worker (for example an earlier commit's `dist/worker.js`).
+    bundle: { type: "string" },
   },
 });
 const QUICK = args.quick;
@@ -84,13 +86,15 @@ async function line(g, event, n) {
 async function main() {
   const started = Date.now();
   let bundle;
-  if (args["no-build"]) bundle = bundleSize();
+  if (args.bundle) bundle = bundleSize(args.bundle);
+  else if (args["no-build"]) bundle = bundleSize();
   else {
     log("building the bundle (wrangler deploy --dry-run --outdir dist)");
     bundle = build();
   }
   origin = await startOrigin();
   gateway = await startGateway({
+    bundle: args.bundle,
     vars: { EVENT_OPENS_AT: isoAgo(1000), EVENT_QUOTA: "1000000", EVENT_MAX_ACTIVE: "1000000", ORIGIN_URL: origin.url },
   });
   const g = gateway;
@@ -245,6 +249,7 @@ async function main() {
     mode: QUICK ? "quick" : "full",
     settings: { durationSeconds: DURATION, rounds: ROUNDS, connections: CONNECTIONS, pollLine: LINE, calledTickets: CALLED, submissions: SUBMISSIONS },
     machine: machine({ workerd: workerdVersion(), miniflare: MINIFLARE_VERSION, autocannon: (await import("autocannon/package.json", { with: { type: "json" } })).default.version }),
+    bundlePath: args.bundle ?? "dist/worker.js",
     bundle: { ...bundle, rawKiB: round1(bundle.rawBytes / 1024), gzipKiB: round1(bundle.gzipBytes / 1024) },
     baseline: { rps: baselineRps, perScenario: baselines.map((b) => ({ rps: b.rps, p50: b.p50, p99: b.p99 })) },
     scenarios,
@@ -271,6 +276,7 @@ async function growthRuns(g, ops) {
     const t0 = Date.now();
     const cookies = await line(g, event, size);
     const setupSeconds = (Date.now() - t0) / 1000;
+    const base = await load(g.url, { connections: CONNECTIONS, duration: Math.min(DURATION, 5), path: "/guichet/healthz" });
     const before = await g.counts(event);
     const r = await load(g.url, {
       connections: CONNECTIONS,
@@ -283,6 +289,8 @@ async function growthRuns(g, ops) {
     const row = {
       tickets: size,
       rps: r.rps,
+      baselineRps: base.rps,
+      ratio: Math.round((r.rps / base.rps) * 100) / 100,
       p50: r.p50,
       p99: r.p99,
       non2xx: r.non2xx,
@@ -352,7 +360,7 @@ function printTable(r) {
   if (r.growth) {
     console.log("\ngrowth (status polls):");
     for (const g of r.growth) {
-      console.log(`  ${String(g.tickets).padStart(7)} tickets: ${g.rps} req/s, p50 ${g.p50} ms, p99 ${g.p99} ms, DO calls/1000 ${g.doCallsPer1000}, room storage ${round1(g.roomStorageBytes / 1024)} KiB, workerd RSS ${g.workerdRssMiB} MiB`);
+      console.log(`  ${String(g.tickets).padStart(7)} tickets: ${g.rps} req/s (baseline ${g.baselineRps}, ratio ${g.ratio}), p50 ${g.p50} ms, p99 ${g.p99} ms, DO calls/1000 ${g.doCallsPer1000}, room storage ${round1(g.roomStorageBytes / 1024)} KiB, workerd RSS ${g.workerdRssMiB} MiB`);
     }
   }
   console.log("\ntargets:");

@@ -483,6 +483,18 @@ export class QueueRoom extends DurableObject<Env> {
    */
   async claim(ticketId: string, device: DeviceClass): Promise<ClaimResult> {
     this.counted("claim");
+    return this.claimTicket(ticketId, device);
+  }
+
+  /** `claim` for a batch of tickets (concurrent claims from one isolate): one call, one result each, in order. */
+  async claimMany(claims: { ticketId: string; device: DeviceClass }[]): Promise<ClaimResult[]> {
+    this.counted("claimMany");
+    const results: ClaimResult[] = [];
+    for (const { ticketId, device } of claims) results.push(await this.claimTicket(ticketId, device));
+    return results;
+  }
+
+  private async claimTicket(ticketId: string, device: DeviceClass): Promise<ClaimResult> {
     const now = this.now();
     if (!this.room) return { ok: false, reason: "unknown_event" };
     let row = this.ticket(ticketId);

@@ -5,7 +5,7 @@ import * as z from "zod";
 import { ADMISSION_COOKIE, signAdmission } from "../auth/admission";
 import { newTicketId, signTicket, TICKET_COOKIE, verifyTicket, type Ticket } from "../auth/ticket";
 import { classifyDevice } from "../domain/device";
-import { enterBatched, type Arrival } from "../enterBatch";
+import { batched } from "../batch";
 import type { RoomSnapshot } from "../durable/QueueRoom";
 import { ApiError } from "../errors";
 import { audienceOf, eventIdOf, issuerOf, sameOrigin, type AppContext, type AppEnv } from "../http";
@@ -62,6 +62,15 @@ function deviceOf(c: AppContext, touchPoints?: number) {
   return device;
 }
 
+/** Whether enters and claims are batched (src/batch.ts); only the workers test pool turns it off. */
+function batching(c: AppContext): boolean {
+  return c.env.ROOM_BATCHING !== "off";
+}
+
+function keepAlive(c: AppContext) {
+  return (p: Promise<unknown>) => c.executionCtx.waitUntil(p);
+}
+
 function closedError(s: RoomSnapshot): ApiError {
   return new ApiError(410, "closed", { closedReason: s.closedReason });
 }
@@ -94,11 +103,11 @@ queue.post("/enter", sameOrigin, bodyLimit(1024, { optional: true }), valid("jso
 
   const raw = getCookie(c, TICKET_COOKIE);
   const held = raw ? await verifyTicket(c.env.TICKET_HMAC_KEY, raw) : null;
-  const arrival: Arrival = held && held.event === eventId ? { ticketId: held.ticketId } : { ticketId: newTicketId(), fresh: true };
-  // Concurrent enters in this isolate share one room call (src/enterBatch.ts).
-  const send = (arrivals: Arrival[]) => c.env.QUEUE_ROOM.getByName(eventId).enter(arrivals);
-  const [result] =
-    c.env.ENTER_BATCHING === "off" ? await send([arrival]) : [await enterBatched(eventId, arrival, send, (p) => c.executionCtx.waitUntil(p))];
+  // `fresh`: an id just drawn, not yet in the line (the room skips its lookup).
+  const arrival = held && held.event === eventId ? { ticketId: held.ticketId } : { ticketId: newTicketId(), fresh: true };
+  // Concurrent enters in this isolate share one room call (src/batch.ts).
+  const send = (arrivals: { ticketId: string; fresh?: boolean }[]) => c.env.QUEUE_ROOM.getByName(eventId).enter(arrivals);
+  const [result] = batching(c) ? [await batched(`enter:${eventId}`, arrival, send, keepAlive(c))] : await send([arrival]);
   if (!result) throw new Error("enter returned no result");
   if (!result.ok) {
     if (result.reason === "closed") throw closedError(s);
@@ -137,7 +146,11 @@ queue.post("/claim", sameOrigin, bodyLimit(1024, { optional: true }), valid("jso
   const eventId = eventIdOf(c);
   const ticket = await requireTicket(c, eventId);
   const { touchPoints } = c.req.valid("json");
-  const result = await c.env.QUEUE_ROOM.getByName(eventId).claim(ticket.ticketId, deviceOf(c, touchPoints));
+  const claim = { ticketId: ticket.ticketId, device: deviceOf(c, touchPoints) };
+  // Concurrent claims in this isolate share one room call (src/batch.ts).
+  const result = batching(c)
+    ? await batched(`claim:${eventId}`, claim, (claims: (typeof claim)[]) => c.env.QUEUE_ROOM.getByName(eventId).claimMany(claims), keepAlive(c))
+    : await c.env.QUEUE_ROOM.getByName(eventId).claim(claim.ticketId, claim.device);
   if (!result.ok) {
     switch (result.reason) {
       case "not_your_turn":

@@ -1,4 +1,4 @@
-// Enter batching (src/enterBatch.ts) in workerd as deployed, over HTTP.
+// Enter and claim batching (src/batch.ts) in workerd as deployed, over HTTP.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error: plain ES module without types
 import { startGateway } from "../../bench/gateway.mjs";
@@ -89,5 +89,37 @@ describe("enter batching", () => {
     );
     for (const r of mixed.filter((m) => m.again)) expect([r.status, r.body.number]).toEqual([200, number]);
     expect(new Set(mixed.filter((m) => !m.again).map((m) => m.body.number)).size).toBe(90);
+  });
+});
+
+describe("claim batching", () => {
+  it("gives each called ticket its own admission, and the same one to a ticket claimed twice at once", async () => {
+    const event = "batch-claims";
+    const ops = opsClient(g.url, g.secrets);
+    await ops.configure(event, { opensAt: new Date(Date.now() - 1000).toISOString(), maxActive: 10_000, admitPerMinute: 60_000 });
+    const cookies: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      const res = await fetch(`${g.url}/guichet/api/enter?event=${event}`, { method: "POST" });
+      cookies.push(res.headers.getSetCookie()[0]!.split(";")[0]!);
+      await res.arrayBuffer();
+    }
+    // Calls run on the room's alarm, a sixtieth of admitPerMinute a tick (1,000 here).
+    for (let i = 0; i < 40; i++) {
+      const s = (await (await fetch(`${g.url}/guichet/api/status?event=${event}`, { headers: { cookie: cookies.at(-1)! } })).json()) as any;
+      if (s.state === "your_turn") break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const claim = (cookie: string) =>
+      fetch(`${g.url}/guichet/api/claim?event=${event}`, { method: "POST", headers: { cookie } }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+    // Every ticket once, and the first 50 a second time in the same burst.
+    const results = await Promise.all([...cookies, ...cookies.slice(0, 50)].map(claim));
+    expect(results.every((r) => r.status === 200)).toBe(true);
+    const jtiOf = (token: string) => JSON.parse(atob(token.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/"))).jti as string;
+    const jtis = results.map((r) => jtiOf(r.body.admission.token));
+    expect(new Set(jtis.slice(0, 300)).size).toBe(300);
+    for (let i = 0; i < 50; i++) expect(jtis[300 + i]).toBe(jtis[i]);
+    const counts = await g.counts(event);
+    expect(counts.room.claimMany).toBeGreaterThan(0);
+    expect(counts.room.claimMany).toBeLessThan(350);
   });
 });
