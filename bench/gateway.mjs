@@ -95,7 +95,8 @@ export default {
 export async function startGateway({ vars = {}, port = 0, persistDir, direct = true, inspectorPort, bundle = join(ROOT, "dist/worker.js") } = {}) {
   if (!existsSync(bundle)) build();
   const secrets = generateSecrets();
-  const dir = persistDir ?? mkdtempSync(join(tmpdir(), "guichet-bench-"));
+  // BENCH_STATE_DIR puts the objects' and D1's files elsewhere (e.g. /dev/shm, to see what the disk costs).
+  const dir = persistDir ?? mkdtempSync(join(process.env.BENCH_STATE_DIR || tmpdir(), "guichet-bench-"));
   const { compatibilityDate, compatibilityFlags } = tomlCompat();
   const bindings = { ...tomlVars(), ENTER_LIMIT_PER_MINUTE: "0", GATEWAY_ISSUER: "http://guichet.bench", ...vars, ...secrets };
   const mf = new Miniflare(convertV4MiniflareOptions({
@@ -224,4 +225,15 @@ export function doFiles(gateway, className) {
     if (s.isFile()) out.set(path.replace(/-(wal|shm)$/, ""), (out.get(path.replace(/-(wal|shm)$/, "")) ?? 0) + s.size);
   }
   return out;
+}
+
+/** CPU time (user + system) the process has used so far, in milliseconds. */
+export function cpuMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // clock ticks of 10 ms (CLK_TCK 100)
+  } catch {
+    return null;
+  }
 }

@@ -16,7 +16,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
-import { build, bundleSize, doFiles, MINIFLARE_VERSION, rssMiB, startGateway, workerdPid, workerdVersion } from "./gateway.mjs";
+import { build, bundleSize, cpuMs, doFiles, MINIFLARE_VERSION, rssMiB, startGateway, workerdPid, workerdVersion } from "./gateway.mjs";
 import { admissionToken, countsDelta, load, machine, newTicketId, opsClient, pool, submissionBody, ticketCookie } from "./lib.mjs";
 import { startOrigin } from "./origin.mjs";
 
@@ -103,7 +103,15 @@ async function main() {
 
   const scenarios = [];
   const baselines = [];
-  const health = (duration) => load(g.url, { connections: CONNECTIONS, duration, path: "/guichet/healthz" });
+  const pid = workerdPid();
+  /** A load run, with the CPU time workerd spent on it (both the Worker and the objects run there). */
+  const timed = async (run) => {
+    const cpu0 = cpuMs(pid);
+    const r = await run();
+    const cpu1 = cpuMs(pid);
+    return { ...r, workerdCpuMs: cpu0 === null || cpu1 === null ? null : cpu1 - cpu0 };
+  };
+  const health = (duration) => timed(() => load(g.url, { connections: CONNECTIONS, duration, path: "/guichet/healthz" }));
 
   // Warm up the isolate (JIT, key imports) before the first measurement.
   await health(2);
@@ -121,7 +129,7 @@ async function main() {
     for (let round = 0; round < ROUNDS; round++) {
       base.push(await health(slice));
       const before = await Promise.all(events.map((e) => g.counts(e)));
-      parts.push(await run(slice));
+      parts.push(await timed(() => run(slice)));
       const after = await Promise.all(events.map((e) => g.counts(e)));
       events.forEach((e, i) => {
         const d = countsDelta(before[i], after[i]);
@@ -139,12 +147,15 @@ async function main() {
       baselineRps: b.rps,
       baselineP50: b.p50,
       ratio: Math.round((r.rps / b.rps) * 100) / 100,
+      // workerd CPU per request (µs): what one request costs the runtime, Worker and objects together.
+      cpuUsPerRequest: r.workerdCpuMs === null ? null : Math.round((r.workerdCpuMs * 1000) / r.requests),
+      baselineCpuUsPerRequest: b.workerdCpuMs === null ? null : Math.round((b.workerdCpuMs * 1000) / b.requests),
       doCalls: calls.total,
       doCallsPer1000: r.requests ? Math.round((calls.total / r.requests) * 1000 * 10) / 10 : null,
       doCallsByMethod: calls.byMethod,
     };
     scenarios.push(row);
-    log(`${name}: ${row.rps} req/s (baseline ${b.rps}, ratio ${row.ratio}), p50 ${row.p50} ms, p99 ${row.p99} ms, non-2xx ${row.non2xx}, errors ${row.errors}, DO calls/1000 ${row.doCallsPer1000}`);
+    log(`${name}: ${row.rps} req/s (baseline ${b.rps}, ratio ${row.ratio}), CPU ${row.cpuUsPerRequest} µs/req (baseline ${row.baselineCpuUsPerRequest}), p50 ${row.p50} ms, p99 ${row.p99} ms, non-2xx ${row.non2xx}, errors ${row.errors}, DO calls/1000 ${row.doCallsPer1000}`);
     return row;
   };
 
@@ -323,6 +334,7 @@ function merge(parts) {
     p50: p50s[Math.floor(p50s.length / 2)],
     p99: Math.max(...parts.map((p) => p.p99)),
     errors: parts.reduce((a, p) => a + p.errors, 0),
+    workerdCpuMs: parts.some((p) => p.workerdCpuMs === null) ? null : parts.reduce((a, p) => a + p.workerdCpuMs, 0),
     non2xx: parts.reduce((a, p) => a + p.non2xx, 0),
     codes,
   };
@@ -343,13 +355,13 @@ function checkTargets(scenarios, bundle) {
 }
 
 function printTable(r) {
-  const rows = [["scenario", "req/s", "baseline", "ratio", "p50 ms", "p99 ms", "non-2xx", "errors", "DO calls/1000"]];
+  const rows = [["scenario", "req/s", "baseline", "ratio", "p50 ms", "p99 ms", "non-2xx", "errors", "DO calls/1000", "CPU µs/req", "baseline CPU µs/req"]];
   for (const s of r.scenarios) {
     if (s.skipped) {
-      rows.push([s.name, "skipped", "", "", "", "", "", "", ""]);
+      rows.push([s.name, "skipped", "", "", "", "", "", "", "", "", ""]);
       continue;
     }
-    rows.push([s.name, s.rps, s.baselineRps, s.ratio.toFixed(2), s.p50, s.p99, s.non2xx, s.errors, s.doCallsPer1000]);
+    rows.push([s.name, s.rps, s.baselineRps, s.ratio.toFixed(2), s.p50, s.p99, s.non2xx, s.errors, s.doCallsPer1000, s.cpuUsPerRequest ?? "", s.baselineCpuUsPerRequest ?? ""]);
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => String(row[i]).length)));
   const fmt = (row) => `| ${row.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join(" | ")} |`;
