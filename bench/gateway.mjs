@@ -8,7 +8,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { createRequire } from "node:module";
 import { generateSecrets } from "../scripts/secrets.mjs";
@@ -116,6 +116,7 @@ export async function startGateway({ vars = {}, port = 0, persistDir, direct = t
         // Worker in between (one hop, as in production).
         unsafeDirectSockets: direct ? [{ host: "127.0.0.1", port: 0 }] : undefined,
         scriptPath: bundle,
+        modulesRoot: dirname(bundle),
         compatibilityDate,
         compatibilityFlags,
         bindings,
