@@ -14,7 +14,11 @@ export default defineConfig(async () => {
       cloudflareTest({
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
+          // The proxy's origin in tests: a stand-in Worker that echoes what it gets.
+          serviceBindings: { ORIGIN: "echo-origin" },
+          workers: [{ name: "echo-origin", modules: true, scriptPath: "./test/fixtures/echo-origin.js", compatibilityDate: "2026-11-01" }],
           bindings: {
+            ORIGIN_TIMEOUT_MS: "400",
             ...generateSecrets(),
             ADMISSION_PREVIOUS_JWKS: JSON.stringify({ keys: [publicJwk(previous)] }),
             TEST_PREVIOUS_SIGNING_JWK: JSON.stringify(previous),

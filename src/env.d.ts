@@ -2,6 +2,10 @@
 interface GuichetOptionalBindings {
   /** Public keys of earlier signing keys, `{"keys": [...]}`, each optionally with `expiresAt`. */
   ADMISSION_PREVIOUS_JWKS?: string;
+  /** The origin as a service binding (tests, or an origin Worker); otherwise ORIGIN_URL is used. */
+  ORIGIN?: Fetcher;
+  /** How long the proxy waits for the origin's response headers (ms); 30000 by default. */
+  ORIGIN_TIMEOUT_MS?: string;
   /** "true" only in the test pool: enables clock and fault seams in the Durable Objects. */
   ENABLE_TEST_SEAMS?: string;
 }

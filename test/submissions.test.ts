@@ -51,7 +51,7 @@ describe("POST /guichet/api/submissions", () => {
     expect(new Set(rows.map((r) => r.id))).toEqual(new Set(accepted.map((r) => r.body.receipt.id)));
 
     // The quota reached closes the room: no more numbers.
-    const closed = await eventually(() => snapshotOf(id), (s) => s.exists && s.phase === "closed");
+    const closed = await eventually(() => snapshotOf(id), (s) => s.phase === "closed");
     expect(closed).toMatchObject({ phase: "closed", closedReason: "quota_reached" });
     const late = await enter(id);
     expect(late.res.status).toBe(410);
@@ -184,7 +184,7 @@ describe("the quota-aware line", () => {
         if (c.res.status !== 200) continue;
         const r = await submit(id, submissionBody(c.body.admission.token));
         if (r.res.status === 201 || r.res.status === 410) outcomes.push(r.res.status);
-        await eventually(() => snapshotOf(id), (s) => s.exists && s.quota.accepted >= outcomes.filter((o) => o === 201).length);
+        await eventually(() => snapshotOf(id), (s) => s.quota.accepted >= outcomes.filter((o) => o === 201).length);
       }
     }
     expect(outcomes.filter((o) => o === 201).length).toBe(quota);
