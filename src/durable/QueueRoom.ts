@@ -38,7 +38,13 @@ export type TicketState =
 
 const STATES: TicketState[] = ["waiting", "requeued", "called", "admitted", "used", "released", "expired", "no_show", "left"];
 const TICK_MS = 1_000;
-const SCHEMA_VERSION = 1;
+/** 2: minutes gained rpc_calls, gauges and a dirty flag (history copied to D1); tickets gained tickets_by_wait. */
+const SCHEMA_VERSION = 2;
+/** How often, at most, the alarm copies changed minutes to the outbox (then D1). */
+const HISTORY_EVERY_MS = 10_000;
+/** Up to this many called tickets, wait percentiles are exact on every metrics call; beyond, at most every PERCENTILES_EVERY_MS. */
+const PERCENTILES_EXACT_UP_TO = 20_000;
+const PERCENTILES_EVERY_MS = 5_000;
 /** Numbers above the cursor whose holders left, sent in the snapshot (beyond this, positions are approximate). */
 const SKIPPED_IN_SNAPSHOT = 5_000;
 
@@ -70,6 +76,36 @@ export interface RoomSnapshot {
 }
 
 export type Snapshot = RoomSnapshot | { exists: false; event: string };
+
+/** What the room knows for the operators' metrics (the ops API adds the QuotaCounter's side). */
+export interface RoomMetrics {
+  event: string;
+  generatedAt: number;
+  phase: Phase;
+  paused: boolean;
+  opensAt: number | null;
+  closedAt: number | null;
+  closedReason: ClosedReason | null;
+  configVersion: number;
+  settings: { quota: number; maxActive: number; admitPerMinute: number; overbook: number; admissionSeconds: number; noShowGraceSeconds: number };
+  /** Numbers handed out (the last number), and the highest number called. */
+  entered: number;
+  servingNumber: number;
+  /** Tickets by state now; `waiting` includes the returning no-shows (`requeued`). */
+  tickets: { waiting: number; requeued: number; called: number; admitted: number; active: number; used: number; released: number; expired: number; noShows: number; left: number };
+  /** Calls that lapsed unclaimed, ever (a no-show who came back still counts once per lapse). */
+  noShowLapses: number;
+  /** Events in the last 60 seconds. */
+  lastMinute: { arrivals: number; calls: number };
+  /** Wait from entering to being called, over every ticket called so far (nearest-rank percentiles). */
+  wait: { called: number; p50Seconds: number | null; p95Seconds: number | null };
+  oldestWaiting: { number: number; waitingSeconds: number } | null;
+  /** The accepted count as the QuotaCounter last told the room. */
+  accepted: number;
+  /** RPC calls this object served: a sliding estimate over the last 60 s, and the total since the event began. */
+  rpcCalls: { perMinute: number; total: number };
+  outboxPending: number;
+}
 
 export type EnterResult =
   | { ok: true; ticketId: string; number: number; created: boolean }
@@ -103,6 +139,21 @@ interface RoomRow {
 
 type Minute = "arrivals" | "calls" | "admissions" | "used" | "expired" | "no_shows" | "left_count";
 
+interface MinuteRow {
+  [key: string]: SqlStorageValue;
+  minute: number;
+  arrivals: number;
+  calls: number;
+  admissions: number;
+  used: number;
+  expired: number;
+  no_shows: number;
+  left_count: number;
+  rpc_calls: number;
+  waiting: number | null;
+  active: number | null;
+}
+
 export class QueueRoom extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly outbox: Outbox;
@@ -112,6 +163,16 @@ export class QueueRoom extends DurableObject<Env> {
   private alarmAt: number | null = null;
   /** RPC calls served since this instance started, by method (for metrics and benchmarks). */
   readonly rpcCalls = new Map<string, number>();
+  /** RPC calls of the minute `rpcMinute` not yet added to `minutes.rpc_calls` (one write a minute, not one a call). */
+  private rpcMinute = 0;
+  private rpcPending = 0;
+  /** Tickets ever called (called_at set): the count the wait percentiles rank over. */
+  private calledEver = 0;
+  private waitCache: { called: number; at: number; p50: number | null; p95: number | null } | null = null;
+  /** Whether some minute changed since the history was last copied to the outbox, and when that was (room clock). */
+  private historyDirty = false;
+  private historyCopiedAt = 0;
+  private historyGauges = "";
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -162,12 +223,28 @@ export class QueueRoom extends DurableObject<Env> {
         used INTEGER NOT NULL DEFAULT 0,
         expired INTEGER NOT NULL DEFAULT 0,
         no_shows INTEGER NOT NULL DEFAULT 0,
-        left_count INTEGER NOT NULL DEFAULT 0
+        left_count INTEGER NOT NULL DEFAULT 0,
+        rpc_calls INTEGER NOT NULL DEFAULT 0,
+        waiting INTEGER,
+        active INTEGER,
+        dirty INTEGER NOT NULL DEFAULT 0
       );
       ${Outbox.schema}
     `);
     const version = this.sql.exec<{ version: number }>("SELECT version FROM schema_version").toArray()[0];
-    if (!version) this.sql.exec("INSERT INTO schema_version (version) VALUES (?)", SCHEMA_VERSION);
+    if (!version) {
+      this.sql.exec("INSERT INTO schema_version (version) VALUES (?)", SCHEMA_VERSION);
+    } else if (version.version < 2) {
+      this.sql.exec(`
+        ALTER TABLE minutes ADD COLUMN rpc_calls INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE minutes ADD COLUMN waiting INTEGER;
+        ALTER TABLE minutes ADD COLUMN active INTEGER;
+        ALTER TABLE minutes ADD COLUMN dirty INTEGER NOT NULL DEFAULT 0;
+        UPDATE schema_version SET version = 2;
+      `);
+    }
+    // Wait percentiles walk this index (ORDER BY … LIMIT 1 OFFSET k) instead of sorting the line in memory.
+    this.sql.exec("CREATE INDEX IF NOT EXISTS tickets_by_wait ON tickets((called_at - entered_at)) WHERE called_at IS NOT NULL");
   }
 
   /** Rebuilds the in-memory caches from storage; seeds the default event from the Worker vars. */
@@ -204,6 +281,8 @@ export class QueueRoom extends DurableObject<Env> {
     for (const { state, n } of this.sql.exec<{ state: TicketState; n: number }>("SELECT state, COUNT(*) AS n FROM tickets GROUP BY state")) {
       this.counts.set(state, n);
     }
+    this.calledEver = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM tickets WHERE called_at IS NOT NULL").one().n;
+    this.historyDirty = this.sql.exec("SELECT 1 FROM minutes WHERE dirty = 1 LIMIT 1").toArray().length > 0;
   }
 
   private create(config: EventConfig, source: "vars" | "ops" | "test"): void {
@@ -221,7 +300,7 @@ export class QueueRoom extends DurableObject<Env> {
     };
     this.ctx.storage.transactionSync(() => {
       this.saveRoom();
-      this.outbox.add("event_version", { eventId: config.id, version: 1, config, source, changedAt: now }, now);
+      this.outbox.add("event_version", { eventId: config.id, version: 1, config, source, changedAt: now }, Date.now());
     });
   }
 
@@ -273,14 +352,35 @@ export class QueueRoom extends DurableObject<Env> {
   private bump(now: number, field: Minute, n = 1): void {
     if (n === 0) return;
     this.sql.exec(
-      `INSERT INTO minutes (minute, ${field}) VALUES (?, ?) ON CONFLICT (minute) DO UPDATE SET ${field} = ${field} + excluded.${field}`,
+      `INSERT INTO minutes (minute, ${field}, dirty) VALUES (?, ?, 1)
+       ON CONFLICT (minute) DO UPDATE SET ${field} = ${field} + excluded.${field}, dirty = 1`,
       Math.floor(now / 60_000),
       n,
     );
+    this.historyDirty = true;
   }
 
+  /** Counts an RPC call: in memory, written to `minutes` once the minute turns (or on metrics and history copies). */
   private counted(method: string): void {
     this.rpcCalls.set(method, (this.rpcCalls.get(method) ?? 0) + 1);
+    const minute = Math.floor(this.now() / 60_000);
+    if (minute !== this.rpcMinute) {
+      this.flushRpcCalls();
+      this.rpcMinute = minute;
+    }
+    this.rpcPending += 1;
+  }
+
+  private flushRpcCalls(): void {
+    if (this.rpcPending === 0) return;
+    this.sql.exec(
+      `INSERT INTO minutes (minute, rpc_calls, dirty) VALUES (?, ?, 1)
+       ON CONFLICT (minute) DO UPDATE SET rpc_calls = rpc_calls + excluded.rpc_calls, dirty = 1`,
+      this.rpcMinute,
+      this.rpcPending,
+    );
+    this.rpcPending = 0;
+    this.historyDirty = true;
   }
 
   // ---------------------------------------------------------------- RPC
@@ -327,7 +427,7 @@ export class QueueRoom extends DurableObject<Env> {
       room.configVersion += 1;
       this.ctx.storage.transactionSync(() => {
         this.saveRoom();
-        this.outbox.add("event_version", { eventId: after.id, version: room.configVersion, config: after, source, changedAt: now }, now);
+        this.outbox.add("event_version", { eventId: after.id, version: room.configVersion, config: after, source, changedAt: now }, Date.now());
       });
     }
     if (actor) this.audit(actor, before ? "event.update" : "event.create", before, after, now);
@@ -338,7 +438,7 @@ export class QueueRoom extends DurableObject<Env> {
 
   /** Records an operator action in the outbox; the alarm copies it to D1's audit_log. */
   private audit(actor: string, action: string, before: unknown, after: unknown, now: number): void {
-    this.outbox.add("audit", { id: crypto.randomUUID(), eventId: this.room!.config.id, actor, action, before, after, at: now }, now);
+    this.outbox.add("audit", { id: crypto.randomUUID(), eventId: this.room!.config.id, actor, action, before, after, at: now }, Date.now());
   }
 
   /** The event's full configuration (the ops API shows it). */
@@ -592,6 +692,8 @@ export class QueueRoom extends DurableObject<Env> {
         this.saveRoom();
       }
       if (actor) this.audit(actor, "event.close", { closed: before }, { closed: true, reason: room.closedReason }, now);
+      // The report gets the minute of closing without waiting for the next copy.
+      this.copyHistory(now);
     });
     this.snap = null;
     await this.schedule(now, true);
@@ -615,11 +717,86 @@ export class QueueRoom extends DurableObject<Env> {
     return { before, after: paused };
   }
 
+  /**
+   * Everything the room knows for the operators' metrics. Bounded work at any
+   * line length: counts come from memory, rates from indexes (or a binary
+   * search over numbers, which rise with arrival time), percentiles from
+   * tickets_by_wait. Not on the poll path: the ops API shares one call a
+   * second per isolate across all its viewers.
+   */
+  async metrics(): Promise<RoomMetrics | null> {
+    this.counted("metrics");
+    if (!this.room) return null;
+    const now = this.now();
+    const r = this.room;
+    const c = r.config;
+    this.flushRpcCalls();
+    const minute = Math.floor(now / 60_000);
+    const totals = this.sql
+      .exec<{ lapses: number | null; rpc: number | null }>("SELECT SUM(no_shows) AS lapses, SUM(rpc_calls) AS rpc FROM minutes")
+      .one();
+    const recent = new Map(
+      this.sql
+        .exec<{ minute: number; rpc_calls: number }>("SELECT minute, rpc_calls FROM minutes WHERE minute IN (?, ?)", minute - 1, minute)
+        .toArray()
+        .map((row) => [row.minute, row.rpc_calls]),
+    );
+    // Sliding window: this minute so far, plus the part of the last minute still inside the 60 s.
+    const elapsed = (now % 60_000) / 60_000;
+    const rpcPerMinute = Math.round((recent.get(minute) ?? 0) + (recent.get(minute - 1) ?? 0) * (1 - elapsed));
+    const wait = this.waitPercentiles(now);
+    const waiting = this.count("waiting") + this.count("requeued");
+    const metrics: RoomMetrics = {
+      event: c.id,
+      generatedAt: now,
+      phase: this.phase(now),
+      paused: r.paused,
+      opensAt: c.opensAt,
+      closedAt: r.closedAt,
+      closedReason: r.closedReason,
+      configVersion: r.configVersion,
+      settings: {
+        quota: c.quota,
+        maxActive: c.maxActive,
+        admitPerMinute: c.admitPerMinute,
+        overbook: c.overbook,
+        admissionSeconds: c.admissionSeconds,
+        noShowGraceSeconds: c.noShowGraceSeconds,
+      },
+      entered: r.nextNumber - 1,
+      servingNumber: r.servingNumber,
+      tickets: {
+        waiting,
+        requeued: this.count("requeued"),
+        called: this.count("called"),
+        admitted: this.count("admitted"),
+        active: this.active(),
+        used: this.count("used"),
+        released: this.count("released"),
+        expired: this.count("expired"),
+        noShows: this.count("no_show"),
+        left: this.count("left"),
+      },
+      noShowLapses: totals.lapses ?? 0,
+      lastMinute: { arrivals: this.arrivalsSince(now - 60_000), calls: this.callsSince(now - 60_000) },
+      wait: { called: this.calledEver, p50Seconds: wait.p50, p95Seconds: wait.p95 },
+      oldestWaiting: this.oldestWaiting(now),
+      accepted: r.accepted,
+      rpcCalls: { perMinute: rpcPerMinute, total: totals.rpc ?? 0 },
+      outboxPending: this.outbox.size(),
+    };
+    await this.schedule(now);
+    return metrics;
+  }
+
   /** The admission tick: lapses, expiries, then calls under the policy. Idempotent if run twice. */
   override async alarm(): Promise<void> {
     this.alarmAt = null;
     const now = this.now();
-    if (this.room) this.tick(now);
+    if (this.room) {
+      this.tick(now);
+      if (now - this.historyCopiedAt >= HISTORY_EVERY_MS) this.ctx.storage.transactionSync(() => this.copyHistory(now));
+    }
     await this.drainOutbox();
     await this.schedule(this.now());
   }
@@ -634,6 +811,124 @@ export class QueueRoom extends DurableObject<Env> {
   }
 
   // ---------------------------------------------------------------- internals
+
+  /** Arrivals after `since`: numbers rise with arrival time, so a binary search over numbers finds the first one. */
+  private arrivalsSince(since: number): number {
+    const next = this.room!.nextNumber;
+    let lo = 1;
+    let hi = next;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      const row = this.sql.exec<{ entered_at: number }>("SELECT entered_at FROM tickets WHERE number = ?", mid).toArray()[0];
+      if (row && row.entered_at > since) hi = mid;
+      else lo = mid + 1;
+    }
+    return next - lo;
+  }
+
+  private oldestWaiting(now: number): RoomMetrics["oldestWaiting"] {
+    let oldest: { number: number; entered_at: number } | undefined;
+    for (const state of ["requeued", "waiting"] as const) {
+      const row = this.sql
+        .exec<{ number: number; entered_at: number }>("SELECT number, entered_at FROM tickets WHERE state = ? ORDER BY number LIMIT 1", state)
+        .toArray()[0];
+      if (row && (!oldest || row.number < oldest.number)) oldest = row;
+    }
+    return oldest ? { number: oldest.number, waitingSeconds: Math.max(0, Math.floor((now - oldest.entered_at) / 1000)) } : null;
+  }
+
+  /**
+   * Median and 95th percentile of the wait from entering to being called, by
+   * nearest rank over every ticket called so far, read from tickets_by_wait.
+   * Past PERCENTILES_EXACT_UP_TO called tickets, recomputed at most every
+   * PERCENTILES_EVERY_MS (OFFSET walks the index).
+   */
+  private waitPercentiles(now: number): { p50: number | null; p95: number | null } {
+    const n = this.calledEver;
+    const cached = this.waitCache;
+    if (cached && (cached.called === n || (n > PERCENTILES_EXACT_UP_TO && now - cached.at < PERCENTILES_EVERY_MS))) return cached;
+    const at = (rank: number): number | null => {
+      const row = this.sql
+        .exec<{ w: number }>(
+          "SELECT called_at - entered_at AS w FROM tickets WHERE called_at IS NOT NULL ORDER BY called_at - entered_at LIMIT 1 OFFSET ?",
+          rank - 1,
+        )
+        .toArray()[0];
+      return row ? Math.round(row.w / 1000) : null;
+    };
+    this.waitCache = { called: n, at: now, p50: n > 0 ? at(nearestRank(n, 50)) : null, p95: n > 0 ? at(nearestRank(n, 95)) : null };
+    return this.waitCache;
+  }
+
+  /** The same percentiles for the calls of one minute (at most that minute's calls are sorted). */
+  private minuteWaitPercentiles(minute: number): { p50: number | null; p95: number | null } {
+    const from = minute * 60_000;
+    const to = from + 60_000;
+    const n = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM tickets WHERE called_at >= ? AND called_at < ?", from, to).one().n;
+    if (n === 0) return { p50: null, p95: null };
+    const at = (rank: number): number =>
+      this.sql
+        .exec<{ w: number }>(
+          "SELECT called_at - entered_at AS w FROM tickets WHERE called_at >= ? AND called_at < ? ORDER BY w LIMIT 1 OFFSET ?",
+          from,
+          to,
+          rank - 1,
+        )
+        .one().w;
+    return { p50: at(nearestRank(n, 50)), p95: at(nearestRank(n, 95)) };
+  }
+
+  /**
+   * Copies the minutes that changed since the last copy to the outbox, with
+   * absolute values (the D1 upsert is idempotent). The current minute also
+   * records the line's gauges (waiting, active) as they stand now. Runs inside
+   * the caller's transaction.
+   */
+  private copyHistory(now: number): void {
+    const room = this.room!;
+    const minute = Math.floor(now / 60_000);
+    const waiting = this.count("waiting") + this.count("requeued");
+    const active = this.active();
+    const gauges = `${minute}:${waiting}:${active}`;
+    this.flushRpcCalls();
+    if (!this.historyDirty && gauges === this.historyGauges) return;
+    this.sql.exec(
+      `INSERT INTO minutes (minute, waiting, active, dirty) VALUES (?, ?, ?, 1)
+       ON CONFLICT (minute) DO UPDATE SET waiting = excluded.waiting, active = excluded.active, dirty = 1`,
+      minute,
+      waiting,
+      active,
+    );
+    for (const row of this.sql.exec<MinuteRow>("SELECT * FROM minutes WHERE dirty = 1 ORDER BY minute").toArray()) {
+      const wait = this.minuteWaitPercentiles(row.minute);
+      this.outbox.add(
+        "minute",
+        {
+          eventId: room.config.id,
+          minute: row.minute,
+          arrivals: row.arrivals,
+          calls: row.calls,
+          admissions: row.admissions,
+          used: row.used,
+          expired: row.expired,
+          noShows: row.no_shows,
+          left: row.left_count,
+          // A minute the alarm never sampled (no copy ran during it) gets the gauges of this copy.
+          waiting: row.waiting ?? waiting,
+          active: row.active ?? active,
+          waitP50Ms: wait.p50,
+          waitP95Ms: wait.p95,
+          doCallsRoom: row.rpc_calls,
+          updatedAt: now,
+        },
+        Date.now(),
+      );
+    }
+    this.sql.exec("UPDATE minutes SET dirty = 0 WHERE dirty = 1");
+    this.historyDirty = false;
+    this.historyCopiedAt = now;
+    this.historyGauges = gauges;
+  }
 
   private ticket(ticketId: string): TicketRow | undefined {
     return this.sql.exec<TicketRow>("SELECT * FROM tickets WHERE ticket_id = ?", ticketId).toArray()[0];
@@ -705,6 +1000,7 @@ export class QueueRoom extends DurableObject<Env> {
         )
         .toArray();
       this.moved("waiting", "called", called.length);
+      this.calledEver += called.length;
       this.bump(now, "calls", recalled + called.length);
       if (called.length > 0) {
         room.servingNumber = called.reduce((max, r) => Math.max(max, r.number), room.servingNumber);
@@ -731,8 +1027,10 @@ export class QueueRoom extends DurableObject<Env> {
       if (row.at !== null) candidates.push(row.at);
     }
     if (phase === "before_open" && room.config.opensAt !== null) candidates.push(room.config.opensAt);
+    // The outbox is due on the real clock; candidates are on the room's (the test seam may move it).
     const outboxAt = this.outbox.nextDueAt();
-    if (outboxAt !== null) candidates.push(outboxAt);
+    if (outboxAt !== null) candidates.push(outboxAt + room.clockOffsetMs);
+    if (this.historyDirty) candidates.push(this.historyCopiedAt + HISTORY_EVERY_MS);
     if (candidates.length === 0) return;
     // The alarm runs on the real clock; the test seam's offset is taken off.
     const next = Math.max(Date.now(), Math.min(...candidates) - room.clockOffsetMs);
@@ -745,6 +1043,11 @@ export class QueueRoom extends DurableObject<Env> {
   private async drainOutbox(): Promise<void> {
     await this.outbox.drain(Date.now(), (rows) => deliverToD1(this.env.DB, rows));
   }
+}
+
+/** The 1-based rank of the p-th percentile among n values (nearest-rank method). */
+function nearestRank(n: number, p: number): number {
+  return Math.max(1, Math.ceil((p / 100) * n));
 }
 
 interface TicketRow {
