@@ -1,14 +1,24 @@
 // Tests inside workerd: real Durable Objects, real D1 (local SQLite), real
 // WebCrypto. Secrets are generated fresh for every run.
+import { generateKeyPairSync } from "node:crypto";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { copyAssets } from "./scripts/assets.mjs";
 import { generateSecrets, newSigningJwk, publicJwk } from "./scripts/secrets.mjs";
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
+  // wrangler.toml's [assets] directory must hold the dashboard's vendored files (wrangler's [build] is not run here).
+  copyAssets();
   // A retired signing key whose public part stays listed: tests sign with it
   // to check that tokens from before a rotation still verify.
   const previous = newSigningJwk("k-previous");
+  // Cloudflare Access in tests: a team's RS256 key whose public part a fixture
+  // certs endpoint serves (below); tests sign assertions with the private part.
+  const access = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const accessPrivate = { ...access.privateKey.export({ format: "jwk" }), kid: "access-test", alg: "RS256" };
+  const accessPublic = { ...access.publicKey.export({ format: "jwk" }), kid: "access-test", alg: "RS256", use: "sig" };
+  const accessCertsUrl = "https://access-fixture.test/cdn-cgi/access/certs";
   return {
     plugins: [
       cloudflareTest({
@@ -16,6 +26,11 @@ export default defineConfig(async () => {
         miniflare: {
           // The proxy's origin in tests: a stand-in Worker that echoes what it gets.
           serviceBindings: { ORIGIN: "echo-origin" },
+          // Outbound fetches: the Access certs fixture; nothing else leaves the test pool.
+          outboundService: (request: Request) =>
+            request.url === accessCertsUrl
+              ? new Response(JSON.stringify({ keys: [accessPublic] }), { headers: { "content-type": "application/json" } })
+              : new Response("no network in tests", { status: 502 }),
           workers: [{ name: "echo-origin", modules: true, scriptPath: "./test/fixtures/echo-origin.js", compatibilityDate: "2026-11-01" }],
           bindings: {
             ORIGIN_TIMEOUT_MS: "400",
@@ -23,6 +38,10 @@ export default defineConfig(async () => {
             ADMISSION_PREVIOUS_JWKS: JSON.stringify({ keys: [publicJwk(previous)] }),
             TEST_PREVIOUS_SIGNING_JWK: JSON.stringify(previous),
             ENABLE_TEST_SEAMS: "true",
+            ACCESS_AUD: "guichet-ops-test-aud",
+            ACCESS_TEAM_DOMAIN: "guichet-test",
+            ACCESS_CERTS_URL: accessCertsUrl,
+            TEST_ACCESS_SIGNING_JWK: JSON.stringify(accessPrivate),
             TEST_MIGRATIONS: migrations,
           },
         },

@@ -26,7 +26,7 @@ app.use("/.well-known/*", gatewayHeaders);
 app.get("/guichet/healthz", (c) => c.json({ ok: true }));
 app.route("/guichet/api", queue);
 app.route("/guichet/api", submissions);
-app.route("/guichet/ops/api", ops);
+app.route("/guichet/ops", ops);
 app.route("/guichet", room);
 app.route("/.well-known", wellknown);
 // Everything else belongs to the origin.
