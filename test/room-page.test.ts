@@ -5,7 +5,7 @@ import type { StatusBody } from "../src/status";
 import { formatOpening, formatWait, statusFields } from "../src/pages/room.format";
 import { roomStrings } from "../src/pages/room.strings";
 import { ROOM_SCRIPT_PATH, ROOM_SCRIPT_VERSION } from "../src/routes/room";
-import { cookieOf, createEvent, enter, gateway, room, tick, uniqueEvent } from "./helpers";
+import { claim, cookieOf, createEvent, enter, gateway, room, tick, uniqueEvent } from "./helpers";
 
 // 12:30 UTC on 13 June is 8:30 in Montreal (summer time).
 const OPENS_AT = "2099-06-13T12:30:00.000Z";
@@ -193,6 +193,27 @@ describe("GET /guichet/ (page)", () => {
     expect(isHidden(closed.html, "c-quota")).toBe(true);
     const other = await page(`/guichet/?event=${id}&lang=en`);
     expect(other.html).toContain("The Ministry has closed the intake");
+  });
+
+  it("renders an admission with its end in Montreal time, then its expiry with a way back into the line", async () => {
+    const id = uniqueEvent("page-admitted");
+    await createEvent(id, { maxActive: 1, admissionSeconds: 600 });
+    const first = await enter(id);
+    await tick(id);
+    const claimed = await claim(id, first.cookie!);
+    expect(claimed.res.status).toBe(200);
+    const admitted = await page(`/guichet/?event=${id}`, { cookie: first.cookie! });
+    expect(isHidden(admitted.html, "s-admitted")).toBe(false);
+    expect(isHidden(admitted.html, "o-none")).toBe(false);
+    expect(admitted.html).toMatch(/Votre session de 10 minutes se termine à \d+ h \d\d \(heure de Montréal\)/);
+    expect(admitted.html).toMatch(/<a class="button" href="\/connexion">Aller à la page de connexion<\/a>/);
+
+    // Past the admission and its margin: expired.
+    await room(id).advanceClock(631_000);
+    await tick(id);
+    const expired = await page(`/guichet/?event=${id}`, { cookie: first.cookie! });
+    expect(isHidden(expired.html, "s-expired")).toBe(false);
+    expect(expired.html).toContain('<button id="retry" type="button">Prendre un nouveau numéro</button>');
   });
 
   it("shows the operators' banner, escaped, in the page and in the script's data", async () => {

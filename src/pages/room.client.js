@@ -388,8 +388,11 @@
   // Creating (or resuming) the context during a click lets the turn's sound play later.
   const unlockAudio = () => void audioContext();
 
-  // Two short chimes, twice; the message on screen says the same.
+  // Two short chimes, twice, once per page; the message on screen says the same.
+  let chimed = false;
   function chime() {
+    if (chimed) return;
+    chimed = true;
     const ctx = audioContext();
     if (!ctx) {
       root.dataset.sound = "unavailable";
