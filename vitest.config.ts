@@ -1,5 +1,8 @@
 // Tests inside workerd: real Durable Objects, real D1 (local SQLite), real
 // WebCrypto. Secrets are generated fresh for every run.
+//   workers  every test/*.test.ts, with the per-client limit off so hundreds
+//            of requests from one test are not refused as abuse
+//   limits   test/limits/*.test.ts, with the default limit of wrangler.toml
 import { generateKeyPairSync } from "node:crypto";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
@@ -13,13 +16,14 @@ export default defineConfig(async () => {
   // A retired signing key whose public part stays listed: tests sign with it
   // to check that tokens from before a rotation still verify.
   const previous = newSigningJwk("k-previous");
+  const secrets = generateSecrets();
   // Cloudflare Access in tests: a team's RS256 key whose public part a fixture
   // certs endpoint serves (below); tests sign assertions with the private part.
   const access = generateKeyPairSync("rsa", { modulusLength: 2048 });
   const accessPrivate = { ...access.privateKey.export({ format: "jwk" }), kid: "access-test", alg: "RS256" };
   const accessPublic = { ...access.publicKey.export({ format: "jwk" }), kid: "access-test", alg: "RS256", use: "sig" };
   const accessCertsUrl = "https://access-fixture.test/cdn-cgi/access/certs";
-  return {
+  const project = (name: string, include: string[], bindings: Record<string, string> = {}) => ({
     plugins: [
       cloudflareTest({
         wrangler: { configPath: "./wrangler.toml" },
@@ -34,7 +38,7 @@ export default defineConfig(async () => {
           workers: [{ name: "echo-origin", modules: true, scriptPath: "./test/fixtures/echo-origin.js", compatibilityDate: "2026-11-01" }],
           bindings: {
             ORIGIN_TIMEOUT_MS: "400",
-            ...generateSecrets(),
+            ...secrets,
             ADMISSION_PREVIOUS_JWKS: JSON.stringify({ keys: [publicJwk(previous)] }),
             TEST_PREVIOUS_SIGNING_JWK: JSON.stringify(previous),
             ENABLE_TEST_SEAMS: "true",
@@ -43,15 +47,24 @@ export default defineConfig(async () => {
             ACCESS_CERTS_URL: accessCertsUrl,
             TEST_ACCESS_SIGNING_JWK: JSON.stringify(accessPrivate),
             TEST_MIGRATIONS: migrations,
+            ...bindings,
           },
         },
       }),
     ],
     test: {
-      include: ["test/**/*.test.ts"],
-      exclude: ["test/e2e/**"],
+      name,
+      include,
       setupFiles: ["./test/setup.ts"],
       testTimeout: 30_000,
+    },
+  });
+  return {
+    test: {
+      projects: [
+        project("workers", ["test/*.test.ts"], { ENTER_LIMIT_PER_MINUTE: "0" }),
+        project("limits", ["test/limits/*.test.ts"]),
+      ],
     },
   };
 });

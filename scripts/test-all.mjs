@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: every suite, then one line "N passed, M failed" over all of them.
 //   workers  vitest inside workerd (vitest.config.ts): unit, integration, invariants
+//   demo     the demo origin inside workerd (vitest.demo.config.ts), against a gateway double
 //   e2e      browser tests against a local gateway (vitest.e2e.config.ts), when present
 // A suite that crashes before writing its report counts as one failure.
 import { spawnSync } from "node:child_process";
@@ -10,6 +11,7 @@ import { join } from "node:path";
 const only = process.argv.slice(2);
 const suites = [
   { name: "workers", config: "vitest.config.ts" },
+  { name: "demo", config: "vitest.demo.config.ts" },
   { name: "e2e", config: "vitest.e2e.config.ts" },
 ].filter((s) => existsSync(s.config) && (only.length === 0 || only.includes(s.name)));
 

@@ -593,18 +593,21 @@ export class QueueRoom extends DurableObject<Env> {
         return { ok: false, reason: "ticket_left" };
       case "admitted":
         if (row.deadline! > now) {
-          const iat = Math.floor(row.deadline! / 1000) - this.room.config.admissionSeconds;
-          return { ok: true, ticketId, number: row.number, jti: row.jti!, iat, exp: row.deadline! / 1000, device: row.device as DeviceClass };
+          // The same admission again: same jti, same expiry.
+          const exp = Math.floor((row.deadline! - this.room.clockOffsetMs) / 1000);
+          const iat = exp - this.room.config.admissionSeconds;
+          return { ok: true, ticketId, number: row.number, jti: row.jti!, iat, exp, device: row.device as DeviceClass };
         }
         return { ok: false, reason: "turn_lost" };
       case "called": {
-        const iat = Math.floor(now / 1000);
+        // Token times are wall-clock seconds; the deadline is on this object's clock (equal but for the test seam).
+        const iat = Math.floor((now - this.room.clockOffsetMs) / 1000);
         const exp = iat + this.room.config.admissionSeconds;
         const jti = crypto.randomUUID();
         this.ctx.storage.transactionSync(() => {
           this.sql.exec(
             "UPDATE tickets SET state = 'admitted', deadline = ?, jti = ?, device = ? WHERE number = ?",
-            exp * 1000,
+            exp * 1000 + this.room!.clockOffsetMs,
             jti,
             device,
             row.number,

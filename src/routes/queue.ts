@@ -8,6 +8,7 @@ import { classifyDevice } from "../domain/device";
 import type { RoomSnapshot } from "../durable/QueueRoom";
 import { ApiError } from "../errors";
 import { audienceOf, eventIdOf, issuerOf, sameOrigin, type AppContext, type AppEnv } from "../http";
+import { perClientLimit } from "../ratelimit";
 import { roomSnapshot } from "../snapshots";
 import { phaseOf, statusFromSnapshot, statusFromTicket, type StatusBody } from "../status";
 import { bodyLimit, valid } from "../validation";
@@ -71,7 +72,7 @@ export async function ticketStatus(c: AppContext, s: RoomSnapshot, ticket: Ticke
   return { ...status, device: deviceOf(c) };
 }
 
-queue.post("/enter", sameOrigin, bodyLimit(1024, { optional: true }), valid("json", ClientBody), async (c) => {
+queue.post("/enter", sameOrigin, perClientLimit, bodyLimit(1024, { optional: true }), valid("json", ClientBody), async (c) => {
   const eventId = eventIdOf(c);
   const now = Date.now();
   const s = await existingRoom(c, eventId);
@@ -107,7 +108,7 @@ queue.get("/status", async (c) => {
   return c.json(await ticketStatus(c, s, ticket));
 });
 
-queue.post("/claim", sameOrigin, bodyLimit(1024, { optional: true }), valid("json", ClientBody), async (c) => {
+queue.post("/claim", sameOrigin, perClientLimit, bodyLimit(1024, { optional: true }), valid("json", ClientBody), async (c) => {
   const eventId = eventIdOf(c);
   const ticket = await requireTicket(c, eventId);
   const { touchPoints } = c.req.valid("json");
