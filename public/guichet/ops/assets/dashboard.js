@@ -15,6 +15,7 @@
   const STRINGS = {
     fr: {
       title: "Guichet — opérations",
+      time: "Heure",
       otherLang: "English",
       logout: "Oublier le jeton",
       loginTitle: "Accès des opérateurs",
@@ -115,6 +116,7 @@
     },
     en: {
       title: "Guichet — operations",
+      time: "Time",
       otherLang: "Français",
       logout: "Forget the token",
       loginTitle: "Operators' access",
@@ -228,6 +230,12 @@
   const number = new Intl.NumberFormat(LOCALE);
   const clock = new Intl.DateTimeFormat(LOCALE, { timeZone: TZ, hour: "2-digit", minute: "2-digit", second: "2-digit" });
   const hourMinute = new Intl.DateTimeFormat(LOCALE, { timeZone: TZ, hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  const hmsParts = new Intl.DateTimeFormat("en-CA", { timeZone: TZ, hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
+  /** 08:30:05 in Montreal time: short enough for an axis. */
+  const hms = (ts) => {
+    const p = Object.fromEntries(hmsParts.formatToParts(new Date(ts * 1000)).map((x) => [x.type, x.value]));
+    return `${p.hour}:${p.minute}:${p.second}`;
+  };
   const stamp = new Intl.DateTimeFormat(LOCALE, { timeZone: TZ, dateStyle: "short", timeStyle: "medium" });
 
   // ------------------------------------------------------------ words on the page
@@ -366,7 +374,7 @@
 
   const COLORS = { blue: "#095797", green: "#1f7a45", orange: "#c26a00", violet: "#6b4fbb", red: "#b3261e", grey: "#6b7785" };
   const store = { t: [], arrivals: [], calls: [], submissions: [], waiting: [], active: [], maxActive: [], accepted: [], quota: [], p50: [], p95: [] };
-  const line = (label, stroke, extra = {}) => ({ label, stroke, width: 2, spanGaps: true, ...extra });
+  const line = (label, stroke, extra = {}) => ({ label, stroke, width: 2, spanGaps: true, points: { show: false }, ...extra });
   const CHARTS = {
     rates: {
       series: [line(T.seriesArrivals, COLORS.blue), line(T.seriesCalls, COLORS.green), line(T.seriesSubmissions, COLORS.orange)],
@@ -401,10 +409,16 @@
         legend: { live: true },
         scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.min(0, min ?? 0), Math.max(1, (max ?? 1) * 1.1)] } },
         axes: [
-          { stroke: "#5b6570", grid: { stroke: "#eef1f4" }, values: (_u, splits) => splits.map((ts) => hourMinute.format(new Date(ts * 1000))) },
+          {
+            stroke: "#5b6570",
+            grid: { stroke: "#eef1f4" },
+            space: 64,
+            // Seconds only when the ticks are less than a minute apart.
+            values: (_u, splits, _axis, _space, incr) => splits.map((ts) => (incr < 60 ? hms(ts) : hourMinute.format(new Date(ts * 1000)))),
+          },
           { stroke: "#5b6570", grid: { stroke: "#eef1f4" }, size: 56 },
         ],
-        series: [{ value: (_u, ts) => (ts === null ? "—" : clock.format(new Date(ts * 1000))) }, ...spec.series],
+        series: [{ label: T.time, value: (_u, ts) => (ts === null ? "—" : clock.format(new Date(ts * 1000))) }, ...spec.series],
       };
       charts[id] = new uPlot(opts, spec.data(), el);
     }
@@ -748,11 +762,12 @@
     if (!before || !after || typeof before !== "object" || typeof after !== "object") return `${JSON.stringify(before)} → ${JSON.stringify(after)}`;
     const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
     const changed = keys.filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
-    const short = (v) => {
+    const short = (v, k) => {
+      if (k === "opensAt" && typeof v === "number") return stamp.format(new Date(v));
       const s = JSON.stringify(v);
       return s === undefined ? "—" : s.length > 60 ? `${s.slice(0, 57)}…` : s;
     };
-    return changed.map((k) => `${k}: ${short(before[k])} → ${short(after[k])}`).join("\n") || "—";
+    return changed.map((k) => `${k}: ${short(before[k], k)} → ${short(after[k], k)}`).join("\n") || "—";
   }
 
   async function loadAudit() {
