@@ -4,9 +4,9 @@
 import { env } from "cloudflare:workers";
 import { SignJWT, importJWK, type JWK } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
-import { signAdmission } from "../src/auth/admission";
+import { signAdmission, verifyAdmission } from "../src/auth/admission";
 import { forgetSnapshot } from "../src/snapshots";
-import { admissionToken, BASE, enter, gateway, room, status } from "./helpers";
+import { admissionToken, BASE, enter, gateway, room, status, submissionBody, submit } from "./helpers";
 
 const EVENT = "csq-2016-06"; // the proxy fronts the default event
 
@@ -22,6 +22,7 @@ async function echoed(res: Response) {
 }
 
 const page = { accept: "text/html,application/xhtml+xml" };
+let sessionToken = "";
 
 describe("before opening day", () => {
   beforeAll(() => configureDefault({ opensAt: new Date(Date.now() + 3 * 24 * 3600 * 1000).toISOString() }));
@@ -36,11 +37,22 @@ describe("before opening day", () => {
     const expires = Date.parse(seen.headers["x-guichet-session-expires"]!);
     expect(expires - Date.now()).toBeGreaterThan(59 * 60_000);
     expect(expires - Date.now()).toBeLessThanOrEqual(60 * 60_000);
-    expect(seen.headers["x-guichet-admission"]).toBeUndefined();
+    // The origin verifies the session like an admission: same keys, same claims, scope "session".
+    const session = seen.headers["x-guichet-admission"]!;
+    expect(cookie.split(";")[0]).toBe(`guichet_session=${session}`);
+    const claims = await verifyAdmission(env, session, BASE, "mpq-origin", Date.now(), { session: true });
+    expect(claims).toMatchObject({ scope: "session", num: 0, evt: EVENT });
+    expect(claims.exp - claims.iat).toBe(3600);
 
     const again = await gateway("/demande", { headers: page, cookie: cookie.split(";")[0] });
     expect(again.headers.getSetCookie().some((l) => l.startsWith("guichet_session="))).toBe(false);
-    expect((await echoed(again)).headers["x-guichet-session"]).toBe(seen.headers["x-guichet-session"]);
+    expect((await echoed(again)).headers["x-guichet-admission"]).toBe(session);
+
+    // A session is not an admission: the submissions API refuses it.
+    const r = await submit(EVENT, submissionBody(session));
+    expect(r.res.status).toBe(401);
+    expect(r.body.error.code).toBe("admission_invalid");
+    sessionToken = session;
   });
 });
 
@@ -54,6 +66,9 @@ describe("while the line runs", () => {
     const api = await gateway("/api/dossier", { headers: { accept: "application/json" } });
     expect(api.status).toBe(401);
     expect(((await api.json()) as any).error).toMatchObject({ code: "admission_required", reason: "missing" });
+    // A pre-opening session does not pass the line.
+    expect((await gateway("/connexion", { headers: page, cookie: `guichet_session=${sessionToken}` })).status).toBe(303);
+    expect((await gateway("/connexion", { headers: page, cookie: `guichet_admission=${sessionToken}` })).status).toBe(303);
     // A path no pattern names is protected: the policy denies by default.
     expect((await gateway("/somewhere-unlisted", { headers: page })).status).toBe(303);
   });

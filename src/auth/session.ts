@@ -1,31 +1,31 @@
-// The pre-opening session: before opening day, an account holder passes to
-// the protected paths with a 60-minute session issued on first visit ("1 heure
-// pour compléter et mettre à jour"). `s1.<event>.<id>.<expiresAt>.<mac>`.
-import { hmac, hmacMatches, newTicketId } from "./ticket";
+// The pre-opening session: before opening day (and once the intake is
+// closed) an account holder passes to the protected paths with a 60-minute
+// session issued on first visit ("1 heure pour compléter et mettre à jour").
+// It is a token like an admission (ES256, same claims, so an origin verifies
+// both the same way) with `scope: "session"` and `num: 0`; the gateway never
+// takes it as an admission: not at the proxy while the line runs, never at
+// the submissions API.
+import { signAdmission, verifyAdmission, AdmissionError, type AdmissionClaims, type KeyEnv } from "./admission";
+import { newTicketId } from "./ticket";
+import type { DeviceClass } from "../domain/device";
 
 export const SESSION_COOKIE = "guichet_session";
 export const SESSION_SECONDS = 3600;
 
-export interface Session {
-  event: string;
-  id: string;
-  expiresAt: number;
+export async function newSession(env: KeyEnv, event: string, dev: DeviceClass, now: number, issuer: string, audience: string) {
+  const iat = Math.floor(now / 1000);
+  const id = newTicketId();
+  const token = await signAdmission(env, { sub: id, jti: id, iat, exp: iat + SESSION_SECONDS, evt: event, num: 0, dev, scope: "session" }, issuer, audience);
+  return { token, claims: { sub: id, exp: iat + SESSION_SECONDS } };
 }
 
-const payload = (s: Session) => `s1|${s.event}|${s.id}|${s.expiresAt}`;
-
-export async function newSession(secret: string, event: string, now: number): Promise<{ session: Session; cookie: string }> {
-  const session = { event, id: newTicketId(), expiresAt: now + SESSION_SECONDS * 1000 };
-  return { session, cookie: `s1.${event}.${session.id}.${session.expiresAt}.${await hmac(secret, payload(session))}` };
-}
-
-/** The session if authentic, for this event, and not expired at `now`; else null. */
-export async function verifySession(secret: string, value: string, event: string, now: number): Promise<Session | null> {
-  const parts = value.split(".");
-  if (parts.length !== 5 || parts[0] !== "s1" || value.length > 200) return null;
-  const [, ev, id, expires, mac] = parts as [string, string, string, string, string];
-  if (ev !== event || !/^[A-Za-z0-9_-]{22}$/.test(id) || !/^\d{13}$/.test(expires)) return null;
-  const session = { event: ev, id, expiresAt: Number(expires) };
-  if (session.expiresAt <= now) return null;
-  return (await hmacMatches(secret, payload(session), mac)) ? session : null;
+/** The session's claims if the cookie holds a live session token for this event; else null. */
+export async function verifySession(env: KeyEnv, token: string, event: string, issuer: string, audience: string, now: number): Promise<AdmissionClaims | null> {
+  try {
+    const claims = await verifyAdmission(env, token, issuer, audience, now, { session: true });
+    return claims.evt === event ? claims : null;
+  } catch (e) {
+    if (e instanceof AdmissionError) return null;
+    throw e;
+  }
 }

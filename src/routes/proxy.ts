@@ -29,6 +29,14 @@ function policyOf(policy: RoutePolicy): CompiledPolicy {
   return compiled.rules;
 }
 
+function deviceOfRequest(c: ProxyContext) {
+  return classifyDevice({
+    userAgent: c.req.header("user-agent"),
+    mobileHint: c.req.header("sec-ch-ua-mobile"),
+    platformHint: c.req.header("sec-ch-ua-platform"),
+  });
+}
+
 /** A page request (a person's browser navigating) rather than an API call. */
 function wantsPage(c: ProxyContext, path: string): boolean {
   if (/^\/api\//i.test(path)) return false;
@@ -144,23 +152,21 @@ export async function proxy(c: ProxyContext): Promise<Response> {
       const admission = await admissionOf(c, eventId);
       if (typeof admission === "string") return refuse(c, lang, url.pathname, admission);
       if (admission.viaBearer) headers.delete("authorization");
-      const seen = classifyDevice({
-        userAgent: c.req.header("user-agent"),
-        mobileHint: c.req.header("sec-ch-ua-mobile"),
-        platformHint: c.req.header("sec-ch-ua-platform"),
-      });
       headers.set("X-Guichet-Admission", admission.token);
-      headers.set("X-Guichet-Device", stricterDevice(admission.claims.dev, seen));
+      headers.set("X-Guichet-Device", stricterDevice(admission.claims.dev, deviceOfRequest(c)));
     } else {
       const held = getCookie(c, SESSION_COOKIE);
-      let session = held ? await verifySession(c.env.TICKET_HMAC_KEY, held, eventId, now) : null;
+      const session = held ? await verifySession(c.env, held, eventId, issuerOf(c), audienceOf(c.env), now) : null;
+      let token = held;
+      let expiresAt = session ? session.exp : 0;
       if (!session) {
-        const issued = await newSession(c.env.TICKET_HMAC_KEY, eventId, now);
-        session = issued.session;
-        sessionCookie = issued.cookie;
+        const issued = await newSession(c.env, eventId, deviceOfRequest(c), now, issuerOf(c), audienceOf(c.env));
+        token = issued.token;
+        expiresAt = issued.claims.exp;
+        sessionCookie = issued.token;
       }
-      headers.set("X-Guichet-Session", session.id);
-      headers.set("X-Guichet-Session-Expires", new Date(session.expiresAt).toISOString());
+      headers.set("X-Guichet-Admission", token!);
+      headers.set("X-Guichet-Session-Expires", new Date(expiresAt * 1000).toISOString());
     }
   }
 

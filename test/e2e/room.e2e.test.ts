@@ -186,12 +186,16 @@ describe("the waiting room in Chromium", () => {
   it("shows the position going down as those ahead leave or are served", async () => {
     const seen: string[] = [];
     let sampling = true;
+    const sample = async () => {
+      const p = await text(page, "[data-f=position]").catch(() => "");
+      if (p && p !== seen.at(-1)) seen.push(p);
+    };
     const sampler = (async () => {
       while (sampling) {
-        const p = await text(page, "[data-f=position]").catch(() => "");
-        if (p && p !== seen.at(-1)) seen.push(p);
+        await sample();
         await new Promise((r) => setTimeout(r, 100));
       }
+      await sample();
     })();
     try {
       expect(await text(page, "[data-f=position]")).toBe("4");
