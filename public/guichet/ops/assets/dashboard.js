@@ -27,7 +27,6 @@
       live: "En direct",
       disconnected: "Déconnecté — nouvelle tentative dans {s} s",
       reconnecting: "Déconnecté — reconnexion…",
-      stale: "Plus de données depuis {s} s",
       updated: "Mis à jour à {t}",
       phase_before_open: "Avant l'ouverture",
       phase_open: "Ouvert",
@@ -128,7 +127,6 @@
       live: "Live",
       disconnected: "Disconnected — retrying in {s} s",
       reconnecting: "Disconnected — reconnecting…",
-      stale: "No data for {s} s",
       updated: "Updated at {t}",
       phase_before_open: "Before opening",
       phase_open: "Open",
@@ -224,6 +222,7 @@
   const TZ = "America/Montreal";
   const TOKEN_KEY = "guichet.ops.token";
   const STALE_MS = 5_000;
+  const CONNECT_TIMEOUT_MS = 8_000;
   const MAX_POINTS = 4 * 3600;
   const $ = (selector) => document.querySelector(selector);
   const fmt = (template, values) => template.replace(/\{(\w+)\}/g, (_, k) => String(values[k]));
@@ -494,6 +493,7 @@
 
   let stream = null;
   let lastDataAt = 0;
+  let connectingSince = 0;
   let backoffMs = 1_000;
   let retryTimer = null;
   let countdownTimer = null;
@@ -549,7 +549,10 @@
     stopStream();
     const controller = new AbortController();
     stream = controller;
-    setConn("wait", T.connecting);
+    connectingSince = Date.now();
+    // After a loss the indicator stays red while it tries again: only the first connection is "connecting".
+    if (document.body.dataset.stream === "down") setConn("down", T.reconnecting);
+    else setConn("wait", T.connecting);
     let received = false;
     try {
       const res = await call("stream", { signal: controller.signal, headers: { Accept: "text/event-stream" } });
@@ -579,14 +582,12 @@
     }
   }
 
-  // A stream that goes quiet (a proxy holding it, a laptop waking up) counts as lost.
+  // A stream that goes quiet (a proxy holding it, a laptop waking up) counts as
+  // lost, and so does an attempt that gets nothing within CONNECT_TIMEOUT_MS.
   setInterval(() => {
-    if (!stream || !lastDataAt) return;
-    const quiet = Date.now() - lastDataAt;
-    if (document.body.dataset.stream === "live" && quiet > STALE_MS) {
-      setConn("down", fmt(T.stale, { s: Math.round(quiet / 1000) }));
-      reconnectLater();
-    }
+    if (!stream) return;
+    const live = document.body.dataset.stream === "live";
+    if ((live && Date.now() - lastDataAt > STALE_MS) || (!live && Date.now() - connectingSince > CONNECT_TIMEOUT_MS)) reconnectLater();
   }, 1_000);
 
   // ------------------------------------------------------------ settings
