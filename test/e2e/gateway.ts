@@ -160,7 +160,7 @@ export async function runWranglerDev(options: {
   let out = "";
   const collect = (chunk: Buffer) => {
     const text = chunk.toString();
-    if (options.verbose) process.stderr.write(text.replace(/^/gm, `[${options.name}] `));
+    if (options.verbose) process.stderr.write(text.replace(/^(?=.)/gm, `[${options.name}] `));
     out = (out + text).slice(-65_536);
   };
   child.stdout?.on("data", collect);

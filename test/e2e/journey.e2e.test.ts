@@ -16,7 +16,7 @@
 //   5     C, iPhone, marie.tremblay waits until B is refused (the origin then
 //         releases B's admission), refused for the device
 import { devices, type Browser, type BrowserContext, type Page, type Response } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { eventually, launchBrowser, localContext, NodeCandidate, screenshot } from "./browser";
 import { startGatewayWithDemo, type Gateway, type GatewayWithDemo } from "./gateway";
 
@@ -49,9 +49,29 @@ async function ops(method: string, path: string, body?: unknown): Promise<any> {
   return res.json();
 }
 
+/** What the page shows and what the gateway says of its ticket, for a failure's message. */
+async function describePage(p: Page): Promise<string> {
+  const panel = await p
+    .locator("section.panel:visible")
+    .first()
+    .getAttribute("id", { timeout: 1_000 })
+    .catch(() => "none");
+  const net = await p.locator("#net:visible").textContent({ timeout: 500 }).catch(() => null);
+  const status = await p.request
+    .get(`${gw.url}/guichet/api/status`, { timeout: 5_000 })
+    .then(async (r) => `${r.status()} ${await r.text()}`)
+    .catch((e: Error) => e.message);
+  return `${p.url()}: panel ${panel}${net ? `, « ${spaces(net)} »` : ""}; status ${status}`;
+}
+
 /** The turn comes: the chime started, the message, then the redirect to the origin's login page. */
 async function turnComes(p: Page, name: string | null) {
-  await p.locator("#s-your_turn").waitFor({ state: "visible", timeout: 15_000 });
+  try {
+    // Generous: the line moves on the room's alarm (1 s) and the page polls every 2 s near the front.
+    await p.locator("#s-your_turn").waitFor({ state: "visible", timeout: 30_000 });
+  } catch (e) {
+    throw new Error(`the turn did not come: ${await describePage(p)}`, { cause: e });
+  }
   expect(await text(p, "#h-your_turn")).toBe("C'est votre tour !");
   await p.locator("html[data-sound=played]").waitFor({ state: "attached", timeout: 5_000 });
   await p.locator("#go").waitFor({ state: "visible", timeout: 10_000 });
@@ -76,12 +96,14 @@ async function logIn(p: Page, user: { name: string; password: string; answers: [
   expect(await text(p, "h1")).toBe("Demande de certificat de sélection du Québec");
 }
 
-/** Clicks « Soumettre la demande » and returns the answer of POST /soumission. */
+/** Clicks « Soumettre la demande »: the answer of POST /soumission, once its page is loaded. */
 async function submit(p: Page): Promise<Response> {
-  const answer = p.waitForResponse((r) => r.url() === `${gw.url}/soumission` && r.request().method() === "POST");
-  await p.getByRole("button", { name: "Soumettre la demande" }).click();
-  const res = await answer;
-  await p.waitForLoadState("domcontentloaded");
+  // The new document's load event: waitForLoadState would see the old page's, already fired.
+  const [res] = await Promise.all([
+    p.waitForResponse((r) => r.url() === `${gw.url}/soumission` && r.request().method() === "POST"),
+    p.waitForEvent("load"),
+    p.getByRole("button", { name: "Soumettre la demande" }).click(),
+  ]);
   return res;
 }
 
@@ -114,6 +136,15 @@ beforeAll(async () => {
   for (const options of [{}, {}, { ...devices["iPhone 13"], deviceScaleFactor: 1, locale: "fr-CA" }]) contexts.push(await localContext(browser, options));
   [a, b, c] = (await Promise.all(contexts.map((ctx) => ctx.newPage()))) as [Page, Page, Page];
 }, 150_000);
+
+afterEach((context) => {
+  // Both Workers' last lines help to tell a slow machine from a broken line.
+  if (context.task.result?.state === "fail" && stack) {
+    for (const [name, dev] of [["gateway", stack.gateway], ["demo origin", stack.demo]] as const) {
+      console.error(`--- ${name} output (last 4 KB) ---\n${dev.output().slice(-4_096)}`);
+    }
+  }
+});
 
 afterAll(async () => {
   await browser?.close().catch(() => {});
