@@ -7,7 +7,14 @@
 //   const gw = await startGateway({ vars: { EVENT_OPENS_AT: new Date(Date.now() + 8000).toISOString() } });
 //   await fetch(`${gw.url}/guichet/healthz`);
 //   await gw.stop();
+//
+// With the demo origin behind it, as `npm run dev` runs them (two wrangler dev):
+//
+//   const stack = await startGatewayWithDemo({ vars: { EVENT_MAX_ACTIVE: 2 } });
+//   // stack.gateway.url (the browser's, and the tokens' iss), stack.demo.url
+//   await stack.stop();
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -32,6 +39,8 @@ export interface GatewayOptions {
   startTimeoutMs?: number;
   /** Print wrangler's output as it comes (default: only shown when starting fails). */
   verbose?: boolean;
+  /** Secrets to use instead of generated ones (e.g. an ORIGIN_API_KEY shared with an origin). */
+  secrets?: Record<string, string>;
 }
 
 export interface Gateway {
@@ -94,59 +103,64 @@ const exited = (child: ChildProcess, ms: number) =>
     });
   });
 
-export async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {
-  const dir = mkdtempSync(join(tmpdir(), "guichet-e2e-"));
-  const state = join(dir, "state");
-  const secrets = generateSecrets() as Record<string, string>;
-  // `--env-file` replaces .dev.vars as the source of secrets (wrangler reads
-  // no .dev.vars when it is given). Single quotes: the JWK is JSON.
-  const envFile = join(dir, "secrets.env");
-  writeFileSync(envFile, Object.entries(secrets).map(([k, v]) => `${k}='${v}'\n`).join(""), { mode: 0o600 });
-
-  const env: NodeJS.ProcessEnv = {
+/** Environment for a `wrangler dev` that never reaches Cloudflare nor prompts. */
+function wranglerEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
     ...process.env,
     PATH: `${join(ROOT, "node_modules", ".bin")}:${process.env.PATH ?? ""}`,
     CLOUDFLARE_CF_FETCH_ENABLED: "false",
     WRANGLER_SEND_METRICS: "false",
     CI: "1",
     NO_COLOR: "1",
-    ...options.env,
+    ...extra,
   };
-  const cleanup = () => rmSync(dir, { recursive: true, force: true });
+}
 
-  const migrate = spawnSync(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], {
-    cwd: ROOT,
-    env,
-    encoding: "utf8",
-    timeout: 60_000,
-  });
-  if (migrate.status !== 0) {
-    cleanup();
-    throw new Error(`wrangler d1 migrations apply failed (${migrate.status ?? migrate.signal}):\n${migrate.stdout}\n${migrate.stderr}`);
-  }
+/** Writes NAME='value' lines for `--env-file` (single quotes: a JWK is JSON). */
+export function writeEnvFile(path: string, values: Record<string, string>): void {
+  writeFileSync(path, Object.entries(values).map(([k, v]) => `${k}='${v}'\n`).join(""), { mode: 0o600 });
+}
 
-  const port = options.port ?? (await freePort());
+export interface WranglerDev {
+  url: string;
+  port: number;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `wrangler dev` on 127.0.0.1 in its own process group and waits until
+ * `healthPath` answers 2xx. `dir` (the caller's temporary directory: state,
+ * env file) is removed by stop(), or at once if starting fails.
+ */
+export async function runWranglerDev(options: {
+  name: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  dir: string;
+  port: number;
+  healthPath: string;
+  startTimeoutMs?: number;
+  verbose?: boolean;
+}): Promise<WranglerDev> {
+  const { port } = options;
   const inspectorPort = await freePort();
-  const vars = Object.entries(options.vars ?? {}).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
   const args = [
     "dev",
     "--ip", "127.0.0.1",
     "--port", String(port),
     "--inspector-port", String(inspectorPort),
-    "--persist-to", state,
-    "--env-file", envFile,
     "--log-level", options.verbose ? "info" : "warn",
     "--show-interactive-dev-session=false",
-    ...vars,
-    ...(options.wranglerArgs ?? []),
+    ...options.args,
   ];
   // Its own process group, so stop() reaches workerd too.
-  const child = spawn(WRANGLER, args, { cwd: ROOT, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(WRANGLER, args, { cwd: ROOT, env: options.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   running.add(child);
   let out = "";
   const collect = (chunk: Buffer) => {
     const text = chunk.toString();
-    if (options.verbose) process.stderr.write(text);
+    if (options.verbose) process.stderr.write(text.replace(/^(?=.)/gm, `[${options.name}] `));
     out = (out + text).slice(-65_536);
   };
   child.stdout?.on("data", collect);
@@ -161,17 +175,17 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
         await exited(child, 5_000);
       }
       running.delete(child);
-      cleanup();
+      rmSync(options.dir, { recursive: true, force: true });
     })());
 
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + (options.startTimeoutMs ?? 90_000);
   try {
     for (;;) {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error("wrangler dev exited before answering");
-      if (Date.now() > deadline) throw new Error("wrangler dev did not answer /guichet/healthz in time");
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${options.name}: wrangler dev exited before answering`);
+      if (Date.now() > deadline) throw new Error(`${options.name}: wrangler dev did not answer ${options.healthPath} in time`);
       try {
-        const res = await fetch(`${url}/guichet/healthz`, { signal: AbortSignal.timeout(2_000) });
+        const res = await fetch(`${url}${options.healthPath}`, { signal: AbortSignal.timeout(2_000) });
         if (res.ok) break;
       } catch {
         // Not listening yet.
@@ -180,16 +194,131 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     }
   } catch (e) {
     await stop();
-    throw new Error(`${(e as Error).message}\n--- wrangler output ---\n${out}`);
+    throw new Error(`${(e as Error).message}\n--- wrangler output (${options.name}) ---\n${out}`);
+  }
+  return { url, port, output: () => out, stop };
+}
+
+export async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {
+  const dir = mkdtempSync(join(tmpdir(), "guichet-e2e-"));
+  const state = join(dir, "state");
+  const secrets = { ...(generateSecrets() as Record<string, string>), ...options.secrets };
+  // `--env-file` replaces .dev.vars as the source of secrets (wrangler reads
+  // no .dev.vars when it is given).
+  const envFile = join(dir, "secrets.env");
+  writeEnvFile(envFile, secrets);
+  const env = wranglerEnv(options.env);
+
+  const migrate = spawnSync(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], {
+    cwd: ROOT,
+    env,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  if (migrate.status !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`wrangler d1 migrations apply failed (${migrate.status ?? migrate.signal}):\n${migrate.stdout}\n${migrate.stderr}`);
   }
 
-  return {
-    url,
+  const port = options.port ?? (await freePort());
+  const vars = Object.entries(options.vars ?? {}).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
+  const dev = await runWranglerDev({
+    name: "gateway",
+    args: ["--persist-to", state, "--env-file", envFile, ...vars, ...(options.wranglerArgs ?? [])],
+    env,
+    dir,
     port,
+    healthPath: "/guichet/healthz",
+    startTimeoutMs: options.startTimeoutMs,
+    verbose: options.verbose,
+  });
+  return {
+    ...dev,
     opsToken: secrets.OPS_TOKEN!,
     originApiKey: secrets.ORIGIN_API_KEY!,
     secrets,
-    output: () => out,
-    stop,
+  };
+}
+
+export interface DemoOriginOptions {
+  /** The gateway, server to server (submissions API, JWKS): GATEWAY_URL. */
+  gatewayUrl: string;
+  /** The admission tokens' expected `iss` (the gateway's public URL); GATEWAY_URL's origin when omitted. */
+  issuer?: string;
+  /** The gateway's ORIGIN_API_KEY. */
+  originApiKey: string;
+  /** Port on 127.0.0.1; a free one when omitted. */
+  port?: number;
+  /** More Worker vars (`--var NAME:VALUE`), e.g. ADMISSION_AUDIENCE. */
+  vars?: Record<string, string | number>;
+  startTimeoutMs?: number;
+  verbose?: boolean;
+}
+
+/**
+ * The demo origin (demo/origin/, the stand-in for Mon projet Québec) under
+ * `wrangler dev`, as `npm run dev` runs it, but with its own temporary state
+ * and secrets (ORIGIN_API_KEY given, a fresh SESSION_KEY) in an --env-file:
+ * demo/origin/.dev.vars and .wrangler/state are never read nor touched.
+ */
+export async function startDemoOrigin(options: DemoOriginOptions): Promise<WranglerDev> {
+  const dir = mkdtempSync(join(tmpdir(), "guichet-e2e-demo-"));
+  const envFile = join(dir, "secrets.env");
+  writeEnvFile(envFile, { ORIGIN_API_KEY: options.originApiKey, SESSION_KEY: randomBytes(32).toString("base64url") });
+  const vars = { GATEWAY_URL: options.gatewayUrl, GATEWAY_ISSUER: options.issuer ?? new URL(options.gatewayUrl).origin, ...options.vars };
+  return runWranglerDev({
+    name: "demo-origin",
+    args: [
+      "--config", join("demo", "origin", "wrangler.toml"),
+      "--persist-to", join(dir, "state"),
+      "--env-file", envFile,
+      ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
+    ],
+    env: wranglerEnv(),
+    dir,
+    port: options.port ?? (await freePort()),
+    healthPath: "/robots.txt",
+    startTimeoutMs: options.startTimeoutMs,
+    verbose: options.verbose,
+  });
+}
+
+export interface GatewayWithDemo {
+  gateway: Gateway;
+  demo: WranglerDev;
+  /** Stops both (the gateway first), whatever happened. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole local stack as `npm run dev` runs it: the demo origin first, then
+ * the gateway in front of it (ORIGIN_URL = the demo), both on 127.0.0.1 with
+ * GATEWAY_ISSUER = the gateway's URL. A browser must use exactly `gateway.url`
+ * (same host as the issuer) for cookies and `iss` to agree.
+ */
+export async function startGatewayWithDemo(options: GatewayOptions = {}): Promise<GatewayWithDemo> {
+  const port = options.port ?? (await freePort());
+  const url = `http://127.0.0.1:${port}`;
+  const originApiKey = options.secrets?.ORIGIN_API_KEY ?? randomBytes(24).toString("base64url");
+  const demo = await startDemoOrigin({ gatewayUrl: url, issuer: url, originApiKey, verbose: options.verbose });
+  let gateway: Gateway;
+  try {
+    gateway = await startGateway({
+      ...options,
+      port,
+      secrets: { ...options.secrets, ORIGIN_API_KEY: originApiKey },
+      vars: { ORIGIN_URL: demo.url, GATEWAY_ISSUER: url, ...options.vars },
+    });
+  } catch (e) {
+    await demo.stop();
+    throw e;
+  }
+  return {
+    gateway,
+    demo,
+    stop: async () => {
+      await gateway.stop().catch(() => {});
+      await demo.stop();
+    },
   };
 }

@@ -181,6 +181,12 @@ app.post("/soumission", form(SubmitForm), async (c) => {
     },
   });
   if (outcome.kind !== "accepted") {
+    // Refusals that no later try with this admission can change (this person or
+    // this account already has a place; a phone stays a phone in the token):
+    // the session is over, so its place in flight goes to the next candidate
+    // now instead of when the admission expires, 10 minutes later. Best effort:
+    // a failed release only means the place comes back at expiry.
+    if (outcome.kind === "duplicate" || outcome.kind === "device_not_allowed") await releaseAdmission(c.env, c.get("admissionToken"), admission.evt);
     const notice = submissionNotice(outcome);
     return c.html(<NoticePage notice={notice} loggedIn />, notice.status);
   }

@@ -89,6 +89,8 @@ describe("submitting the application", () => {
     ["scenario:unauthorized", 502, "Le portail n'a pas pu transmettre votre demande au service de réception.", 'href="/demande"'],
   ];
 
+  const FINAL_REFUSALS = ["scenario:duplicate-identity", "scenario:duplicate-account", "scenario:device"];
+
   for (const [sub, status, message, link] of refusals) {
     it(`answers ${sub.slice("scenario:".length)} with ${status} and says so in French, keeping no receipt`, async () => {
       const { token, cookie, jti } = await candidate(marie, sub);
@@ -98,7 +100,10 @@ describe("submitting the application", () => {
       expect(text).toContain(message);
       expect(text).toContain(link);
       expect(text).not.toContain("Votre rang");
-      expect((await callsFor(jti)).submissions).toHaveLength(1);
+      const { submissions, releases } = await callsFor(jti);
+      expect(submissions).toHaveLength(1);
+      // A final refusal gives the place in flight back at once; the others keep it (the candidate may retry or is already out).
+      expect(releases).toEqual(FINAL_REFUSALS.includes(sub) ? [{ admissionToken: token }] : []);
       const documents = await pageText(await origin("/documents", { token, cookie }));
       expect(documents).toContain("Aucun document pour le moment");
     });
