@@ -224,6 +224,17 @@ describe("the outbox to D1", () => {
     expect(stats?.outbox.pending).toBe(0);
   }, 20_000);
 
+  it("tells the room about accepted submissions even while D1 is down", async () => {
+    const id = uniqueEvent("lanes");
+    await createEvent(id, { quota: 10 });
+    await counter(id).armFault("d1", 1000);
+    for (let i = 0; i < 3; i++) expect((await submit(id, submissionBody(await admissionToken(id)))).res.status).toBe(201);
+    const s = await eventually(() => snapshotOf(id), (s) => s.quota.accepted === 3);
+    expect(s.quota.accepted).toBe(3);
+    expect((await d1Submissions(id)).length).toBe(0);
+    expect((await counter(id).stats())?.outbox.pending).toBe(3);
+  });
+
   it("stores no plain identity in the counter or in D1", async () => {
     const id = uniqueEvent("privacy");
     await createEvent(id, { quota: 10 });

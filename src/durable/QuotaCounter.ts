@@ -10,7 +10,10 @@ import type { ClosedReason } from "../domain/event";
 import type { DeviceClass } from "../domain/device";
 import { deliverToD1 } from "../db/deliver";
 import { Faults, type FaultName } from "./faults";
-import { Outbox, type OutboxRow } from "./outbox";
+import { Outbox, type Lane, type OutboxRow } from "./outbox";
+
+const TO_ROOM: Lane = { name: "room", prefix: "room_" };
+const TO_D1: Lane = { name: "d1", prefix: "room_", others: true };
 
 const SCHEMA_VERSION = 1;
 export const PAYMENT_DAYS = 30;
@@ -548,21 +551,22 @@ export class QuotaCounter extends DurableObject<Env> {
   /** Delivers the outbox: rows to D1 (idempotent inserts), the accepted count and closing to the QueueRoom. */
   override async alarm(): Promise<void> {
     this.faults.check("alarm");
-    await this.outbox.drain(Date.now(), (rows) => this.deliver(rows));
+    // Two lanes: the room hears about accepted submissions even while D1 is down.
+    const now = Date.now();
+    await Promise.all([this.outbox.drain(now, (rows) => this.deliverToRoom(rows), TO_ROOM), this.outbox.drain(now, (rows) => this.deliverToD1(rows), TO_D1)]);
     const next = this.outbox.nextDueAt();
     if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
   }
 
-  private async deliver(rows: OutboxRow[]): Promise<void> {
-    const toRoom = rows.filter((r) => r.kind.startsWith("room_"));
-    const toD1 = rows.filter((r) => !r.kind.startsWith("room_"));
-    if (toD1.length > 0) {
-      this.faults.check("d1");
-      await deliverToD1(this.env.DB, toD1);
-      this.faults.check("d1_after");
-    }
+  private async deliverToD1(rows: OutboxRow[]): Promise<void> {
+    this.faults.check("d1");
+    await deliverToD1(this.env.DB, rows);
+    this.faults.check("d1_after");
+  }
+
+  private async deliverToRoom(rows: OutboxRow[]): Promise<void> {
     const room = this.env.QUEUE_ROOM.getByName(this.eventId);
-    for (const row of toRoom) {
+    for (const row of rows) {
       this.faults.check("room_sync");
       const p = JSON.parse(row.payload);
       if (row.kind === "room_accepted") await room.noteAccepted(p.jti, p.accepted, p.absolute === true);
