@@ -12,6 +12,9 @@ interface GuichetOptionalBindings {
   ACCESS_TEAM_DOMAIN?: string;
   /** Where Access's signing keys are fetched; `https://<team>.cloudflareaccess.com/cdn-cgi/access/certs` by default. */
   ACCESS_CERTS_URL?: string;
+  /** Cloudflare Turnstile at entry, where both are set (Cloudflare's test keys work offline). */
+  TURNSTILE_SITE_KEY?: string;
+  TURNSTILE_SECRET?: string;
   /** "true" only in the test pool: enables clock and fault seams in the Durable Objects. */
   ENABLE_TEST_SEAMS?: string;
 }

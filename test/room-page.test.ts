@@ -283,6 +283,8 @@ describe("room page formatting (fr-CA, en-CA, America/Montreal)", () => {
       closedReason: null,
       outcome: null,
       banner: null,
+      prequeue: null,
+      powDifficulty: 0,
     };
     const f = statusFields(status, Date.parse("2016-06-13T12:30:05Z"), "fr-CA", fr);
     expect(sp(f.number)).toBe("4 812");

@@ -32,3 +32,13 @@ export function drawOrder(seedHex: string, publicIds: readonly string[]): string
     .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
     .map((x) => x.id);
 }
+
+/**
+ * The entry puzzle's difficulty now: the operators' base, plus one bit (twice
+ * the work) per doubling of arrivals beyond 6,000 a minute, at most four more.
+ */
+export function powDifficultyFor(base: number, autoRaise: boolean, arrivalsLastMinute: number): number {
+  if (base === 0) return 0;
+  const raise = autoRaise && arrivalsLastMinute > 6000 ? Math.min(4, Math.ceil(Math.log2(arrivalsLastMinute / 6000))) : 0;
+  return Math.min(24, base + raise);
+}

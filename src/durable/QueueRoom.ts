@@ -13,6 +13,7 @@ import type { DeviceClass } from "../domain/device";
 import {
   applySettings,
   ConfigError,
+  withDefaults,
   eventFromVars,
   phaseAt,
   type ClosedReason,
@@ -21,8 +22,10 @@ import {
   type Phase,
   type RoutePolicy,
 } from "../domain/event";
-import { validateChange } from "../domain/settings";
+import { commitmentOf, drawOrder, newSeed, powDifficultyFor, publicIdOf } from "../domain/fairness";
+import { validateChange, validateNew } from "../domain/settings";
 import { deliverToD1 } from "../db/deliver";
+import { Faults, type FaultName } from "./faults";
 import { Outbox } from "./outbox";
 
 export type TicketState =
@@ -71,8 +74,29 @@ export interface RoomSnapshot {
   routePolicy: RoutePolicy;
   /** Sorted numbers above the cursor whose holders left. */
   skipped: number[];
+  /** The fair opening, when the event has a pre-queue: null keeps strict arrival order. */
+  prequeue: { opensAt: number; count: number; commitment: string; shuffled: boolean } | null;
+  /** Zero bits the entry puzzle needs now (0: no puzzle). */
+  powDifficulty: number;
   configVersion: number;
   generatedAt: number;
+}
+
+/** What anyone can check about the pre-queue's draw (GET /guichet/api/fairness). */
+export interface FairnessRecord {
+  event: string;
+  mode: "fifo" | "prequeue";
+  prequeueOpensAt: number | null;
+  opensAt: number | null;
+  commitment: string | null;
+  committedAt: number | null;
+  /** Revealed once the draw is done. */
+  seed: string | null;
+  shuffledAt: number | null;
+  shuffleMs: number | null;
+  /** After the draw: every pre-queue ticket's public id and number, by public id. Before: just the count. */
+  count: number;
+  tickets: { publicId: string; number: number }[] | null;
 }
 
 export type Snapshot = RoomSnapshot | { exists: false; event: string };
@@ -109,7 +133,14 @@ export interface RoomMetrics {
 
 export type EnterResult =
   | { ok: true; ticketId: string; number: number; created: boolean }
-  | { ok: false; reason: "not_open" | "closed" | "unknown_event"; opensAt: number | null };
+  | { ok: true; ticketId: string; number: 0; created: boolean; prequeue: { publicId: string } }
+  | { ok: false; reason: "not_open" | "closed" | "unknown_event" | "pow_reused"; opensAt: number | null };
+
+/** One arrival: its ticket id and, when the entry needed a puzzle, the solved challenge's id (single use). */
+export interface Arrival {
+  ticketId: string;
+  powId?: string;
+}
 
 export type ClaimResult =
   | { ok: true; ticketId: string; number: number; jti: string; iat: number; exp: number; device: DeviceClass }
@@ -123,6 +154,8 @@ export interface TicketStatus {
   deadline: number | null;
   /** For a returning no-show: how many returning no-shows are ahead. */
   requeuedAhead: number;
+  /** A ticket in the pre-queue, before the draw: its public id (number is 0 until then). */
+  prequeue?: { publicId: string };
 }
 
 interface RoomRow {
@@ -157,6 +190,7 @@ interface MinuteRow {
 export class QueueRoom extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly outbox: Outbox;
+  private readonly faults: Faults;
   private room: RoomRow | null = null;
   private counts = new Map<TicketState, number>();
   private snap: RoomSnapshot | null = null;
@@ -173,11 +207,15 @@ export class QueueRoom extends DurableObject<Env> {
   private historyDirty = false;
   private historyCopiedAt = 0;
   private historyGauges = "";
+  /** Tickets in the pre-queue (not left), and the draw's record: caches of the prequeue and fairness tables. */
+  private prequeued = 0;
+  private draw: { seed: string; commitment: string; committedAt: number; shuffledAt: number | null; shuffleMs: number | null } | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.outbox = new Outbox(this.sql);
+    this.faults = new Faults(this.sql, env.ENABLE_TEST_SEAMS === "true");
     void ctx.blockConcurrencyWhile(async () => {
       this.migrate();
       this.load();
@@ -215,6 +253,26 @@ export class QueueRoom extends DurableObject<Env> {
       CREATE INDEX IF NOT EXISTS tickets_by_state ON tickets(state, number);
       CREATE INDEX IF NOT EXISTS tickets_by_call ON tickets(called_at) WHERE called_at IS NOT NULL;
       CREATE INDEX IF NOT EXISTS tickets_by_jti ON tickets(jti) WHERE jti IS NOT NULL;
+      -- The fair opening: pre-queue arrivals wait here, without a number, for the draw.
+      CREATE TABLE IF NOT EXISTS prequeue (
+        ticket_id TEXT PRIMARY KEY,
+        public_id TEXT NOT NULL UNIQUE,
+        entered_at INTEGER NOT NULL,
+        -- Set (to 0) once drawn; the number itself is in tickets.
+        number INTEGER,
+        left INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE TABLE IF NOT EXISTS fairness (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        seed TEXT NOT NULL,
+        commitment TEXT NOT NULL,
+        committed_at INTEGER NOT NULL,
+        shuffled_at INTEGER,
+        shuffle_ms INTEGER
+      );
+      ${Faults.schema};
+      -- Solved entry puzzles, by challenge id: each is good for one arrival.
+      CREATE TABLE IF NOT EXISTS pow_used (id TEXT PRIMARY KEY, at INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS minutes (
         minute INTEGER PRIMARY KEY,
         arrivals INTEGER NOT NULL DEFAULT 0,
@@ -264,7 +322,7 @@ export class QueueRoom extends DurableObject<Env> {
       .toArray()[0];
     if (row) {
       this.room = {
-        config: JSON.parse(row.config) as EventConfig,
+        config: withDefaults(JSON.parse(row.config)),
         configVersion: row.config_version,
         nextNumber: row.next_number,
         servingNumber: row.serving_number,
@@ -282,6 +340,11 @@ export class QueueRoom extends DurableObject<Env> {
       this.counts.set(state, n);
     }
     this.calledEver = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM tickets WHERE called_at IS NOT NULL").one().n;
+    this.prequeued = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM prequeue WHERE left = 0").one().n;
+    const draw = this.sql
+      .exec<{ seed: string; commitment: string; committed_at: number; shuffled_at: number | null; shuffle_ms: number | null }>("SELECT * FROM fairness WHERE id = 1")
+      .toArray()[0];
+    this.draw = draw ? { seed: draw.seed, commitment: draw.commitment, committedAt: draw.committed_at, shuffledAt: draw.shuffled_at, shuffleMs: draw.shuffle_ms } : null;
     this.historyDirty = this.sql.exec("SELECT 1 FROM minutes WHERE dirty = 1 LIMIT 1").toArray().length > 0;
   }
 
@@ -409,15 +472,11 @@ export class QueueRoom extends DurableObject<Env> {
       if (e instanceof ConfigError) return { ok: false, reason: "invalid_change", field: "opensAt", detail: e.message };
       throw e;
     }
-    if (before && this.room) {
-      const problem = validateChange(before, after, {
-        now,
-        accepted: this.room.accepted,
-        numbered: this.room.nextNumber - 1,
-        phase: this.phase(now),
-      });
-      if (problem) return { ok: false, reason: "invalid_change", ...problem };
-    }
+    const problem =
+      before && this.room
+        ? validateChange(before, after, { now, accepted: this.room.accepted, numbered: this.room.nextNumber - 1, prequeued: this.prequeued, phase: this.phase(now) })
+        : validateNew(after);
+    if (problem) return { ok: false, reason: "invalid_change", ...problem };
     if (dryRun) return { ok: true, before, after };
     if (!this.room) {
       this.create(after, source);
@@ -430,10 +489,90 @@ export class QueueRoom extends DurableObject<Env> {
         this.outbox.add("event_version", { eventId: after.id, version: room.configVersion, config: after, source, changedAt: now }, Date.now());
       });
     }
+    this.commitDraw(after, now);
     if (actor) this.audit(actor, before ? "event.update" : "event.create", before, after, now);
     this.snap = null;
     await this.schedule(now, true);
     return { ok: true, before, after };
+  }
+
+  /**
+   * A pre-queue scheduled: a secret seed is drawn now and its commitment
+   * published at once, before anyone can join. Cancelled before it opened:
+   * the commitment is withdrawn.
+   */
+  private commitDraw(config: EventConfig, now: number): void {
+    if (config.prequeueOpensAt !== null && !this.draw) {
+      const seed = newSeed();
+      this.draw = { seed, commitment: commitmentOf(seed), committedAt: now, shuffledAt: null, shuffleMs: null };
+      this.sql.exec("INSERT INTO fairness (id, seed, commitment, committed_at) VALUES (1, ?, ?, ?)", seed, this.draw.commitment, now);
+    } else if (config.prequeueOpensAt === null && this.draw && this.draw.shuffledAt === null && this.prequeued === 0) {
+      this.draw = null;
+      this.sql.exec("DELETE FROM fairness");
+    }
+  }
+
+  /**
+   * The draw, once, at the opening: every pre-queue ticket gets its number in
+   * the order of HMAC-SHA256(seed, publicId), before any later arrival. One
+   * synchronous block, so nothing can be numbered in between; measured
+   * (shuffle_ms) because it holds the room for its duration.
+   */
+  private shuffleIfDue(now: number): void {
+    const room = this.room;
+    if (!room || !this.draw || this.draw.shuffledAt !== null || this.phase(now) === "before_open") return;
+    const draw = this.draw;
+    const started = Date.now();
+    const rows = this.sql.exec<{ ticket_id: string; public_id: string }>("SELECT ticket_id, public_id FROM prequeue WHERE left = 0").toArray();
+    const byPublicId = new Map(rows.map((r) => [r.public_id, r.ticket_id]));
+    const order = drawOrder(draw.seed, [...byPublicId.keys()]);
+    this.ctx.storage.transactionSync(() => {
+      let number = room.nextNumber;
+      for (const publicId of order) {
+        // Entered "at the opening": arrival order before it is what the draw replaces.
+        this.sql.exec("INSERT INTO tickets (number, ticket_id, entered_at, state) VALUES (?, ?, ?, 'waiting')", number, byPublicId.get(publicId)!, now);
+        number += 1;
+      }
+      // Drawn: every pre-queue ticket not left now has its number in `tickets`.
+      this.sql.exec("UPDATE prequeue SET number = 0 WHERE left = 0");
+      room.nextNumber = number;
+      draw.shuffledAt = now;
+      draw.shuffleMs = Date.now() - started;
+      this.sql.exec("UPDATE fairness SET shuffled_at = ?, shuffle_ms = ? WHERE id = 1", draw.shuffledAt, draw.shuffleMs);
+      this.saveRoom();
+      this.bump(now, "arrivals", order.length);
+    });
+    this.moved(null, "waiting", order.length);
+    this.prequeued = 0;
+  }
+
+  /** What anyone may check about the draw: the commitment before, the seed and every number after. */
+  fairness(): FairnessRecord {
+    this.counted("fairness");
+    const c = this.room?.config;
+    const shuffled = this.draw?.shuffledAt != null;
+    return {
+      event: c?.id ?? this.ctx.id.name ?? "",
+      mode: c?.prequeueOpensAt != null || this.draw ? "prequeue" : "fifo",
+      prequeueOpensAt: c?.prequeueOpensAt ?? null,
+      opensAt: c?.opensAt ?? null,
+      commitment: this.draw?.commitment ?? null,
+      committedAt: this.draw?.committedAt ?? null,
+      seed: shuffled ? this.draw!.seed : null,
+      shuffledAt: this.draw?.shuffledAt ?? null,
+      shuffleMs: this.draw?.shuffleMs ?? null,
+      count: shuffled
+        ? this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM prequeue WHERE number IS NOT NULL").one().n
+        : this.prequeued,
+      tickets: shuffled
+        ? this.sql
+            .exec<{ public_id: string; number: number }>(
+              "SELECT p.public_id, t.number FROM prequeue p JOIN tickets t ON t.ticket_id = p.ticket_id WHERE p.number IS NOT NULL ORDER BY p.public_id",
+            )
+            .toArray()
+            .map((r) => ({ publicId: r.public_id, number: r.number }))
+        : null,
+    };
   }
 
   /** Records an operator action in the outbox; the alarm copies it to D1's audit_log. */
@@ -450,6 +589,7 @@ export class QueueRoom extends DurableObject<Env> {
   /** The small public state Workers cache (at most one refresh a second each) to answer polls. */
   snapshot(): Snapshot {
     this.counted("snapshot");
+    this.shuffleIfDue(this.now());
     return this.currentSnapshot();
   }
 
@@ -491,6 +631,11 @@ export class QueueRoom extends DurableObject<Env> {
       banner: c.banner,
       routePolicy: c.routePolicy,
       skipped,
+      prequeue:
+        c.prequeueOpensAt !== null && this.draw
+          ? { opensAt: c.prequeueOpensAt, count: this.prequeued, commitment: this.draw.commitment, shuffled: this.draw.shuffledAt !== null }
+          : null,
+      powDifficulty: powDifficultyFor(c.powDifficulty, c.powAutoRaise, c.powDifficulty > 0 && c.powAutoRaise ? this.arrivalsSince(now - 60_000) : 0),
       configVersion: r.configVersion,
       generatedAt: now,
     };
@@ -507,25 +652,31 @@ export class QueueRoom extends DurableObject<Env> {
    * gets a new ticket id and a new number at the back. Refused before opening
    * and after closing: nothing is numbered outside the intake.
    */
-  async enter(arrivals: { ticketId: string }[]): Promise<EnterResult[]> {
+  async enter(arrivals: Arrival[]): Promise<EnterResult[]> {
     this.counted("enter");
     const now = this.now();
     if (!this.room) return arrivals.map(() => ({ ok: false, reason: "unknown_event", opensAt: null }));
     const room = this.room;
+    this.shuffleIfDue(now);
     const phase = this.phase(now);
-    if (phase !== "open") {
+    if (phase === "closed" || (phase === "before_open" && !this.prequeueOpen(now))) {
       const reason = phase === "closed" ? "closed" : "not_open";
       return arrivals.map(() => ({ ok: false, reason, opensAt: room.config.opensAt }));
     }
+    if (phase === "before_open") return this.enterPrequeue(arrivals, now);
     let created = 0;
     const results = this.ctx.storage.transactionSync(() => {
       const out: EnterResult[] = [];
-      for (const { ticketId } of arrivals) {
+      for (const { ticketId, powId } of arrivals) {
         const existing = this.sql
           .exec<{ number: number; state: TicketState }>("SELECT number, state FROM tickets WHERE ticket_id = ?", ticketId)
           .toArray()[0];
         if (existing && existing.state !== "left") {
           out.push({ ok: true, ticketId, number: existing.number, created: false });
+          continue;
+        }
+        if (!this.spendPuzzle(powId, now)) {
+          out.push({ ok: false, reason: "pow_reused", opensAt: room.config.opensAt });
           continue;
         }
         const id = existing ? newTicketId() : ticketId;
@@ -546,6 +697,48 @@ export class QueueRoom extends DurableObject<Env> {
     return results;
   }
 
+  private prequeueOpen(now: number): boolean {
+    const at = this.room?.config.prequeueOpensAt ?? null;
+    return at !== null && now >= at && this.draw !== null && this.draw.shuffledAt === null;
+  }
+
+  /** A ticket waiting in the pre-queue for the draw (not left, not drawn yet). */
+  private inPrequeue(ticketId: string): { publicId: string } | null {
+    const row = this.sql
+      .exec<{ public_id: string }>("SELECT public_id FROM prequeue WHERE ticket_id = ? AND left = 0 AND number IS NULL", ticketId)
+      .toArray()[0];
+    return row ? { publicId: row.public_id } : null;
+  }
+
+  /** Records a solved puzzle's id; false if it was already used (one arrival per solution). */
+  private spendPuzzle(powId: string | undefined, now: number): boolean {
+    if (powId === undefined) return true;
+    if (this.sql.exec("SELECT 1 FROM pow_used WHERE id = ?", powId).toArray().length > 0) return false;
+    this.sql.exec("INSERT INTO pow_used (id, at) VALUES (?, ?)", powId, now);
+    return true;
+  }
+
+  /** Pre-queue arrivals: no number yet, a public id for the published draw. Idempotent per ticket. */
+  private enterPrequeue(arrivals: Arrival[], now: number): EnterResult[] {
+    const opensAt = this.room!.config.opensAt;
+    let joined = 0;
+    const results = this.ctx.storage.transactionSync(() =>
+      arrivals.map(({ ticketId, powId }): EnterResult => {
+        const existing = this.sql.exec<{ public_id: string; left: number }>("SELECT public_id, left FROM prequeue WHERE ticket_id = ?", ticketId).toArray()[0];
+        if (existing && existing.left === 0) return { ok: true, ticketId, number: 0, created: false, prequeue: { publicId: existing.public_id } };
+        if (!this.spendPuzzle(powId, now)) return { ok: false, reason: "pow_reused", opensAt };
+        const id = existing ? newTicketId() : ticketId;
+        const publicId = publicIdOf(id);
+        this.sql.exec("INSERT INTO prequeue (ticket_id, public_id, entered_at) VALUES (?, ?, ?)", id, publicId, now);
+        joined += 1;
+        return { ok: true, ticketId: id, number: 0, created: true, prequeue: { publicId } };
+      }),
+    );
+    this.prequeued += joined;
+    if (joined > 0) this.snap = null;
+    return results;
+  }
+
   /**
    * The state of one ticket, for the few polls the snapshot cannot answer (a
    * number at or below the cursor). A no-show who comes back is requeued here:
@@ -554,7 +747,12 @@ export class QueueRoom extends DurableObject<Env> {
   async ticketStatus(ticketId: string): Promise<TicketStatus> {
     this.counted("ticketStatus");
     const now = this.now();
+    this.shuffleIfDue(now);
     let row = this.ticket(ticketId);
+    if (!row && this.room) {
+      const waiting = this.inPrequeue(ticketId);
+      if (waiting) return { found: true, state: "waiting", number: 0, deadline: null, requeuedAhead: 0, prequeue: waiting };
+    }
     if (!row || !this.room) return { found: false, state: null, number: 0, deadline: null, requeuedAhead: 0 };
     if (row.state === "called" && row.deadline! <= now) row = this.lapseOne(row, now);
     if (row.state === "no_show" && this.phase(now) === "open") {
@@ -577,8 +775,9 @@ export class QueueRoom extends DurableObject<Env> {
     this.counted("claim");
     const now = this.now();
     if (!this.room) return { ok: false, reason: "unknown_event" };
+    this.shuffleIfDue(now);
     let row = this.ticket(ticketId);
-    if (!row) return { ok: false, reason: "bad_ticket" };
+    if (!row) return { ok: false, reason: this.inPrequeue(ticketId) ? "not_your_turn" : "bad_ticket" };
     if (this.phase(now) === "closed") return { ok: false, reason: "closed" };
     if (row.state === "called" && row.deadline! <= now) row = this.lapseOne(row, now);
     switch (row.state) {
@@ -628,6 +827,13 @@ export class QueueRoom extends DurableObject<Env> {
     this.counted("leave");
     const now = this.now();
     const row = this.ticket(ticketId);
+    if (!row && this.room && this.inPrequeue(ticketId)) {
+      // Leaving the pre-queue before the draw: out of the draw.
+      this.sql.exec("UPDATE prequeue SET left = 1 WHERE ticket_id = ?", ticketId);
+      this.prequeued -= 1;
+      this.snap = null;
+      return { ok: true, jti: null };
+    }
     if (!row || !this.room) return { ok: false, jti: null };
     if (["used", "released", "expired", "left"].includes(row.state)) return { ok: true, jti: null };
     this.ctx.storage.transactionSync(() => {
@@ -795,13 +1001,20 @@ export class QueueRoom extends DurableObject<Env> {
   /** The admission tick: lapses, expiries, then calls under the policy. Idempotent if run twice. */
   override async alarm(): Promise<void> {
     this.alarmAt = null;
+    this.faults.check("alarm");
     const now = this.now();
     if (this.room) {
+      this.shuffleIfDue(now);
       this.tick(now);
       if (now - this.historyCopiedAt >= HISTORY_EVERY_MS) this.ctx.storage.transactionSync(() => this.copyHistory(now));
     }
     await this.drainOutbox();
     await this.schedule(this.now());
+  }
+
+  /** Test seam (ENABLE_TEST_SEAMS only): makes the next `times` alarms (or D1 deliveries) fail. */
+  async armFault(name: FaultName, times: number): Promise<void> {
+    this.faults.arm(name, times);
   }
 
   /** Test seam (ENABLE_TEST_SEAMS only): moves this object's clock forward. */
@@ -1044,7 +1257,10 @@ export class QueueRoom extends DurableObject<Env> {
   }
 
   private async drainOutbox(): Promise<void> {
-    await this.outbox.drain(Date.now(), (rows) => deliverToD1(this.env.DB, rows));
+    await this.outbox.drain(Date.now(), async (rows) => {
+      this.faults.check("d1");
+      await deliverToD1(this.env.DB, rows);
+    });
   }
 }
 
