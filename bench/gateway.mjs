@@ -37,6 +37,15 @@ export function bundleSize(bundle = join(ROOT, "dist/worker.js")) {
   return { rawBytes: code.length, gzipBytes: gzipSync(code, { level: 9 }).length };
 }
 
+/** The entry module first, then every other module wrangler wrote beside it. */
+function bundleModules(bundle) {
+  const dir = dirname(bundle);
+  const others = readdirSync(dir)
+    .filter((f) => f.endsWith(".js") && join(dir, f) !== bundle)
+    .map((f) => ({ type: f.endsWith(".client.js") ? "Text" : "ESModule", path: join(dir, f) }));
+  return [{ type: "ESModule", path: bundle }, ...others];
+}
+
 /** The D1 migrations, in order, as SQL text. */
 function migrations() {
   const dir = join(ROOT, "migrations");
@@ -111,12 +120,13 @@ export async function startGateway({ vars = {}, port = 0, persistDir, direct = t
     workers: [
       {
         name: "guichet",
-        modules: true,
+        // The bundle and what it imports, as wrangler wrote them (wrangler.toml's
+        // [[rules]]: the room page's browser script is imported as text).
+        modules: bundleModules(bundle),
+        modulesRoot: dirname(bundle),
         // A socket straight into the gateway Worker, without Miniflare's entry
         // Worker in between (one hop, as in production).
         unsafeDirectSockets: direct ? [{ host: "127.0.0.1", port: 0 }] : undefined,
-        scriptPath: bundle,
-        modulesRoot: dirname(bundle),
         compatibilityDate,
         compatibilityFlags,
         bindings,

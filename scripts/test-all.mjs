@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: every suite, then one line "N passed, M failed" over all of them.
 //   workers  vitest inside workerd (vitest.config.ts): unit, integration, invariants
+//   demo     the demo origin inside workerd (vitest.demo.config.ts), against a gateway double
 //   e2e      browser tests against a local gateway (vitest.e2e.config.ts), when present
 //   sim      the built gateway in workerd over HTTP: enter batching, a small opening day (vitest.sim.config.ts)
 // A suite that crashes before writing its report counts as one failure.
@@ -11,6 +12,7 @@ import { join } from "node:path";
 const only = process.argv.slice(2);
 const suites = [
   { name: "workers", config: "vitest.config.ts" },
+  { name: "demo", config: "vitest.demo.config.ts" },
   { name: "e2e", config: "vitest.e2e.config.ts" },
   { name: "sim", config: "vitest.sim.config.ts" },
 ].filter((s) => existsSync(s.config) && (only.length === 0 || only.includes(s.name)));

@@ -2,6 +2,19 @@
 interface GuichetOptionalBindings {
   /** Public keys of earlier signing keys, `{"keys": [...]}`, each optionally with `expiresAt`. */
   ADMISSION_PREVIOUS_JWKS?: string;
+  /** The origin as a service binding (tests, or an origin Worker); otherwise ORIGIN_URL is used. */
+  ORIGIN?: Fetcher;
+  /** How long the proxy waits for the origin's response headers (ms); 30000 by default. */
+  ORIGIN_TIMEOUT_MS?: string;
+  /** Cloudflare Access for the ops API: the application's audience tag(s), comma-separated. With ACCESS_TEAM_DOMAIN. */
+  ACCESS_AUD?: string;
+  /** Cloudflare Access team: `myteam` or `myteam.cloudflareaccess.com`. */
+  ACCESS_TEAM_DOMAIN?: string;
+  /** Where Access's signing keys are fetched; `https://<team>.cloudflareaccess.com/cdn-cgi/access/certs` by default. */
+  ACCESS_CERTS_URL?: string;
+  /** Cloudflare Turnstile at entry, where both are set (Cloudflare's test keys work offline). */
+  TURNSTILE_SITE_KEY?: string;
+  TURNSTILE_SECRET?: string;
   /** "true" only in the test pool: enables clock and fault seams in the Durable Objects. */
   ENABLE_TEST_SEAMS?: string;
   /**

@@ -30,6 +30,14 @@ export interface StatusBody {
   banner: string | null;
   /** The device class this request shows: phones and tablets are warned that they may not submit. */
   device?: DeviceClass;
+  /**
+   * The fair opening, when the event has a pre-queue: when it opens, how many
+   * wait in it, the published commitment and, for a ticket in it, its public
+   * id (to find in the published draw). Null: strict arrival order.
+   */
+  prequeue: { opensAt: string; count: number; commitment: string; drawn: boolean; publicId: string | null } | null;
+  /** Zero bits of the entry puzzle a new arrival must solve now (0: none). */
+  powDifficulty: number;
 }
 
 // The opening instant is formatted on every poll: remember the last one.
@@ -65,6 +73,8 @@ function base(s: RoomSnapshot, now: number): StatusBody {
     closedReason: s.closedReason,
     outcome: null,
     banner: s.banner,
+    prequeue: s.prequeue && { opensAt: iso(s.prequeue.opensAt)!, count: s.prequeue.count, commitment: s.prequeue.commitment, drawn: s.prequeue.shuffled, publicId: null },
+    powDifficulty: s.powDifficulty,
   };
 }
 
@@ -103,6 +113,11 @@ export function statusFromSnapshot(s: RoomSnapshot, number: number, now: number)
 
 /** A number at or below the cursor, from the room's word on the ticket. */
 export function statusFromTicket(s: RoomSnapshot, t: TicketStatus, now: number): StatusBody | "left" {
+  if (t.prequeue) {
+    // In the pre-queue: no number until the draw at the opening.
+    const body = base(s, now);
+    return { ...body, number: null, pollAfterMs: pollBeforeOpenMs(s.opensAt, now), prequeue: body.prequeue && { ...body.prequeue, publicId: t.prequeue.publicId } };
+  }
   const body = { ...base(s, now), number: t.number };
   switch (t.state) {
     case "left":

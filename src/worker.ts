@@ -8,6 +8,7 @@ import { ConfigError } from "./domain/event";
 import { ApiError, errorBody, langOf } from "./errors";
 import { gatewayHeaders, type AppEnv } from "./http";
 import { ops } from "./routes/ops";
+import { proxy } from "./routes/proxy";
 import { queue } from "./routes/queue";
 import { room } from "./routes/room";
 import { submissions } from "./routes/submissions";
@@ -25,9 +26,11 @@ app.use("/.well-known/*", gatewayHeaders);
 app.get("/guichet/healthz", (c) => c.json({ ok: true }));
 app.route("/guichet/api", queue);
 app.route("/guichet/api", submissions);
-app.route("/guichet/ops/api", ops);
+app.route("/guichet/ops", ops);
 app.route("/guichet", room);
 app.route("/.well-known", wellknown);
+// Everything else belongs to the origin.
+app.all("*", proxy);
 
 app.notFound((c) => c.json(errorBody("not_found", langOf(c)), 404));
 

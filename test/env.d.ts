@@ -2,6 +2,8 @@
 interface GuichetTestBindings {
   TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];
   TEST_PREVIOUS_SIGNING_JWK: string;
+  /** Private RS256 JWK of the fixture Access team (its public part is served at ACCESS_CERTS_URL). */
+  TEST_ACCESS_SIGNING_JWK: string;
 }
 interface Env extends GuichetTestBindings {}
 declare namespace Cloudflare {

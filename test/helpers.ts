@@ -4,7 +4,7 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { signAdmission } from "../src/auth/admission";
 import type { EventSettingsPatch } from "../src/domain/event";
-import type { Snapshot } from "../src/durable/QueueRoom";
+import type { RoomSnapshot, Snapshot } from "../src/durable/QueueRoom";
 import { forgetSnapshot } from "../src/snapshots";
 
 export const BASE = "https://guichet.test";
@@ -16,9 +16,11 @@ export function uniqueEvent(prefix = "t"): string {
   return `${prefix}-${Date.now().toString(36)}-${serial}-${Math.random().toString(36).slice(2, 6)}`;
 }
 
-/** The room's snapshot, typed (an RPC stub's promise is not). */
-export async function snapshotOf(eventId: string): Promise<Snapshot> {
-  return (await room(eventId).snapshot()) as Snapshot;
+/** The room's snapshot, typed (an RPC stub's promise is not); throws if the event does not exist. */
+export async function snapshotOf(eventId: string): Promise<RoomSnapshot> {
+  const s = (await room(eventId).snapshot()) as Snapshot;
+  if (!s.exists) throw new Error(`no event ${eventId}`);
+  return s;
 }
 
 export function room(eventId: string) {
@@ -38,7 +40,8 @@ export async function createEvent(eventId: string, settings: EventSettingsPatch 
 export function gateway(path: string, init: RequestInit & { cookie?: string } = {}): Promise<Response> {
   const headers = new Headers(init.headers);
   if (init.cookie) headers.set("cookie", init.cookie);
-  return exports.default.fetch(new Request(`${BASE}${path}`, { ...init, headers }));
+  // Redirects are the answer under test: never follow them.
+  return exports.default.fetch(new Request(`${BASE}${path}`, { redirect: "manual", ...init, headers }));
 }
 
 /** `name=value` of a Set-Cookie the response sets, for the next request's Cookie header. */

@@ -19,7 +19,7 @@ describe("ops controls", () => {
   it("refuses a missing or wrong token with 401 and changes nothing", async () => {
     const id = uniqueEvent("opsauth");
     await createEvent(id);
-    for (const headers of [{}, { authorization: "Bearer nope" }, { authorization: `Bearer ${env.ORIGIN_API_KEY}` }]) {
+    for (const headers of [{}, { authorization: "Bearer nope" }, { authorization: `Bearer ${env.ORIGIN_API_KEY}` }] as Record<string, string>[]) {
       const res = await gateway(`/guichet/ops/api/event/close?event=${id}`, { method: "POST", headers });
       expect(res.status).toBe(401);
     }

@@ -24,6 +24,8 @@ export interface AdmissionClaims {
   num: number;
   /** Device class seen at claim. */
   dev: DeviceClass;
+  /** Only on pre-opening sessions ("session"); an admission has none. */
+  scope?: "session";
 }
 
 export interface KeyEnv {
@@ -85,6 +87,7 @@ export async function publicJwks(env: KeyEnv, now = Date.now()): Promise<{ keys:
 
 export type AdmissionInput = Omit<AdmissionClaims, "iss" | "aud" | "nbf">;
 
+
 export async function signAdmission(env: KeyEnv, claims: AdmissionInput, issuer: string, audience: string): Promise<string> {
   const ring = await keyRing(env);
   const { sub, jti, iat, exp, ...custom } = claims;
@@ -120,7 +123,7 @@ export async function verifyAdmission(
   issuer: string,
   audience: string,
   now = Date.now(),
-  options: { ignoreTimes?: boolean } = {},
+  options: { ignoreTimes?: boolean; session?: boolean } = {},
 ): Promise<AdmissionClaims> {
   if (!token || token.length > 4096) throw new AdmissionError("admission_invalid");
   const jwks = createLocalJWKSet(await publicJwks(env, now));
@@ -143,6 +146,8 @@ export async function verifyAdmission(
     if (typeof p.evt !== "string" || !Number.isSafeInteger(p.num) || !["desktop", "mobile", "tablet"].includes(p.dev) || typeof p.jti !== "string") {
       throw new AdmissionError("admission_invalid");
     }
+    // A pre-opening session is never an admission, and the other way round.
+    if ((p.scope === "session") !== (options.session === true)) throw new AdmissionError("admission_invalid");
     return p;
   } catch (e) {
     if (e instanceof AdmissionError) throw e;

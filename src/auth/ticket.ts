@@ -6,6 +6,7 @@ export const TICKET_COOKIE = "guichet_ticket";
 export interface Ticket {
   event: string;
   ticketId: string;
+  /** The number in the line; 0 while the ticket waits in the pre-queue for the draw. */
   number: number;
 }
 
@@ -67,7 +68,7 @@ export async function verifyTicket(secret: string, value: string): Promise<Ticke
   const parts = value.split(".");
   if (parts.length !== 4) return null;
   const [event, ticketId, numberText, macText] = parts as [string, string, string, string];
-  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(event) || !/^[A-Za-z0-9_-]{22}$/.test(ticketId) || !/^[1-9]\d{0,9}$/.test(numberText)) return null;
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(event) || !/^[A-Za-z0-9_-]{22}$/.test(ticketId) || !/^(0|[1-9]\d{0,9})$/.test(numberText)) return null;
   const t: Ticket = { event, ticketId, number: Number(numberText) };
   return (await hmacMatches(secret, payload(t), macText)) ? t : null;
 }

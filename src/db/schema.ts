@@ -31,7 +31,10 @@ export const auditLog = sqliteTable(
   (t) => [index("audit_log_event_at").on(t.eventId, t.at)],
 );
 
-/** Per-minute counts copied from the QueueRoom, for the post-event report. */
+/**
+ * Per-minute counts copied from the QueueRoom (and the QuotaCounter's calls),
+ * for the post-event report. Each object upserts only its own columns.
+ */
 export const minuteHistory = sqliteTable(
   "minute_history",
   {
@@ -46,6 +49,12 @@ export const minuteHistory = sqliteTable(
     left: integer("left_count").notNull().default(0),
     waiting: integer("waiting").notNull().default(0),
     active: integer("active").notNull().default(0),
+    /** Wait from entering to being called, for the numbers called in this minute (nearest-rank percentiles). */
+    waitP50Ms: integer("wait_p50_ms"),
+    waitP95Ms: integer("wait_p95_ms"),
+    /** RPC calls served by each Durable Object in this minute. */
+    doCallsRoom: integer("do_calls_room").notNull().default(0),
+    doCallsCounter: integer("do_calls_counter").notNull().default(0),
     updatedAt: integer("updated_at").notNull().default(sql`0`),
   },
   (t) => [primaryKey({ columns: [t.eventId, t.minute] })],

@@ -40,6 +40,24 @@ export interface EventConfig {
   routePolicy: RoutePolicy;
   /** Whether an expired unpaid submission frees its quota place (off by default). */
   unpaidFreesPlace: boolean;
+  /**
+   * The fair opening (issue #9): from this instant until `opensAt` arrivals
+   * join a pre-queue that is numbered by a verifiable shuffle at the opening.
+   * Null (the default) keeps strict arrival order, as announced.
+   */
+  prequeueOpensAt: number | null;
+  /** Leading zero bits of the proof of work asked at entry; 0 (the default) asks none. */
+  powDifficulty: number;
+  /** Whether the difficulty rises (a bit per doubling) when arrivals pass 6,000 a minute. */
+  powAutoRaise: boolean;
+}
+
+/** Settings added after the first events were stored: what an older stored configuration lacks. */
+const LATER_DEFAULTS = { prequeueOpensAt: null, powDifficulty: 0, powAutoRaise: true } satisfies Partial<EventConfig>;
+
+/** A stored configuration, completed with the defaults of settings it predates. */
+export function withDefaults(stored: Partial<EventConfig> & Omit<EventConfig, keyof typeof LATER_DEFAULTS>): EventConfig {
+  return { ...LATER_DEFAULTS, ...stored };
 }
 
 const positiveInt = z.coerce.number().int().positive();
@@ -56,6 +74,9 @@ export const EventSettingsSchema = z.object({
   banner: z.string().trim().max(500).nullable(),
   routePolicy: RoutePolicySchema,
   unpaidFreesPlace: z.boolean(),
+  prequeueOpensAt: z.string().datetime({ offset: true }).nullable(),
+  powDifficulty: z.number().int().min(0).max(24),
+  powAutoRaise: z.boolean(),
 });
 export type EventSettings = z.infer<typeof EventSettingsSchema>;
 export const EventSettingsPatchSchema = EventSettingsSchema.partial().strict();
@@ -70,6 +91,8 @@ export interface EventVars {
   EVENT_ADMIT_PER_MINUTE?: string;
   EVENT_OVERBOOK?: string;
   EVENT_NO_SHOW_GRACE_SECONDS?: string;
+  EVENT_PREQUEUE_OPENS_AT?: string;
+  EVENT_POW_DIFFICULTY?: string;
 }
 
 export class ConfigError extends Error {}
@@ -104,14 +127,18 @@ export function eventFromVars(vars: EventVars, id = vars.EVENT_ID || "csq-2016-0
     banner: null,
     routePolicy: MPQ_ROUTE_POLICY,
     unpaidFreesPlace: false,
+    prequeueOpensAt: parseInstant(vars.EVENT_PREQUEUE_OPENS_AT),
+    powDifficulty: varOr("EVENT_POW_DIFFICULTY", vars.EVENT_POW_DIFFICULTY, 0, z.coerce.number().int().min(0).max(24)),
+    powAutoRaise: true,
   };
 }
 
 /** Applies validated settings to a configuration (the ops API and tests use it). */
 export function applySettings(config: EventConfig, patch: EventSettingsPatch): EventConfig {
-  const { opensAt, ...rest } = patch;
+  const { opensAt, prequeueOpensAt, ...rest } = patch;
   const next: EventConfig = { ...config, ...rest };
   if (opensAt !== undefined) next.opensAt = parseInstant(opensAt);
+  if (prequeueOpensAt !== undefined) next.prequeueOpensAt = parseInstant(prequeueOpensAt);
   return next;
 }
 
@@ -124,5 +151,6 @@ export function phaseAt(opensAt: number | null, closedAt: number | null, now: nu
 
 /** The public form of a configuration (ISO times), as the ops API shows it. */
 export function settingsOf(config: EventConfig): EventSettings & { id: string } {
-  return { ...config, opensAt: config.opensAt === null ? null : new Date(config.opensAt).toISOString() };
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  return { ...config, opensAt: iso(config.opensAt), prequeueOpensAt: iso(config.prequeueOpensAt) };
 }

@@ -13,6 +13,7 @@ import type { DeviceClass } from "../domain/device";
 import {
   applySettings,
   ConfigError,
+  withDefaults,
   eventFromVars,
   phaseAt,
   type ClosedReason,
@@ -21,8 +22,10 @@ import {
   type Phase,
   type RoutePolicy,
 } from "../domain/event";
-import { validateChange } from "../domain/settings";
+import { commitmentOf, drawOrder, newSeed, powDifficultyFor, publicIdOf } from "../domain/fairness";
+import { validateChange, validateNew } from "../domain/settings";
 import { deliverToD1 } from "../db/deliver";
+import { Faults, type FaultName } from "./faults";
 import { Outbox } from "./outbox";
 
 export type TicketState =
@@ -38,7 +41,13 @@ export type TicketState =
 
 const STATES: TicketState[] = ["waiting", "requeued", "called", "admitted", "used", "released", "expired", "no_show", "left"];
 const TICK_MS = 1_000;
-const SCHEMA_VERSION = 1;
+/** 2: minutes gained rpc_calls, gauges and a dirty flag (history copied to D1); tickets gained tickets_by_wait. */
+const SCHEMA_VERSION = 2;
+/** How often, at most, the alarm copies changed minutes to the outbox (then D1). */
+const HISTORY_EVERY_MS = 10_000;
+/** Up to this many called tickets, wait percentiles are exact on every metrics call; beyond, at most every PERCENTILES_EVERY_MS. */
+const PERCENTILES_EXACT_UP_TO = 20_000;
+const PERCENTILES_EVERY_MS = 5_000;
 /** Numbers above the cursor whose holders left, sent in the snapshot (beyond this, positions are approximate). */
 const SKIPPED_IN_SNAPSHOT = 5_000;
 
@@ -65,15 +74,75 @@ export interface RoomSnapshot {
   routePolicy: RoutePolicy;
   /** Sorted numbers above the cursor whose holders left. */
   skipped: number[];
+  /** The fair opening, when the event has a pre-queue: null keeps strict arrival order. */
+  prequeue: { opensAt: number; count: number; commitment: string; shuffled: boolean } | null;
+  /** Zero bits the entry puzzle needs now (0: no puzzle). */
+  powDifficulty: number;
   configVersion: number;
   generatedAt: number;
 }
 
+/** What anyone can check about the pre-queue's draw (GET /guichet/api/fairness). */
+export interface FairnessRecord {
+  event: string;
+  mode: "fifo" | "prequeue";
+  prequeueOpensAt: number | null;
+  opensAt: number | null;
+  commitment: string | null;
+  committedAt: number | null;
+  /** Revealed once the draw is done. */
+  seed: string | null;
+  shuffledAt: number | null;
+  shuffleMs: number | null;
+  /** After the draw: every pre-queue ticket's public id and number, by public id. Before: just the count. */
+  count: number;
+  tickets: { publicId: string; number: number }[] | null;
+}
+
 export type Snapshot = RoomSnapshot | { exists: false; event: string };
+
+/** What the room knows for the operators' metrics (the ops API adds the QuotaCounter's side). */
+export interface RoomMetrics {
+  event: string;
+  generatedAt: number;
+  phase: Phase;
+  paused: boolean;
+  opensAt: number | null;
+  closedAt: number | null;
+  closedReason: ClosedReason | null;
+  configVersion: number;
+  settings: { quota: number; maxActive: number; admitPerMinute: number; overbook: number; admissionSeconds: number; noShowGraceSeconds: number };
+  /** Numbers handed out (the last number), and the highest number called. */
+  entered: number;
+  servingNumber: number;
+  /** Tickets by state now; `waiting` includes the returning no-shows (`requeued`). */
+  tickets: { waiting: number; requeued: number; called: number; admitted: number; active: number; used: number; released: number; expired: number; noShows: number; left: number };
+  /** Calls that lapsed unclaimed, ever (a no-show who came back still counts once per lapse). */
+  noShowLapses: number;
+  /** Events in the last 60 seconds. */
+  lastMinute: { arrivals: number; calls: number };
+  /** Wait from entering to being called, over every ticket called so far (nearest-rank percentiles). */
+  wait: { called: number; p50Seconds: number | null; p95Seconds: number | null };
+  oldestWaiting: { number: number; waitingSeconds: number } | null;
+  /** The accepted count as the QuotaCounter last told the room. */
+  accepted: number;
+  /** RPC calls this object served: a sliding estimate over the last 60 s, and the total since the event began. */
+  rpcCalls: { perMinute: number; total: number };
+  outboxPending: number;
+}
 
 export type EnterResult =
   | { ok: true; ticketId: string; number: number; created: boolean }
-  | { ok: false; reason: "not_open" | "closed" | "unknown_event"; opensAt: number | null };
+  | { ok: true; ticketId: string; number: 0; created: boolean; prequeue: { publicId: string } }
+  | { ok: false; reason: "not_open" | "closed" | "unknown_event" | "pow_reused"; opensAt: number | null };
+
+/** One arrival: its ticket id and, when the entry needed a puzzle, the solved challenge's id (single use). */
+export interface Arrival {
+  ticketId: string;
+  powId?: string;
+  /** An id the Worker has just drawn (128 random bits): it cannot be in the line yet, so its lookup is skipped. */
+  fresh?: boolean;
+}
 
 export type ClaimResult =
   | { ok: true; ticketId: string; number: number; jti: string; iat: number; exp: number; device: DeviceClass }
@@ -87,6 +156,8 @@ export interface TicketStatus {
   deadline: number | null;
   /** For a returning no-show: how many returning no-shows are ahead. */
   requeuedAhead: number;
+  /** A ticket in the pre-queue, before the draw: its public id (number is 0 until then). */
+  prequeue?: { publicId: string };
 }
 
 interface RoomRow {
@@ -103,20 +174,50 @@ interface RoomRow {
 
 type Minute = "arrivals" | "calls" | "admissions" | "used" | "expired" | "no_shows" | "left_count";
 
+interface MinuteRow {
+  [key: string]: SqlStorageValue;
+  minute: number;
+  arrivals: number;
+  calls: number;
+  admissions: number;
+  used: number;
+  expired: number;
+  no_shows: number;
+  left_count: number;
+  rpc_calls: number;
+  waiting: number | null;
+  active: number | null;
+}
+
 export class QueueRoom extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly outbox: Outbox;
+  private readonly faults: Faults;
   private room: RoomRow | null = null;
   private counts = new Map<TicketState, number>();
   private snap: RoomSnapshot | null = null;
   private alarmAt: number | null = null;
   /** RPC calls served since this instance started, by method (for metrics and benchmarks). */
   readonly rpcCalls = new Map<string, number>();
+  /** RPC calls of the minute `rpcMinute` not yet added to `minutes.rpc_calls` (one write a minute, not one a call). */
+  private rpcMinute = 0;
+  private rpcPending = 0;
+  /** Tickets ever called (called_at set): the count the wait percentiles rank over. */
+  private calledEver = 0;
+  private waitCache: { called: number; at: number; p50: number | null; p95: number | null } | null = null;
+  /** Whether some minute changed since the history was last copied to the outbox, and when that was (room clock). */
+  private historyDirty = false;
+  private historyCopiedAt = 0;
+  private historyGauges = "";
+  /** Tickets in the pre-queue (not left), and the draw's record: caches of the prequeue and fairness tables. */
+  private prequeued = 0;
+  private draw: { seed: string; commitment: string; committedAt: number; shuffledAt: number | null; shuffleMs: number | null } | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.outbox = new Outbox(this.sql);
+    this.faults = new Faults(this.sql, env.ENABLE_TEST_SEAMS === "true");
     void ctx.blockConcurrencyWhile(async () => {
       this.migrate();
       this.load();
@@ -155,6 +256,26 @@ export class QueueRoom extends DurableObject<Env> {
       CREATE INDEX IF NOT EXISTS tickets_by_call ON tickets(called_at) WHERE called_at IS NOT NULL;
       CREATE INDEX IF NOT EXISTS tickets_by_jti ON tickets(jti) WHERE jti IS NOT NULL;
       CREATE INDEX IF NOT EXISTS tickets_by_deadline ON tickets(state, deadline) WHERE deadline IS NOT NULL;
+      -- The fair opening: pre-queue arrivals wait here, without a number, for the draw.
+      CREATE TABLE IF NOT EXISTS prequeue (
+        ticket_id TEXT PRIMARY KEY,
+        public_id TEXT NOT NULL UNIQUE,
+        entered_at INTEGER NOT NULL,
+        -- Set (to 0) once drawn; the number itself is in tickets.
+        number INTEGER,
+        left INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE TABLE IF NOT EXISTS fairness (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        seed TEXT NOT NULL,
+        commitment TEXT NOT NULL,
+        committed_at INTEGER NOT NULL,
+        shuffled_at INTEGER,
+        shuffle_ms INTEGER
+      );
+      ${Faults.schema};
+      -- Solved entry puzzles, by challenge id: each is good for one arrival.
+      CREATE TABLE IF NOT EXISTS pow_used (id TEXT PRIMARY KEY, at INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS minutes (
         minute INTEGER PRIMARY KEY,
         arrivals INTEGER NOT NULL DEFAULT 0,
@@ -163,12 +284,28 @@ export class QueueRoom extends DurableObject<Env> {
         used INTEGER NOT NULL DEFAULT 0,
         expired INTEGER NOT NULL DEFAULT 0,
         no_shows INTEGER NOT NULL DEFAULT 0,
-        left_count INTEGER NOT NULL DEFAULT 0
+        left_count INTEGER NOT NULL DEFAULT 0,
+        rpc_calls INTEGER NOT NULL DEFAULT 0,
+        waiting INTEGER,
+        active INTEGER,
+        dirty INTEGER NOT NULL DEFAULT 0
       );
       ${Outbox.schema}
     `);
     const version = this.sql.exec<{ version: number }>("SELECT version FROM schema_version").toArray()[0];
-    if (!version) this.sql.exec("INSERT INTO schema_version (version) VALUES (?)", SCHEMA_VERSION);
+    if (!version) {
+      this.sql.exec("INSERT INTO schema_version (version) VALUES (?)", SCHEMA_VERSION);
+    } else if (version.version < 2) {
+      this.sql.exec(`
+        ALTER TABLE minutes ADD COLUMN rpc_calls INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE minutes ADD COLUMN waiting INTEGER;
+        ALTER TABLE minutes ADD COLUMN active INTEGER;
+        ALTER TABLE minutes ADD COLUMN dirty INTEGER NOT NULL DEFAULT 0;
+        UPDATE schema_version SET version = 2;
+      `);
+    }
+    // Wait percentiles walk this index (ORDER BY … LIMIT 1 OFFSET k) instead of sorting the line in memory.
+    this.sql.exec("CREATE INDEX IF NOT EXISTS tickets_by_wait ON tickets((called_at - entered_at)) WHERE called_at IS NOT NULL");
   }
 
   /** Rebuilds the in-memory caches from storage; seeds the default event from the Worker vars. */
@@ -188,7 +325,7 @@ export class QueueRoom extends DurableObject<Env> {
       .toArray()[0];
     if (row) {
       this.room = {
-        config: JSON.parse(row.config) as EventConfig,
+        config: withDefaults(JSON.parse(row.config)),
         configVersion: row.config_version,
         nextNumber: row.next_number,
         servingNumber: row.serving_number,
@@ -205,6 +342,13 @@ export class QueueRoom extends DurableObject<Env> {
     for (const { state, n } of this.sql.exec<{ state: TicketState; n: number }>("SELECT state, COUNT(*) AS n FROM tickets GROUP BY state")) {
       this.counts.set(state, n);
     }
+    this.calledEver = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM tickets WHERE called_at IS NOT NULL").one().n;
+    this.prequeued = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM prequeue WHERE left = 0").one().n;
+    const draw = this.sql
+      .exec<{ seed: string; commitment: string; committed_at: number; shuffled_at: number | null; shuffle_ms: number | null }>("SELECT * FROM fairness WHERE id = 1")
+      .toArray()[0];
+    this.draw = draw ? { seed: draw.seed, commitment: draw.commitment, committedAt: draw.committed_at, shuffledAt: draw.shuffled_at, shuffleMs: draw.shuffle_ms } : null;
+    this.historyDirty = this.sql.exec("SELECT 1 FROM minutes WHERE dirty = 1 LIMIT 1").toArray().length > 0;
   }
 
   private create(config: EventConfig, source: "vars" | "ops" | "test"): void {
@@ -222,7 +366,7 @@ export class QueueRoom extends DurableObject<Env> {
     };
     this.ctx.storage.transactionSync(() => {
       this.saveRoom();
-      this.outbox.add("event_version", { eventId: config.id, version: 1, config, source, changedAt: now }, now);
+      this.outbox.add("event_version", { eventId: config.id, version: 1, config, source, changedAt: now }, Date.now());
     });
   }
 
@@ -274,14 +418,35 @@ export class QueueRoom extends DurableObject<Env> {
   private bump(now: number, field: Minute, n = 1): void {
     if (n === 0) return;
     this.sql.exec(
-      `INSERT INTO minutes (minute, ${field}) VALUES (?, ?) ON CONFLICT (minute) DO UPDATE SET ${field} = ${field} + excluded.${field}`,
+      `INSERT INTO minutes (minute, ${field}, dirty) VALUES (?, ?, 1)
+       ON CONFLICT (minute) DO UPDATE SET ${field} = ${field} + excluded.${field}, dirty = 1`,
       Math.floor(now / 60_000),
       n,
     );
+    this.historyDirty = true;
   }
 
+  /** Counts an RPC call: in memory, written to `minutes` once the minute turns (or on metrics and history copies). */
   private counted(method: string): void {
     this.rpcCalls.set(method, (this.rpcCalls.get(method) ?? 0) + 1);
+    const minute = Math.floor(this.now() / 60_000);
+    if (minute !== this.rpcMinute) {
+      this.flushRpcCalls();
+      this.rpcMinute = minute;
+    }
+    this.rpcPending += 1;
+  }
+
+  private flushRpcCalls(): void {
+    if (this.rpcPending === 0) return;
+    this.sql.exec(
+      `INSERT INTO minutes (minute, rpc_calls, dirty) VALUES (?, ?, 1)
+       ON CONFLICT (minute) DO UPDATE SET rpc_calls = rpc_calls + excluded.rpc_calls, dirty = 1`,
+      this.rpcMinute,
+      this.rpcPending,
+    );
+    this.rpcPending = 0;
+    this.historyDirty = true;
   }
 
   // ---------------------------------------------------------------- RPC
@@ -310,15 +475,11 @@ export class QueueRoom extends DurableObject<Env> {
       if (e instanceof ConfigError) return { ok: false, reason: "invalid_change", field: "opensAt", detail: e.message };
       throw e;
     }
-    if (before && this.room) {
-      const problem = validateChange(before, after, {
-        now,
-        accepted: this.room.accepted,
-        numbered: this.room.nextNumber - 1,
-        phase: this.phase(now),
-      });
-      if (problem) return { ok: false, reason: "invalid_change", ...problem };
-    }
+    const problem =
+      before && this.room
+        ? validateChange(before, after, { now, accepted: this.room.accepted, numbered: this.room.nextNumber - 1, prequeued: this.prequeued, phase: this.phase(now) })
+        : validateNew(after);
+    if (problem) return { ok: false, reason: "invalid_change", ...problem };
     if (dryRun) return { ok: true, before, after };
     if (!this.room) {
       this.create(after, source);
@@ -328,18 +489,98 @@ export class QueueRoom extends DurableObject<Env> {
       room.configVersion += 1;
       this.ctx.storage.transactionSync(() => {
         this.saveRoom();
-        this.outbox.add("event_version", { eventId: after.id, version: room.configVersion, config: after, source, changedAt: now }, now);
+        this.outbox.add("event_version", { eventId: after.id, version: room.configVersion, config: after, source, changedAt: now }, Date.now());
       });
     }
+    this.commitDraw(after, now);
     if (actor) this.audit(actor, before ? "event.update" : "event.create", before, after, now);
     this.snap = null;
     await this.schedule(now, true);
     return { ok: true, before, after };
   }
 
+  /**
+   * A pre-queue scheduled: a secret seed is drawn now and its commitment
+   * published at once, before anyone can join. Cancelled before it opened:
+   * the commitment is withdrawn.
+   */
+  private commitDraw(config: EventConfig, now: number): void {
+    if (config.prequeueOpensAt !== null && !this.draw) {
+      const seed = newSeed();
+      this.draw = { seed, commitment: commitmentOf(seed), committedAt: now, shuffledAt: null, shuffleMs: null };
+      this.sql.exec("INSERT INTO fairness (id, seed, commitment, committed_at) VALUES (1, ?, ?, ?)", seed, this.draw.commitment, now);
+    } else if (config.prequeueOpensAt === null && this.draw && this.draw.shuffledAt === null && this.prequeued === 0) {
+      this.draw = null;
+      this.sql.exec("DELETE FROM fairness");
+    }
+  }
+
+  /**
+   * The draw, once, at the opening: every pre-queue ticket gets its number in
+   * the order of HMAC-SHA256(seed, publicId), before any later arrival. One
+   * synchronous block, so nothing can be numbered in between; measured
+   * (shuffle_ms) because it holds the room for its duration.
+   */
+  private shuffleIfDue(now: number): void {
+    const room = this.room;
+    if (!room || !this.draw || this.draw.shuffledAt !== null || this.phase(now) === "before_open") return;
+    const draw = this.draw;
+    const started = Date.now();
+    const rows = this.sql.exec<{ ticket_id: string; public_id: string }>("SELECT ticket_id, public_id FROM prequeue WHERE left = 0").toArray();
+    const byPublicId = new Map(rows.map((r) => [r.public_id, r.ticket_id]));
+    const order = drawOrder(draw.seed, [...byPublicId.keys()]);
+    this.ctx.storage.transactionSync(() => {
+      let number = room.nextNumber;
+      for (const publicId of order) {
+        // Entered "at the opening": arrival order before it is what the draw replaces.
+        this.sql.exec("INSERT INTO tickets (number, ticket_id, entered_at, state) VALUES (?, ?, ?, 'waiting')", number, byPublicId.get(publicId)!, now);
+        number += 1;
+      }
+      // Drawn: every pre-queue ticket not left now has its number in `tickets`.
+      this.sql.exec("UPDATE prequeue SET number = 0 WHERE left = 0");
+      room.nextNumber = number;
+      draw.shuffledAt = now;
+      draw.shuffleMs = Date.now() - started;
+      this.sql.exec("UPDATE fairness SET shuffled_at = ?, shuffle_ms = ? WHERE id = 1", draw.shuffledAt, draw.shuffleMs);
+      this.saveRoom();
+      this.bump(now, "arrivals", order.length);
+    });
+    this.moved(null, "waiting", order.length);
+    this.prequeued = 0;
+  }
+
+  /** What anyone may check about the draw: the commitment before, the seed and every number after. */
+  fairness(): FairnessRecord {
+    this.counted("fairness");
+    const c = this.room?.config;
+    const shuffled = this.draw?.shuffledAt != null;
+    return {
+      event: c?.id ?? this.ctx.id.name ?? "",
+      mode: c?.prequeueOpensAt != null || this.draw ? "prequeue" : "fifo",
+      prequeueOpensAt: c?.prequeueOpensAt ?? null,
+      opensAt: c?.opensAt ?? null,
+      commitment: this.draw?.commitment ?? null,
+      committedAt: this.draw?.committedAt ?? null,
+      seed: shuffled ? this.draw!.seed : null,
+      shuffledAt: this.draw?.shuffledAt ?? null,
+      shuffleMs: this.draw?.shuffleMs ?? null,
+      count: shuffled
+        ? this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM prequeue WHERE number IS NOT NULL").one().n
+        : this.prequeued,
+      tickets: shuffled
+        ? this.sql
+            .exec<{ public_id: string; number: number }>(
+              "SELECT p.public_id, t.number FROM prequeue p JOIN tickets t ON t.ticket_id = p.ticket_id WHERE p.number IS NOT NULL ORDER BY p.public_id",
+            )
+            .toArray()
+            .map((r) => ({ publicId: r.public_id, number: r.number }))
+        : null,
+    };
+  }
+
   /** Records an operator action in the outbox; the alarm copies it to D1's audit_log. */
   private audit(actor: string, action: string, before: unknown, after: unknown, now: number): void {
-    this.outbox.add("audit", { id: crypto.randomUUID(), eventId: this.room!.config.id, actor, action, before, after, at: now }, now);
+    this.outbox.add("audit", { id: crypto.randomUUID(), eventId: this.room!.config.id, actor, action, before, after, at: now }, Date.now());
   }
 
   /** RPC calls this instance served, by method (benchmarks read it; not counted itself). */
@@ -356,6 +597,7 @@ export class QueueRoom extends DurableObject<Env> {
   /** The small public state Workers cache (at most one refresh a second each) to answer polls. */
   snapshot(): Snapshot {
     this.counted("snapshot");
+    this.shuffleIfDue(this.now());
     return this.currentSnapshot();
   }
 
@@ -397,6 +639,11 @@ export class QueueRoom extends DurableObject<Env> {
       banner: c.banner,
       routePolicy: c.routePolicy,
       skipped,
+      prequeue:
+        c.prequeueOpensAt !== null && this.draw
+          ? { opensAt: c.prequeueOpensAt, count: this.prequeued, commitment: this.draw.commitment, shuffled: this.draw.shuffledAt !== null }
+          : null,
+      powDifficulty: powDifficultyFor(c.powDifficulty, c.powAutoRaise, c.powDifficulty > 0 && c.powAutoRaise ? this.arrivalsSince(now - 60_000) : 0),
       configVersion: r.configVersion,
       generatedAt: now,
     };
@@ -415,25 +662,31 @@ export class QueueRoom extends DurableObject<Env> {
    * ticket id the Worker has just drawn (128 random bits): it cannot be in the
    * line yet, so its lookup is skipped (the UNIQUE constraint still holds).
    */
-  async enter(arrivals: { ticketId: string; fresh?: boolean }[]): Promise<EnterResult[]> {
+  async enter(arrivals: Arrival[]): Promise<EnterResult[]> {
     this.counted("enter");
     const now = this.now();
     if (!this.room) return arrivals.map(() => ({ ok: false, reason: "unknown_event", opensAt: null }));
     const room = this.room;
+    this.shuffleIfDue(now);
     const phase = this.phase(now);
-    if (phase !== "open") {
+    if (phase === "closed" || (phase === "before_open" && !this.prequeueOpen(now))) {
       const reason = phase === "closed" ? "closed" : "not_open";
       return arrivals.map(() => ({ ok: false, reason, opensAt: room.config.opensAt }));
     }
+    if (phase === "before_open") return this.enterPrequeue(arrivals, now);
     let created = 0;
     const results = this.ctx.storage.transactionSync(() => {
       const out: EnterResult[] = [];
-      for (const { ticketId, fresh } of arrivals) {
+      for (const { ticketId, powId, fresh } of arrivals) {
         const existing = fresh
           ? undefined
           : this.sql.exec<{ number: number; state: TicketState }>("SELECT number, state FROM tickets WHERE ticket_id = ?", ticketId).toArray()[0];
         if (existing && existing.state !== "left") {
           out.push({ ok: true, ticketId, number: existing.number, created: false });
+          continue;
+        }
+        if (!this.spendPuzzle(powId, now)) {
+          out.push({ ok: false, reason: "pow_reused", opensAt: room.config.opensAt });
           continue;
         }
         const id = existing ? newTicketId() : ticketId;
@@ -454,6 +707,48 @@ export class QueueRoom extends DurableObject<Env> {
     return results;
   }
 
+  private prequeueOpen(now: number): boolean {
+    const at = this.room?.config.prequeueOpensAt ?? null;
+    return at !== null && now >= at && this.draw !== null && this.draw.shuffledAt === null;
+  }
+
+  /** A ticket waiting in the pre-queue for the draw (not left, not drawn yet). */
+  private inPrequeue(ticketId: string): { publicId: string } | null {
+    const row = this.sql
+      .exec<{ public_id: string }>("SELECT public_id FROM prequeue WHERE ticket_id = ? AND left = 0 AND number IS NULL", ticketId)
+      .toArray()[0];
+    return row ? { publicId: row.public_id } : null;
+  }
+
+  /** Records a solved puzzle's id; false if it was already used (one arrival per solution). */
+  private spendPuzzle(powId: string | undefined, now: number): boolean {
+    if (powId === undefined) return true;
+    if (this.sql.exec("SELECT 1 FROM pow_used WHERE id = ?", powId).toArray().length > 0) return false;
+    this.sql.exec("INSERT INTO pow_used (id, at) VALUES (?, ?)", powId, now);
+    return true;
+  }
+
+  /** Pre-queue arrivals: no number yet, a public id for the published draw. Idempotent per ticket. */
+  private enterPrequeue(arrivals: Arrival[], now: number): EnterResult[] {
+    const opensAt = this.room!.config.opensAt;
+    let joined = 0;
+    const results = this.ctx.storage.transactionSync(() =>
+      arrivals.map(({ ticketId, powId }): EnterResult => {
+        const existing = this.sql.exec<{ public_id: string; left: number }>("SELECT public_id, left FROM prequeue WHERE ticket_id = ?", ticketId).toArray()[0];
+        if (existing && existing.left === 0) return { ok: true, ticketId, number: 0, created: false, prequeue: { publicId: existing.public_id } };
+        if (!this.spendPuzzle(powId, now)) return { ok: false, reason: "pow_reused", opensAt };
+        const id = existing ? newTicketId() : ticketId;
+        const publicId = publicIdOf(id);
+        this.sql.exec("INSERT INTO prequeue (ticket_id, public_id, entered_at) VALUES (?, ?, ?)", id, publicId, now);
+        joined += 1;
+        return { ok: true, ticketId: id, number: 0, created: true, prequeue: { publicId } };
+      }),
+    );
+    this.prequeued += joined;
+    if (joined > 0) this.snap = null;
+    return results;
+  }
+
   /**
    * The state of one ticket, for the few polls the snapshot cannot answer (a
    * number at or below the cursor). A no-show who comes back is requeued here:
@@ -462,7 +757,12 @@ export class QueueRoom extends DurableObject<Env> {
   async ticketStatus(ticketId: string): Promise<TicketStatus> {
     this.counted("ticketStatus");
     const now = this.now();
+    this.shuffleIfDue(now);
     let row = this.ticket(ticketId);
+    if (!row && this.room) {
+      const waiting = this.inPrequeue(ticketId);
+      if (waiting) return { found: true, state: "waiting", number: 0, deadline: null, requeuedAhead: 0, prequeue: waiting };
+    }
     if (!row || !this.room) return { found: false, state: null, number: 0, deadline: null, requeuedAhead: 0 };
     if (row.state === "called" && row.deadline! <= now) row = this.lapseOne(row, now);
     if (row.state === "no_show" && this.phase(now) === "open") {
@@ -497,8 +797,9 @@ export class QueueRoom extends DurableObject<Env> {
   private async claimTicket(ticketId: string, device: DeviceClass): Promise<ClaimResult> {
     const now = this.now();
     if (!this.room) return { ok: false, reason: "unknown_event" };
+    this.shuffleIfDue(now);
     let row = this.ticket(ticketId);
-    if (!row) return { ok: false, reason: "bad_ticket" };
+    if (!row) return { ok: false, reason: this.inPrequeue(ticketId) ? "not_your_turn" : "bad_ticket" };
     if (this.phase(now) === "closed") return { ok: false, reason: "closed" };
     if (row.state === "called" && row.deadline! <= now) row = this.lapseOne(row, now);
     switch (row.state) {
@@ -513,18 +814,21 @@ export class QueueRoom extends DurableObject<Env> {
         return { ok: false, reason: "ticket_left" };
       case "admitted":
         if (row.deadline! > now) {
-          const iat = Math.floor(row.deadline! / 1000) - this.room.config.admissionSeconds;
-          return { ok: true, ticketId, number: row.number, jti: row.jti!, iat, exp: row.deadline! / 1000, device: row.device as DeviceClass };
+          // The same admission again: same jti, same expiry.
+          const exp = Math.floor((row.deadline! - this.room.clockOffsetMs) / 1000);
+          const iat = exp - this.room.config.admissionSeconds;
+          return { ok: true, ticketId, number: row.number, jti: row.jti!, iat, exp, device: row.device as DeviceClass };
         }
         return { ok: false, reason: "turn_lost" };
       case "called": {
-        const iat = Math.floor(now / 1000);
+        // Token times are wall-clock seconds; the deadline is on this object's clock (equal but for the test seam).
+        const iat = Math.floor((now - this.room.clockOffsetMs) / 1000);
         const exp = iat + this.room.config.admissionSeconds;
         const jti = crypto.randomUUID();
         this.ctx.storage.transactionSync(() => {
           this.sql.exec(
             "UPDATE tickets SET state = 'admitted', deadline = ?, jti = ?, device = ? WHERE number = ?",
-            exp * 1000,
+            exp * 1000 + this.room!.clockOffsetMs,
             jti,
             device,
             row.number,
@@ -545,6 +849,13 @@ export class QueueRoom extends DurableObject<Env> {
     this.counted("leave");
     const now = this.now();
     const row = this.ticket(ticketId);
+    if (!row && this.room && this.inPrequeue(ticketId)) {
+      // Leaving the pre-queue before the draw: out of the draw.
+      this.sql.exec("UPDATE prequeue SET left = 1 WHERE ticket_id = ?", ticketId);
+      this.prequeued -= 1;
+      this.snap = null;
+      return { ok: true, jti: null };
+    }
     if (!row || !this.room) return { ok: false, jti: null };
     if (["used", "released", "expired", "left"].includes(row.state)) return { ok: true, jti: null };
     this.ctx.storage.transactionSync(() => {
@@ -612,6 +923,8 @@ export class QueueRoom extends DurableObject<Env> {
         this.saveRoom();
       }
       if (actor) this.audit(actor, "event.close", { closed: before }, { closed: true, reason: room.closedReason }, now);
+      // The report gets the minute of closing without waiting for the next copy.
+      this.copyHistory(now);
     });
     this.snap = null;
     await this.schedule(now, true);
@@ -635,13 +948,95 @@ export class QueueRoom extends DurableObject<Env> {
     return { before, after: paused };
   }
 
+  /**
+   * Everything the room knows for the operators' metrics. Bounded work at any
+   * line length: counts come from memory, rates from indexes (or a binary
+   * search over numbers, which rise with arrival time), percentiles from
+   * tickets_by_wait. Not on the poll path: the ops API shares one call a
+   * second per isolate across all its viewers.
+   */
+  async metrics(): Promise<RoomMetrics | null> {
+    this.counted("metrics");
+    if (!this.room) return null;
+    const now = this.now();
+    const r = this.room;
+    const c = r.config;
+    this.flushRpcCalls();
+    const minute = Math.floor(now / 60_000);
+    const totals = this.sql
+      .exec<{ lapses: number | null; rpc: number | null }>("SELECT SUM(no_shows) AS lapses, SUM(rpc_calls) AS rpc FROM minutes")
+      .one();
+    const recent = new Map(
+      this.sql
+        .exec<{ minute: number; rpc_calls: number }>("SELECT minute, rpc_calls FROM minutes WHERE minute IN (?, ?)", minute - 1, minute)
+        .toArray()
+        .map((row) => [row.minute, row.rpc_calls]),
+    );
+    // Sliding window: this minute so far, plus the part of the last minute still inside the 60 s.
+    const elapsed = (now % 60_000) / 60_000;
+    const rpcPerMinute = Math.round((recent.get(minute) ?? 0) + (recent.get(minute - 1) ?? 0) * (1 - elapsed));
+    const wait = this.waitPercentiles(now);
+    const waiting = this.count("waiting") + this.count("requeued");
+    const metrics: RoomMetrics = {
+      event: c.id,
+      generatedAt: now,
+      phase: this.phase(now),
+      paused: r.paused,
+      opensAt: c.opensAt,
+      closedAt: r.closedAt,
+      closedReason: r.closedReason,
+      configVersion: r.configVersion,
+      settings: {
+        quota: c.quota,
+        maxActive: c.maxActive,
+        admitPerMinute: c.admitPerMinute,
+        overbook: c.overbook,
+        admissionSeconds: c.admissionSeconds,
+        noShowGraceSeconds: c.noShowGraceSeconds,
+      },
+      entered: r.nextNumber - 1,
+      servingNumber: r.servingNumber,
+      tickets: {
+        waiting,
+        requeued: this.count("requeued"),
+        called: this.count("called"),
+        admitted: this.count("admitted"),
+        active: this.active(),
+        used: this.count("used"),
+        released: this.count("released"),
+        expired: this.count("expired"),
+        noShows: this.count("no_show"),
+        left: this.count("left"),
+      },
+      noShowLapses: totals.lapses ?? 0,
+      lastMinute: { arrivals: this.arrivalsSince(now - 60_000), calls: this.callsSince(now - 60_000) },
+      wait: { called: this.calledEver, p50Seconds: wait.p50, p95Seconds: wait.p95 },
+      oldestWaiting: this.oldestWaiting(now),
+      accepted: r.accepted,
+      rpcCalls: { perMinute: rpcPerMinute, total: totals.rpc ?? 0 },
+      outboxPending: this.outbox.size(),
+    };
+    await this.schedule(now);
+    return metrics;
+  }
+
   /** The admission tick: lapses, expiries, then calls under the policy. Idempotent if run twice. */
   override async alarm(): Promise<void> {
     this.alarmAt = null;
+    this.faults.check("alarm");
     const now = this.now();
-    if (this.room) this.tick(now);
+    if (this.room) {
+      this.shuffleIfDue(now);
+      this.tick(now);
+      if (now - this.historyCopiedAt >= HISTORY_EVERY_MS) this.ctx.storage.transactionSync(() => this.copyHistory(now));
+    }
     await this.drainOutbox();
     await this.schedule(this.now());
+  }
+
+  /** Test seam (ENABLE_TEST_SEAMS only): makes the next `times` alarms (or D1 deliveries) fail. */
+  async armFault(name: FaultName, times: number): Promise<void> {
+    this.faults.arm(name, times);
   }
 
   /** Test seam (ENABLE_TEST_SEAMS only): moves this object's clock forward. */
@@ -654,6 +1049,124 @@ export class QueueRoom extends DurableObject<Env> {
   }
 
   // ---------------------------------------------------------------- internals
+
+  /** Arrivals after `since`: numbers rise with arrival time, so a binary search over numbers finds the first one. */
+  private arrivalsSince(since: number): number {
+    const next = this.room!.nextNumber;
+    let lo = 1;
+    let hi = next;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      const row = this.sql.exec<{ entered_at: number }>("SELECT entered_at FROM tickets WHERE number = ?", mid).toArray()[0];
+      if (row && row.entered_at > since) hi = mid;
+      else lo = mid + 1;
+    }
+    return next - lo;
+  }
+
+  private oldestWaiting(now: number): RoomMetrics["oldestWaiting"] {
+    let oldest: { number: number; entered_at: number } | undefined;
+    for (const state of ["requeued", "waiting"] as const) {
+      const row = this.sql
+        .exec<{ number: number; entered_at: number }>("SELECT number, entered_at FROM tickets WHERE state = ? ORDER BY number LIMIT 1", state)
+        .toArray()[0];
+      if (row && (!oldest || row.number < oldest.number)) oldest = row;
+    }
+    return oldest ? { number: oldest.number, waitingSeconds: Math.max(0, Math.floor((now - oldest.entered_at) / 1000)) } : null;
+  }
+
+  /**
+   * Median and 95th percentile of the wait from entering to being called, by
+   * nearest rank over every ticket called so far, read from tickets_by_wait.
+   * Past PERCENTILES_EXACT_UP_TO called tickets, recomputed at most every
+   * PERCENTILES_EVERY_MS (OFFSET walks the index).
+   */
+  private waitPercentiles(now: number): { p50: number | null; p95: number | null } {
+    const n = this.calledEver;
+    const cached = this.waitCache;
+    if (cached && (cached.called === n || (n > PERCENTILES_EXACT_UP_TO && now - cached.at < PERCENTILES_EVERY_MS))) return cached;
+    const at = (rank: number): number | null => {
+      const row = this.sql
+        .exec<{ w: number }>(
+          "SELECT called_at - entered_at AS w FROM tickets WHERE called_at IS NOT NULL ORDER BY called_at - entered_at LIMIT 1 OFFSET ?",
+          rank - 1,
+        )
+        .toArray()[0];
+      return row ? Math.round(row.w / 1000) : null;
+    };
+    this.waitCache = { called: n, at: now, p50: n > 0 ? at(nearestRank(n, 50)) : null, p95: n > 0 ? at(nearestRank(n, 95)) : null };
+    return this.waitCache;
+  }
+
+  /** The same percentiles for the calls of one minute (at most that minute's calls are sorted). */
+  private minuteWaitPercentiles(minute: number): { p50: number | null; p95: number | null } {
+    const from = minute * 60_000;
+    const to = from + 60_000;
+    const n = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM tickets WHERE called_at >= ? AND called_at < ?", from, to).one().n;
+    if (n === 0) return { p50: null, p95: null };
+    const at = (rank: number): number =>
+      this.sql
+        .exec<{ w: number }>(
+          "SELECT called_at - entered_at AS w FROM tickets WHERE called_at >= ? AND called_at < ? ORDER BY w LIMIT 1 OFFSET ?",
+          from,
+          to,
+          rank - 1,
+        )
+        .one().w;
+    return { p50: at(nearestRank(n, 50)), p95: at(nearestRank(n, 95)) };
+  }
+
+  /**
+   * Copies the minutes that changed since the last copy to the outbox, with
+   * absolute values (the D1 upsert is idempotent). The current minute also
+   * records the line's gauges (waiting, active) as they stand now. Runs inside
+   * the caller's transaction.
+   */
+  private copyHistory(now: number): void {
+    const room = this.room!;
+    const minute = Math.floor(now / 60_000);
+    const waiting = this.count("waiting") + this.count("requeued");
+    const active = this.active();
+    const gauges = `${minute}:${waiting}:${active}`;
+    this.flushRpcCalls();
+    if (!this.historyDirty && gauges === this.historyGauges) return;
+    this.sql.exec(
+      `INSERT INTO minutes (minute, waiting, active, dirty) VALUES (?, ?, ?, 1)
+       ON CONFLICT (minute) DO UPDATE SET waiting = excluded.waiting, active = excluded.active, dirty = 1`,
+      minute,
+      waiting,
+      active,
+    );
+    for (const row of this.sql.exec<MinuteRow>("SELECT * FROM minutes WHERE dirty = 1 ORDER BY minute").toArray()) {
+      const wait = this.minuteWaitPercentiles(row.minute);
+      this.outbox.add(
+        "minute",
+        {
+          eventId: room.config.id,
+          minute: row.minute,
+          arrivals: row.arrivals,
+          calls: row.calls,
+          admissions: row.admissions,
+          used: row.used,
+          expired: row.expired,
+          noShows: row.no_shows,
+          left: row.left_count,
+          // A minute the alarm never sampled (no copy ran during it) gets the gauges of this copy.
+          waiting: row.waiting ?? waiting,
+          active: row.active ?? active,
+          waitP50Ms: wait.p50,
+          waitP95Ms: wait.p95,
+          doCallsRoom: row.rpc_calls,
+          updatedAt: now,
+        },
+        Date.now(),
+      );
+    }
+    this.sql.exec("UPDATE minutes SET dirty = 0 WHERE dirty = 1");
+    this.historyDirty = false;
+    this.historyCopiedAt = now;
+    this.historyGauges = gauges;
+  }
 
   private ticket(ticketId: string): TicketRow | undefined {
     return this.sql.exec<TicketRow>("SELECT * FROM tickets WHERE ticket_id = ?", ticketId).toArray()[0];
@@ -725,6 +1238,7 @@ export class QueueRoom extends DurableObject<Env> {
         )
         .toArray();
       this.moved("waiting", "called", called.length);
+      this.calledEver += called.length;
       this.bump(now, "calls", recalled + called.length);
       if (called.length > 0) {
         room.servingNumber = called.reduce((max, r) => Math.max(max, r.number), room.servingNumber);
@@ -753,8 +1267,10 @@ export class QueueRoom extends DurableObject<Env> {
       if (expiry !== null) candidates.push(expiry + EXPIRY_MARGIN_MS);
     }
     if (phase === "before_open" && room.config.opensAt !== null) candidates.push(room.config.opensAt);
+    // The outbox is due on the real clock; candidates are on the room's (the test seam may move it).
     const outboxAt = this.outbox.nextDueAt();
-    if (outboxAt !== null) candidates.push(outboxAt);
+    if (outboxAt !== null) candidates.push(outboxAt + room.clockOffsetMs);
+    if (this.historyDirty) candidates.push(this.historyCopiedAt + HISTORY_EVERY_MS);
     if (candidates.length === 0) return;
     // The alarm runs on the real clock; the test seam's offset is taken off.
     const next = Math.max(Date.now(), Math.min(...candidates) - room.clockOffsetMs);
@@ -765,8 +1281,16 @@ export class QueueRoom extends DurableObject<Env> {
   }
 
   private async drainOutbox(): Promise<void> {
-    await this.outbox.drain(Date.now(), (rows) => deliverToD1(this.env.DB, rows));
+    await this.outbox.drain(Date.now(), async (rows) => {
+      this.faults.check("d1");
+      await deliverToD1(this.env.DB, rows);
+    });
   }
+}
+
+/** The 1-based rank of the p-th percentile among n values (nearest-rank method). */
+function nearestRank(n: number, p: number): number {
+  return Math.max(1, Math.ceil((p / 100) * n));
 }
 
 interface TicketRow {

@@ -10,7 +10,10 @@ import type { ClosedReason } from "../domain/event";
 import type { DeviceClass } from "../domain/device";
 import { deliverToD1 } from "../db/deliver";
 import { Faults, type FaultName } from "./faults";
-import { Outbox, type OutboxRow } from "./outbox";
+import { Outbox, type Lane, type OutboxRow } from "./outbox";
+
+const TO_ROOM: Lane = { name: "room", prefix: "room_" };
+const TO_D1: Lane = { name: "d1", prefix: "room_", others: true };
 
 const SCHEMA_VERSION = 1;
 export const PAYMENT_DAYS = 30;
@@ -63,6 +66,10 @@ export interface CounterStats {
   closed: boolean;
   closedReason: ClosedReason | null;
   outbox: { pending: number; failing: number; oldestAttempts: number };
+  /** Submissions accepted in the last 60 seconds: the line's (quota) and the always-eligible ones. */
+  lastMinute: { accepted: number; eligible: number };
+  /** RPC calls this object served: a sliding estimate over the last 60 s, and the total since it began. */
+  rpcCalls: { perMinute: number; total: number };
 }
 
 interface CounterRow {
@@ -98,6 +105,9 @@ export class QuotaCounter extends DurableObject<Env> {
   private readonly faults: Faults;
   private state: CounterRow | null = null;
   readonly rpcCalls = new Map<string, number>();
+  /** RPC calls of the minute `rpcMinute` not yet written to `rpc_minutes` (one write a minute, not one a call). */
+  private rpcMinute = 0;
+  private rpcPending = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -141,7 +151,9 @@ export class QuotaCounter extends DurableObject<Env> {
       CREATE INDEX IF NOT EXISTS submissions_account ON submissions(account_id);
       CREATE INDEX IF NOT EXISTS submissions_identity ON submissions(identity_key);
       CREATE INDEX IF NOT EXISTS submissions_due ON submissions(status, payment_due_at);
+      CREATE INDEX IF NOT EXISTS submissions_accepted_at ON submissions(accepted_at);
       CREATE TABLE IF NOT EXISTS revoked (jti TEXT PRIMARY KEY, at INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS rpc_minutes (minute INTEGER PRIMARY KEY, calls INTEGER NOT NULL);
       ${Outbox.schema};
       ${Faults.schema};
     `);
@@ -209,8 +221,48 @@ export class QuotaCounter extends DurableObject<Env> {
     return name;
   }
 
+  /** Counts an RPC call: in memory, written once the minute turns (or when stats are read). */
   private counted(method: string): void {
     this.rpcCalls.set(method, (this.rpcCalls.get(method) ?? 0) + 1);
+    const minute = Math.floor(Date.now() / 60_000);
+    if (minute !== this.rpcMinute) {
+      this.flushRpcCalls(true);
+      this.rpcMinute = minute;
+    }
+    this.rpcPending += 1;
+  }
+
+  /**
+   * Adds the pending calls to their minute. When the minute is over
+   * (`complete`), also queues its total for D1's minute_history: an upsert of
+   * absolute values, so a repeat is harmless.
+   */
+  private flushRpcCalls(complete: boolean): void {
+    if (!this.state) return;
+    const minute = this.rpcMinute;
+    const pending = this.rpcPending;
+    if (pending === 0 && !complete) return;
+    this.rpcPending = 0;
+    const now = Date.now();
+    const queued = this.ctx.storage.transactionSync(() => {
+      if (pending > 0) {
+        this.sql.exec(
+          "INSERT INTO rpc_minutes (minute, calls) VALUES (?, ?) ON CONFLICT (minute) DO UPDATE SET calls = calls + excluded.calls",
+          minute,
+          pending,
+        );
+      }
+      if (!complete) return false;
+      const row = this.sql.exec<{ calls: number }>("SELECT calls FROM rpc_minutes WHERE minute = ?", minute).toArray()[0];
+      if (!row) return false;
+      this.outbox.add("minute", { eventId: this.eventId, minute, doCallsCounter: row.calls, updatedAt: now }, now);
+      return true;
+    });
+    if (queued) {
+      this.ctx.storage.setAlarm(now).catch(() => {
+        // The next submission sets it again; the row waits in the outbox meanwhile.
+      });
+    }
   }
 
   /**
@@ -462,11 +514,29 @@ export class QuotaCounter extends DurableObject<Env> {
     return { ok: true, before };
   }
 
+  /** Counts and refusals for the operators' metrics; bounded work (indexes, a few rows of rpc_minutes). */
   async stats(): Promise<CounterStats | null> {
     this.counted("stats");
     const s = this.state;
     if (!s) return null;
+    const now = Date.now();
+    this.flushRpcCalls(false);
     const paid = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM submissions WHERE status = 'paid'").one().n;
+    const recent = this.sql
+      .exec<{ accepted: number | null; eligible: number | null }>(
+        "SELECT SUM(kind = 'quota') AS accepted, SUM(kind = 'eligible') AS eligible FROM submissions WHERE accepted_at > ?",
+        now - 60_000,
+      )
+      .one();
+    const minute = Math.floor(now / 60_000);
+    const calls = new Map(
+      this.sql
+        .exec<{ minute: number; calls: number }>("SELECT minute, calls FROM rpc_minutes WHERE minute IN (?, ?)", minute - 1, minute)
+        .toArray()
+        .map((row) => [row.minute, row.calls]),
+    );
+    const elapsed = (now % 60_000) / 60_000;
+    const total = this.sql.exec<{ n: number | null }>("SELECT SUM(calls) AS n FROM rpc_minutes").one().n ?? 0;
     return {
       quota: s.quota,
       accepted: s.accepted,
@@ -478,27 +548,30 @@ export class QuotaCounter extends DurableObject<Env> {
       closed: s.closedAt !== null,
       closedReason: s.closedReason,
       outbox: this.outbox.stats(),
+      lastMinute: { accepted: recent.accepted ?? 0, eligible: recent.eligible ?? 0 },
+      rpcCalls: { perMinute: Math.round((calls.get(minute) ?? 0) + (calls.get(minute - 1) ?? 0) * (1 - elapsed)), total },
     };
   }
 
   /** Delivers the outbox: rows to D1 (idempotent inserts), the accepted count and closing to the QueueRoom. */
   override async alarm(): Promise<void> {
     this.faults.check("alarm");
-    await this.outbox.drain(Date.now(), (rows) => this.deliver(rows));
+    // Two lanes: the room hears about accepted submissions even while D1 is down.
+    const now = Date.now();
+    await Promise.all([this.outbox.drain(now, (rows) => this.deliverToRoom(rows), TO_ROOM), this.outbox.drain(now, (rows) => this.deliverToD1(rows), TO_D1)]);
     const next = this.outbox.nextDueAt();
     if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
   }
 
-  private async deliver(rows: OutboxRow[]): Promise<void> {
-    const toRoom = rows.filter((r) => r.kind.startsWith("room_"));
-    const toD1 = rows.filter((r) => !r.kind.startsWith("room_"));
-    if (toD1.length > 0) {
-      this.faults.check("d1");
-      await deliverToD1(this.env.DB, toD1);
-      this.faults.check("d1_after");
-    }
+  private async deliverToD1(rows: OutboxRow[]): Promise<void> {
+    this.faults.check("d1");
+    await deliverToD1(this.env.DB, rows);
+    this.faults.check("d1_after");
+  }
+
+  private async deliverToRoom(rows: OutboxRow[]): Promise<void> {
     const room = this.env.QUEUE_ROOM.getByName(this.eventId);
-    for (const row of toRoom) {
+    for (const row of rows) {
       this.faults.check("room_sync");
       const p = JSON.parse(row.payload);
       if (row.kind === "room_accepted") await room.noteAccepted(p.jti, p.accepted, p.absolute === true);

@@ -14,20 +14,35 @@ export interface OutboxRow {
 const BASE_DELAY_MS = 500;
 const MAX_DELAY_MS = 60_000;
 
+/**
+ * A lane is the rows one kind of receiver takes (kinds by prefix): lanes are
+ * drained independently, so a receiver that is down (D1) never holds back
+ * another (the QueueRoom).
+ */
+export interface Lane {
+  name: string;
+  /** Kinds starting with this prefix… */
+  prefix: string;
+  /** …or, when true, every kind that does not. */
+  others?: boolean;
+}
+
+export const ALL: Lane = { name: "all", prefix: "", others: false };
+
 export class Outbox {
-  private draining = false;
+  private readonly draining = new Set<string>();
 
   constructor(private readonly sql: SqlStorage) {}
 
   /**
-   * Delivers the due rows in one call of `deliver`; on success they are
-   * deleted, on failure they stay and back off. One drain at a time.
+   * Delivers the lane's due rows in one call of `deliver`; on success they are
+   * deleted, on failure they stay and back off. One drain at a time per lane.
    */
-  async drain(now: number, deliver: (rows: OutboxRow[]) => Promise<void>): Promise<{ delivered: number; failed: number }> {
-    if (this.draining) return { delivered: 0, failed: 0 };
-    this.draining = true;
+  async drain(now: number, deliver: (rows: OutboxRow[]) => Promise<void>, lane: Lane = ALL): Promise<{ delivered: number; failed: number }> {
+    if (this.draining.has(lane.name)) return { delivered: 0, failed: 0 };
+    this.draining.add(lane.name);
     try {
-      const rows = this.due(now);
+      const rows = this.due(now, 100, lane);
       if (rows.length === 0) return { delivered: 0, failed: 0 };
       const ids = rows.map((r) => r.id);
       try {
@@ -39,7 +54,7 @@ export class Outbox {
       this.delivered(ids);
       return { delivered: rows.length, failed: 0 };
     } finally {
-      this.draining = false;
+      this.draining.delete(lane.name);
     }
   }
 
@@ -58,11 +73,13 @@ export class Outbox {
     this.sql.exec("INSERT INTO outbox (kind, payload, next_attempt_at) VALUES (?, ?, ?)", kind, JSON.stringify(payload), now);
   }
 
-  due(now: number, limit = 100): OutboxRow[] {
+  due(now: number, limit = 100, lane: Lane = ALL): OutboxRow[] {
+    const match = `(substr(kind, 1, ${lane.prefix.length}) = ?) = ${lane.others ? 0 : 1}`;
     return this.sql
       .exec<{ id: number; kind: string; payload: string; attempts: number }>(
-        "SELECT id, kind, payload, attempts FROM outbox WHERE next_attempt_at <= ? ORDER BY id LIMIT ?",
+        `SELECT id, kind, payload, attempts FROM outbox WHERE next_attempt_at <= ? AND ${match} ORDER BY id LIMIT ?`,
         now,
+        lane.prefix,
         limit,
       )
       .toArray();

@@ -1,31 +1,352 @@
-// Operators: read and change the event, pause, resume, close (the kill
-// switch), and the audit trail. Every action is authenticated and audited
-// (invariant 8): the QueueRoom writes each change and its audit row together.
+// Operators: the dashboard, live metrics (JSON, Server-Sent Events,
+// Prometheus), the per-minute history, the ministry's CSV export, and the
+// controls (change the event, pause, resume, close) with their audit trail.
+// Every action is authenticated (OPS_TOKEN, or Cloudflare Access where
+// configured) and audited (invariant 8): the QueueRoom writes each change and
+// its audit row together.
 import { Hono, type MiddlewareHandler } from "hono";
-import { desc, eq } from "drizzle-orm";
+import { asc, desc, eq, sql } from "drizzle-orm";
+import * as z from "zod";
+import { accessConfigured, verifyAccessAssertion } from "../auth/access";
 import { bearerOf, sameSecret } from "../auth/bearer";
 import { database } from "../db/deliver";
 import * as schema from "../db/schema";
 import { EventSettingsPatchSchema, settingsOf } from "../domain/event";
 import { ApiError } from "../errors";
-import { eventIdOf, type AppContext, type AppEnv } from "../http";
+import { eventIdOf, sameOrigin, type AppContext, type AppEnv } from "../http";
+import { forgetMetrics, sharedMetrics, type OpsMetrics } from "../metrics";
+import { dashboardPage } from "../pages/ops";
+import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "../prometheus";
 import { forgetSnapshot } from "../snapshots";
 import { bodyLimit, valid } from "../validation";
 
 export const ops = new Hono<AppEnv>();
 
-/** OPS_TOKEN as a bearer token; the actor is named by `X-Guichet-Operator` when given. */
+const unauthorized = () => new ApiError(401, "unauthorized", {}, { "WWW-Authenticate": 'Bearer realm="guichet-ops"' });
+
+/**
+ * OPS_TOKEN as a bearer token (the actor is `ops-token`, or `ops-token:<name>`
+ * with `X-Guichet-Operator`), or, where ACCESS_AUD and ACCESS_TEAM_DOMAIN are
+ * set, a valid Cloudflare Access assertion (the actor is `access:<email>`).
+ */
 export const opsOnly: MiddlewareHandler<AppEnv> = async (c, next) => {
   const token = bearerOf(c.req.header("authorization"));
-  if (!token || !(await sameSecret(token, c.env.OPS_TOKEN))) {
-    throw new ApiError(401, "unauthorized", {}, { "WWW-Authenticate": 'Bearer realm="guichet-ops"' });
+  if (token && (await sameSecret(token, c.env.OPS_TOKEN))) {
+    const name = (c.req.header("x-guichet-operator") ?? "").replace(/[^\p{L}\p{N} ._@-]/gu, "").slice(0, 60).trim();
+    c.set("actor", name ? `ops-token:${name}` : "ops-token");
+    return next();
   }
-  const name = (c.req.header("x-guichet-operator") ?? "").replace(/[^\p{L}\p{N} ._@-]/gu, "").slice(0, 60).trim();
-  c.set("actor", name ? `ops-token:${name}` : "ops-token");
-  await next();
+  const assertion = c.req.header("cf-access-jwt-assertion");
+  if (assertion && accessConfigured(c.env)) {
+    const identity = await verifyAccessAssertion(c.env, assertion);
+    if (identity) {
+      c.set("actor", `${identity.kind === "user" ? "access" : "access-service"}:${identity.who.slice(0, 200)}`);
+      return next();
+    }
+  }
+  throw unauthorized();
 };
 
-ops.use("*", opsOnly);
+/** Keeps a shared fetch going after this request ends (another viewer may be waiting for it). */
+function keepAliveOf(c: AppContext): ((p: Promise<unknown>) => void) | undefined {
+  try {
+    const ctx = c.executionCtx;
+    return (p) => ctx.waitUntil(p);
+  } catch {
+    return undefined;
+  }
+}
+
+async function metricsOf(c: AppContext, eventId: string): Promise<OpsMetrics> {
+  const m = await sharedMetrics(c.env, eventId, keepAliveOf(c));
+  if (!m) throw new ApiError(404, "unknown_event");
+  return m;
+}
+
+/** After a control: this isolate's caches show the change at once. */
+function changed(eventId: string): void {
+  forgetSnapshot(eventId);
+  forgetMetrics(eventId);
+}
+
+// ------------------------------------------------------------ the dashboard
+
+/** The page is a shell with no data in it: everything it shows comes from the authenticated API. */
+ops.get("/", (c) => dashboardPage(c));
+
+ops.use("/api/*", opsOnly);
+ops.use("/metrics", opsOnly);
+// Access authenticates with a cookie the browser sends by itself: changes must come from this site.
+ops.use("/api/*", (c, next) => (c.req.method === "GET" || c.req.method === "HEAD" ? next() : sameOrigin(c, next)));
+
+// ------------------------------------------------------------ metrics
+
+ops.get("/api/metrics", async (c) => c.json(await metricsOf(c, eventIdOf(c))));
+
+/** Prometheus text format 0.0.4 (bearer OPS_TOKEN in the scrape config). */
+ops.get("/metrics", async (c) => {
+  const m = await metricsOf(c, eventIdOf(c));
+  return c.body(renderPrometheus([m]), 200, { "Content-Type": PROMETHEUS_CONTENT_TYPE });
+});
+
+export const STREAM_EVERY_MS = 1_000;
+/** A stream ends after this long; the client reconnects (no connection lives forever). */
+const STREAM_MAX_MS = 15 * 60_000;
+const STREAM_FETCH_TIMEOUT_MS = 4_000;
+let streamsOpen = 0;
+
+/** Streams this isolate is serving now (tests read it). */
+export function openStreams(): number {
+  return streamsOpen;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => {
+    if (timer !== null) clearTimeout(timer);
+  });
+}
+
+/**
+ * The metrics as Server-Sent Events (`event: metrics`), about once a second.
+ * Each stream asks the isolate's shared cache, so a hundred dashboards cost
+ * the objects one fetch a second. The stream is pulled by the client: when it
+ * goes away the runtime cancels the body and the loop ends with it.
+ */
+ops.get("/api/stream", async (c) => {
+  const eventId = eventIdOf(c);
+  const keepAlive = keepAliveOf(c);
+  const first = await metricsOf(c, eventId);
+  const encoder = new TextEncoder();
+  const started = Date.now();
+  let seq = 0;
+  let lastSentAt = 0;
+  let open = true;
+  streamsOpen += 1;
+  const stop = () => {
+    if (!open) return;
+    open = false;
+    streamsOpen -= 1;
+  };
+  c.req.raw.signal?.addEventListener("abort", stop, { once: true });
+  const frame = (m: OpsMetrics) => encoder.encode(`id: ${++seq}\nevent: metrics\ndata: ${JSON.stringify(m)}\n\n`);
+  const body = new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        controller.enqueue(encoder.encode(`retry: 2000\n\n`));
+        controller.enqueue(frame(first));
+        lastSentAt = Date.now();
+      },
+      async pull(controller) {
+        await sleep(Math.max(0, lastSentAt + STREAM_EVERY_MS - Date.now()));
+        if (open && Date.now() - started >= STREAM_MAX_MS) stop();
+        if (!open) {
+          try {
+            controller.close();
+          } catch {
+            // Already cancelled by the client.
+          }
+          return;
+        }
+        let m: OpsMetrics | null | undefined;
+        try {
+          m = await withTimeout(sharedMetrics(c.env, eventId, keepAlive), STREAM_FETCH_TIMEOUT_MS);
+        } catch {
+          m = undefined;
+        }
+        if (!open) return;
+        lastSentAt = Date.now();
+        // A comment keeps the connection visibly alive while the objects do not answer.
+        controller.enqueue(m ? frame(m) : encoder.encode(": metrics unavailable\n\n"));
+      },
+      cancel() {
+        stop();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return new Response(body, {
+    headers: { "Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-store", "X-Accel-Buffering": "no" },
+  });
+});
+
+// ------------------------------------------------------------ history and export
+
+const HistoryQuery = z.object({
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+});
+const HISTORY_MAX_MINUTES = 20_000;
+
+/** The per-minute history from D1 (it outlives the event's objects), with submissions counted from D1's own rows. */
+ops.get("/api/history", valid("query", HistoryQuery), async (c) => {
+  const eventId = eventIdOf(c);
+  const q = c.req.valid("query");
+  const from = q.from ? Math.floor(Date.parse(q.from) / 60_000) : 0;
+  const to = q.to ? Math.floor(Date.parse(q.to) / 60_000) : Math.floor(8.64e15 / 60_000);
+  const h = schema.minuteHistory;
+  const db = database(c.env.DB);
+  const [rows, submitted] = await Promise.all([
+    db
+      .select()
+      .from(h)
+      .where(sql`${h.eventId} = ${eventId} AND ${h.minute} >= ${from} AND ${h.minute} <= ${to}`)
+      .orderBy(asc(h.minute))
+      .limit(HISTORY_MAX_MINUTES),
+    c.env.DB.prepare(
+      `SELECT accepted_at / 60000 AS minute, SUM(kind = 'quota') AS accepted, SUM(kind = 'eligible') AS eligible
+       FROM submissions WHERE event_id = ? AND accepted_at >= ? AND accepted_at < ? GROUP BY accepted_at / 60000`,
+    )
+      .bind(eventId, from * 60_000, (to + 1) * 60_000)
+      .all<{ minute: number; accepted: number; eligible: number }>(),
+  ]);
+  const byMinute = new Map<number, ReturnType<typeof minuteOf>>();
+  const empty = (minute: number) => minuteOf({ ...blankMinute, eventId, minute });
+  for (const r of rows) byMinute.set(r.minute, minuteOf(r));
+  for (const s of submitted.results) {
+    const m = byMinute.get(s.minute) ?? empty(s.minute);
+    m.submissions = s.accepted;
+    m.eligibleSubmissions = s.eligible;
+    byMinute.set(s.minute, m);
+  }
+  const minutes = [...byMinute.values()].sort((a, b) => a.minute - b.minute);
+  return c.json({ event: eventId, minutes });
+});
+
+type MinuteHistoryRow = typeof schema.minuteHistory.$inferSelect;
+const blankMinute: Omit<MinuteHistoryRow, "eventId" | "minute"> = {
+  arrivals: 0,
+  calls: 0,
+  admissions: 0,
+  used: 0,
+  expired: 0,
+  noShows: 0,
+  left: 0,
+  waiting: 0,
+  active: 0,
+  waitP50Ms: null,
+  waitP95Ms: null,
+  doCallsRoom: 0,
+  doCallsCounter: 0,
+  updatedAt: 0,
+};
+
+function minuteOf(r: MinuteHistoryRow) {
+  const seconds = (ms: number | null) => (ms === null ? null : Math.round(ms / 1000));
+  return {
+    at: new Date(r.minute * 60_000).toISOString(),
+    minute: r.minute,
+    arrivals: r.arrivals,
+    calls: r.calls,
+    admissions: r.admissions,
+    used: r.used,
+    expired: r.expired,
+    noShows: r.noShows,
+    left: r.left,
+    waiting: r.waiting,
+    active: r.active,
+    waitP50Seconds: seconds(r.waitP50Ms),
+    waitP95Seconds: seconds(r.waitP95Ms),
+    doCallsRoom: r.doCallsRoom,
+    doCallsCounter: r.doCallsCounter,
+    submissions: 0,
+    eligibleSubmissions: 0,
+  };
+}
+
+const CSV_COLUMNS = [
+  "id",
+  "rank",
+  "kind",
+  "account_id",
+  "application_id",
+  "queue_number",
+  "device_class",
+  "representative",
+  "representative_id",
+  "eligibility",
+  "status",
+  "accepted_at",
+  "payment_due_at",
+  "paid_at",
+] as const;
+const CSV_PAGE = 1_000;
+
+/** RFC 4180 quoting, and a leading quote on text a spreadsheet would run as a formula. */
+function csvField(value: string | number | boolean | null, text = false): string {
+  if (value === null) return "";
+  let s = String(value);
+  if (text && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+const isoOrNull = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/**
+ * The ministry's export from D1: accepted submissions in rank order (the
+ * always-eligible ones, without a rank, after them), every status. No identity
+ * data is stored anywhere, so none can leak here: the duplicate key is an HMAC
+ * and is not exported either.
+ */
+ops.get("/api/submissions.csv", (c) => {
+  const eventId = eventIdOf(c);
+  const db = database(c.env.DB);
+  const s = schema.submissions;
+  const encoder = new TextEncoder();
+  let offset = 0;
+  let headerSent = false;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (!headerSent) {
+        headerSent = true;
+        controller.enqueue(encoder.encode(`${CSV_COLUMNS.join(",")}\r\n`));
+        return;
+      }
+      const rows = await db
+        .select()
+        .from(s)
+        .where(eq(s.eventId, eventId))
+        .orderBy(sql`${s.rank} IS NULL`, asc(s.rank), asc(s.acceptedAt), asc(s.id))
+        .limit(CSV_PAGE)
+        .offset(offset);
+      offset += rows.length;
+      const lines = rows.map((r) =>
+        [
+          csvField(r.id),
+          csvField(r.rank),
+          csvField(r.kind),
+          csvField(r.accountId, true),
+          csvField(r.applicationId, true),
+          csvField(r.queueNumber),
+          csvField(r.deviceClass),
+          csvField(r.representative),
+          csvField(r.representativeId, true),
+          csvField(r.eligibility),
+          csvField(r.status),
+          csvField(isoOrNull(r.acceptedAt)),
+          csvField(isoOrNull(r.paymentDueAt)),
+          csvField(isoOrNull(r.paidAt)),
+        ].join(","),
+      );
+      if (lines.length > 0) controller.enqueue(encoder.encode(`${lines.join("\r\n")}\r\n`));
+      if (rows.length < CSV_PAGE) controller.close();
+    },
+  });
+  return new Response(body, {
+    headers: {
+      "Content-Type": "text/csv; charset=utf-8; header=present",
+      "Content-Disposition": `attachment; filename="${eventId}-submissions.csv"`,
+      "Cache-Control": "no-store",
+    },
+  });
+});
+
+// ------------------------------------------------------------ controls
 
 async function eventView(c: AppContext, eventId: string) {
   const s = await c.env.QUEUE_ROOM.getByName(eventId).snapshot();
@@ -43,11 +364,11 @@ async function eventView(c: AppContext, eventId: string) {
   };
 }
 
-ops.get("/event", async (c) => {
+ops.get("/api/event", async (c) => {
   const eventId = eventIdOf(c);
   const view = await eventView(c, eventId);
   const { settings } = await c.env.QUEUE_ROOM.getByName(eventId).settings();
-  return c.json({ ...view, settings: settings && settingsOf(settings) });
+  return c.json({ ...view, settings: settings && settingsOf(settings), actor: c.get("actor") });
 });
 
 /**
@@ -55,7 +376,7 @@ ops.get("/event", async (c) => {
  * first; a quota change is applied by the QuotaCounter (which knows the exact
  * accepted count) before the room commits, so neither can disagree for long.
  */
-ops.put("/event", bodyLimit(16 * 1024), valid("json", EventSettingsPatchSchema), async (c) => {
+ops.put("/api/event", bodyLimit(16 * 1024), valid("json", EventSettingsPatchSchema), async (c) => {
   const eventId = eventIdOf(c);
   const patch = c.req.valid("json");
   const room = c.env.QUEUE_ROOM.getByName(eventId);
@@ -69,37 +390,37 @@ ops.put("/event", bodyLimit(16 * 1024), valid("json", EventSettingsPatchSchema),
   }
   const done = await room.configure(patch, "ops", c.get("actor"));
   if (!done.ok) throw new ApiError(422, "invalid_change", { field: done.field, detail: done.detail });
-  forgetSnapshot(eventId);
+  changed(eventId);
   return c.json({ settings: settingsOf(done.after), created: done.before === null }, done.before === null ? 201 : 200);
 });
 
-ops.post("/event/pause", async (c) => {
+ops.post("/api/event/pause", async (c) => {
   const eventId = eventIdOf(c);
   await eventView(c, eventId);
   const r = await c.env.QUEUE_ROOM.getByName(eventId).setPaused(true, c.get("actor"));
-  forgetSnapshot(eventId);
+  changed(eventId);
   return c.json({ paused: r.after, before: r.before });
 });
 
-ops.post("/event/resume", async (c) => {
+ops.post("/api/event/resume", async (c) => {
   const eventId = eventIdOf(c);
   await eventView(c, eventId);
   const r = await c.env.QUEUE_ROOM.getByName(eventId).setPaused(false, c.get("actor"));
-  forgetSnapshot(eventId);
+  changed(eventId);
   return c.json({ paused: r.after, before: r.before });
 });
 
 /** The kill switch: submissions stop first, then numbering and calling. */
-ops.post("/event/close", async (c) => {
+ops.post("/api/event/close", async (c) => {
   const eventId = eventIdOf(c);
   await eventView(c, eventId);
   await c.env.QUOTA_COUNTER.getByName(eventId).close("closed_by_operator");
   const r = await c.env.QUEUE_ROOM.getByName(eventId).close("closed_by_operator", c.get("actor"));
-  forgetSnapshot(eventId);
+  changed(eventId);
   return c.json({ closed: true, alreadyClosed: r.before });
 });
 
-ops.get("/audit", async (c) => {
+ops.get("/api/audit", async (c) => {
   const eventId = eventIdOf(c);
   const rows = await database(c.env.DB)
     .select()

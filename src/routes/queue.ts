@@ -3,12 +3,15 @@ import { Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import * as z from "zod";
 import { ADMISSION_COOKIE, signAdmission } from "../auth/admission";
+import { issueChallenge } from "../auth/pow";
 import { newTicketId, signTicket, TICKET_COOKIE, verifyTicket, type Ticket } from "../auth/ticket";
 import { classifyDevice } from "../domain/device";
 import { batched } from "../batch";
-import type { RoomSnapshot } from "../durable/QueueRoom";
+import type { Arrival, RoomSnapshot } from "../durable/QueueRoom";
 import { ApiError } from "../errors";
 import { audienceOf, eventIdOf, issuerOf, sameOrigin, type AppContext, type AppEnv } from "../http";
+import { perClientLimit } from "../ratelimit";
+import { proveArrival } from "../proof";
 import { cachedSnapshot, roomSnapshot } from "../snapshots";
 import { knownTicket, verifyTicketCached } from "../ticketCache";
 import { phaseOf, statusFromSnapshot, statusFromTicket, type StatusBody } from "../status";
@@ -21,6 +24,10 @@ const ClientBody = z
   .object({
     /** `navigator.maxTouchPoints`: tells an iPad that presents itself as a Mac. */
     touchPoints: z.number().int().min(0).max(256).optional(),
+    /** The solved entry puzzle, when the event asks for one (GET /guichet/api/challenge). */
+    pow: z.object({ challenge: z.string().max(300), nonce: z.string().max(20) }).strict().optional(),
+    /** A Cloudflare Turnstile token, where Turnstile is configured. */
+    turnstile: z.string().max(2048).optional(),
   })
   .strict();
 
@@ -93,28 +100,42 @@ export async function ticketStatus(c: AppContext, s: RoomSnapshot, ticket: Ticke
   return { ...status, device: deviceOf(c) };
 }
 
-queue.post("/enter", sameOrigin, bodyLimit(1024, { optional: true }), valid("json", ClientBody), async (c) => {
+queue.post("/enter", sameOrigin, perClientLimit, bodyLimit(4096, { optional: true }), valid("json", ClientBody), async (c) => {
   const eventId = eventIdOf(c);
   const now = Date.now();
   const s = await existingRoom(c, eventId);
   const phase = phaseOf(s, now);
   if (phase === "closed") throw closedError(s);
-  if (phase === "before_open") throw notOpenError(s.opensAt, now);
+  if (phase === "before_open" && !prequeueOpen(s, now)) throw notOpenError(s.opensAt, now);
 
   const raw = getCookie(c, TICKET_COOKIE);
   const held = raw ? await verifyTicket(c.env.TICKET_HMAC_KEY, raw) : null;
+  const returning = held !== null && held.event === eventId;
+  // Only a new arrival proves anything: a reload or a second tab keeps its place as is.
+  const powId = returning ? undefined : await proveArrival(c, s, c.req.valid("json"), now);
   // `fresh`: an id just drawn, not yet in the line (the room skips its lookup).
-  const arrival = held && held.event === eventId ? { ticketId: held.ticketId } : { ticketId: newTicketId(), fresh: true };
+  const arrival: Arrival = returning ? { ticketId: held.ticketId } : { ticketId: newTicketId(), powId, fresh: true };
   // Concurrent enters in this isolate share one room call (src/batch.ts).
-  const send = (arrivals: { ticketId: string; fresh?: boolean }[]) => c.env.QUEUE_ROOM.getByName(eventId).enter(arrivals);
+  const send = (arrivals: Arrival[]) => c.env.QUEUE_ROOM.getByName(eventId).enter(arrivals);
   const [result] = batching(c) ? [await batched(`enter:${eventId}`, arrival, send, keepAlive(c))] : await send([arrival]);
   if (!result) throw new Error("enter returned no result");
   if (!result.ok) {
     if (result.reason === "closed") throw closedError(s);
     if (result.reason === "not_open") throw notOpenError(result.opensAt, now);
+    if (result.reason === "pow_reused") throw new ApiError(403, "pow_reused");
     throw new ApiError(404, "unknown_event");
   }
   const ticket: Ticket = { event: eventId, ticketId: result.ticketId, number: result.number };
+  await setTicketCookie(c, ticket);
+  return c.json(await ticketStatus(c, s, ticket, now), result.created ? 201 : 200);
+});
+
+/** Whether new arrivals join the pre-queue now (after it opens, before the draw). */
+function prequeueOpen(s: RoomSnapshot, now: number): boolean {
+  return s.prequeue !== null && !s.prequeue.shuffled && now >= s.prequeue.opensAt;
+}
+
+async function setTicketCookie(c: AppContext, ticket: Ticket): Promise<void> {
   setCookie(c, TICKET_COOKIE, await signTicket(c.env.TICKET_HMAC_KEY, ticket), {
     path: "/",
     httpOnly: true,
@@ -122,7 +143,33 @@ queue.post("/enter", sameOrigin, bodyLimit(1024, { optional: true }), valid("jso
     sameSite: "Lax",
     maxAge: TICKET_MAX_AGE_S,
   });
-  return c.json(await ticketStatus(c, s, ticket, now), result.created ? 201 : 200);
+}
+
+/** A fresh entry puzzle for a new arrival (difficulty 0: none is needed). */
+queue.get("/challenge", async (c) => {
+  const eventId = eventIdOf(c);
+  const s = await existingRoom(c, eventId);
+  if (s.powDifficulty === 0) return c.json({ challenge: null, difficulty: 0, expiresAt: null });
+  return c.json(await issueChallenge(c.env.TICKET_HMAC_KEY, eventId, s.powDifficulty, Date.now()));
+});
+
+/** The pre-queue's draw, for anyone to check: commitment before, seed and every number after. */
+queue.get("/fairness", async (c) => {
+  const eventId = eventIdOf(c);
+  await existingRoom(c, eventId);
+  const record = await c.env.QUEUE_ROOM.getByName(eventId).fairness();
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  c.header("Cache-Control", record.seed ? "public, max-age=300" : "public, max-age=10");
+  c.header("Access-Control-Allow-Origin", "*");
+  return c.json({
+    ...record,
+    prequeueOpensAt: iso(record.prequeueOpensAt),
+    opensAt: iso(record.opensAt),
+    committedAt: iso(record.committedAt),
+    shuffledAt: iso(record.shuffledAt),
+    algorithm:
+      "commitment = SHA-256(seed bytes); numbers 1..count go to the public ids sorted by HMAC-SHA256(key = seed bytes, message = publicId) ascending, ties by publicId; publicId = first 32 hex of SHA-256('guichet-prequeue|' + ticket id)",
+  });
 });
 
 queue.get("/status", async (c) => {
@@ -134,15 +181,18 @@ queue.get("/status", async (c) => {
   const ticket = known && known.event === eventId ? known : await requireTicket(c, eventId);
   const s = cachedSnapshot(eventId) ?? (await existingRoom(c, eventId));
   if (!s.exists) throw new ApiError(404, "unknown_event");
-  const status = statusFromSnapshot(s, ticket.number, Date.now());
-  if (status !== null && status !== "left") {
-    status.device = deviceOf(c);
-    return c.json(status);
+  const fast = statusFromSnapshot(s, ticket.number, Date.now());
+  if (fast !== null && fast !== "left") {
+    fast.device = deviceOf(c);
+    return c.json(fast);
   }
-  return c.json(await ticketStatus(c, s, ticket));
+  const status = await ticketStatus(c, s, ticket);
+  // A pre-queue ticket learns its number from the draw: the cookie carries it from now on.
+  if (ticket.number === 0 && status.number !== null && status.number > 0) await setTicketCookie(c, { ...ticket, number: status.number });
+  return c.json(status);
 });
 
-queue.post("/claim", sameOrigin, bodyLimit(1024, { optional: true }), valid("json", ClientBody), async (c) => {
+queue.post("/claim", sameOrigin, perClientLimit, bodyLimit(1024, { optional: true }), valid("json", ClientBody), async (c) => {
   const eventId = eventIdOf(c);
   const ticket = await requireTicket(c, eventId);
   const { touchPoints } = c.req.valid("json");

@@ -1,0 +1,160 @@
+// The operators' metrics: the QueueRoom's and the QuotaCounter's views put
+// together, and a per-isolate cache so that every dashboard, stream and scrape
+// an isolate serves shares one fetch a second (the room is not loaded per viewer).
+import { quotaCap } from "./domain/admission";
+import type { ClosedReason, Phase } from "./domain/event";
+import type { RoomMetrics } from "./durable/QueueRoom";
+import type { CounterStats } from "./durable/QuotaCounter";
+
+export interface OpsMetrics {
+  event: string;
+  /** When the room computed it (ISO). */
+  at: string;
+  phase: Phase;
+  paused: boolean;
+  opensAt: string | null;
+  closedAt: string | null;
+  closedReason: ClosedReason | null;
+  configVersion: number;
+  settings: RoomMetrics["settings"] & { quotaCap: number };
+  /** Numbers handed out, the highest called, and tickets by state now (`waiting` includes `requeued`). */
+  line: RoomMetrics["tickets"] & { entered: number; servingNumber: number; noShowLapses: number };
+  submissions: {
+    quota: number;
+    accepted: number;
+    placesLeft: number;
+    /** Always-eligible submissions, outside the quota. */
+    eligible: number;
+    paid: number;
+    duplicatesRefused: number;
+    deviceRefusals: number;
+    quotaRefusals: number;
+    closed: boolean;
+  };
+  /** Counts over the last 60 seconds. */
+  perMinute: { arrivals: number; calls: number; submissions: number };
+  wait: RoomMetrics["wait"];
+  /** At the last minute's submission rate; 0 once filled, null when nothing is being submitted. */
+  quotaFillEtaSeconds: number | null;
+  oldestWaiting: RoomMetrics["oldestWaiting"];
+  durableObjects: {
+    queueRoom: { callsPerMinute: number; callsTotal: number; outboxPending: number };
+    quotaCounter: { callsPerMinute: number; callsTotal: number; outboxPending: number; outboxFailing: number };
+  };
+}
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/** Seconds until the quota is filled at `perMinute` submissions a minute. */
+export function quotaFillEtaSeconds(placesLeft: number, perMinute: number): number | null {
+  if (placesLeft <= 0) return 0;
+  if (perMinute <= 0) return null;
+  return Math.ceil((placesLeft / perMinute) * 60);
+}
+
+/** Puts the two objects' views together. Before the first submission the counter has no state: the room's word stands. */
+export function composeMetrics(room: RoomMetrics, counter: CounterStats | null): OpsMetrics {
+  const quota = counter?.quota ?? room.settings.quota;
+  const accepted = counter?.accepted ?? room.accepted;
+  const placesLeft = Math.max(0, quota - accepted);
+  const submissionsPerMinute = counter?.lastMinute.accepted ?? 0;
+  return {
+    event: room.event,
+    at: new Date(room.generatedAt).toISOString(),
+    phase: room.phase,
+    paused: room.paused,
+    opensAt: iso(room.opensAt),
+    closedAt: iso(room.closedAt),
+    closedReason: room.closedReason ?? counter?.closedReason ?? null,
+    configVersion: room.configVersion,
+    settings: { ...room.settings, quotaCap: quotaCap(room.settings.quota, room.settings.overbook) },
+    line: { entered: room.entered, servingNumber: room.servingNumber, ...room.tickets, noShowLapses: room.noShowLapses },
+    submissions: {
+      quota,
+      accepted,
+      placesLeft,
+      eligible: counter?.eligible ?? 0,
+      paid: counter?.paid ?? 0,
+      duplicatesRefused: counter?.refusedDuplicates ?? 0,
+      deviceRefusals: counter?.refusedDevices ?? 0,
+      quotaRefusals: counter?.refusedQuota ?? 0,
+      closed: (counter?.closed ?? false) || room.closedAt !== null,
+    },
+    perMinute: { arrivals: room.lastMinute.arrivals, calls: room.lastMinute.calls, submissions: submissionsPerMinute },
+    wait: room.wait,
+    quotaFillEtaSeconds: quotaFillEtaSeconds(placesLeft, submissionsPerMinute),
+    oldestWaiting: room.oldestWaiting,
+    durableObjects: {
+      queueRoom: { callsPerMinute: room.rpcCalls.perMinute, callsTotal: room.rpcCalls.total, outboxPending: room.outboxPending },
+      quotaCounter: {
+        callsPerMinute: counter?.rpcCalls.perMinute ?? 0,
+        callsTotal: counter?.rpcCalls.total ?? 0,
+        outboxPending: counter?.outbox.pending ?? 0,
+        outboxFailing: counter?.outbox.failing ?? 0,
+      },
+    },
+  };
+}
+
+/** One fetch from both objects; null when the event does not exist. */
+async function fetchMetrics(env: Env, eventId: string): Promise<OpsMetrics | null> {
+  const [room, counter] = await Promise.all([
+    env.QUEUE_ROOM.getByName(eventId).metrics() as Promise<RoomMetrics | null>,
+    env.QUOTA_COUNTER.getByName(eventId).stats() as Promise<CounterStats | null>,
+  ]);
+  return room ? composeMetrics(room, counter) : null;
+}
+
+export const METRICS_FRESH_MS = 1_000;
+/** A fetch still pending after this long is abandoned (its request may have gone away); the next caller starts another. */
+const PENDING_GIVE_UP_MS = 5_000;
+
+interface Entry {
+  value: OpsMetrics | null;
+  fetchedAt: number;
+  pending: Promise<OpsMetrics | null> | null;
+  pendingSince: number;
+}
+
+const entries = new Map<string, Entry>();
+let fetches = 0;
+
+/**
+ * The event's metrics, at most METRICS_FRESH_MS old: concurrent callers in
+ * this isolate (streams, API calls, scrapes) share one fetch. `keepAlive`
+ * (the request's waitUntil) keeps the fetch going if its request ends first.
+ */
+export function sharedMetrics(env: Env, eventId: string, keepAlive?: (p: Promise<unknown>) => void, now = Date.now()): Promise<OpsMetrics | null> {
+  let entry = entries.get(eventId);
+  if (!entry) {
+    entry = { value: null, fetchedAt: 0, pending: null, pendingSince: 0 };
+    entries.set(eventId, entry);
+  }
+  if (entry.value && now - entry.fetchedAt < METRICS_FRESH_MS) return Promise.resolve(entry.value);
+  if (entry.pending && now - entry.pendingSince < PENDING_GIVE_UP_MS) return entry.pending;
+  const e = entry;
+  fetches += 1;
+  const pending: Promise<OpsMetrics | null> = fetchMetrics(env, eventId)
+    .then((value) => {
+      e.value = value;
+      e.fetchedAt = Date.now();
+      return value;
+    })
+    .finally(() => {
+      if (e.pending === pending) e.pending = null;
+    });
+  e.pending = pending;
+  e.pendingSince = now;
+  keepAlive?.(pending.catch(() => undefined));
+  return pending;
+}
+
+/** Drops this isolate's copy after a change it made itself (a control), so the next read shows it. */
+export function forgetMetrics(eventId: string): void {
+  entries.delete(eventId);
+}
+
+/** Metrics fetches this isolate made since it started (tests read it). */
+export function metricsFetches(): number {
+  return fetches;
+}

@@ -1,0 +1,36 @@
+// A short page for the proxy's refusals and failures (origin down, path
+// closed): what happened and what to do, in French or English, no script.
+import type { Lang } from "../errors";
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+
+export interface Notice {
+  title: string;
+  message: string;
+  /** A link back somewhere useful. */
+  link: { href: string; label: string };
+}
+
+/** The page as a response: no-store, a strict CSP whose only allowance is this response's style nonce. */
+export function noticeResponse(lang: Lang, status: number, notice: Notice, headers: Record<string, string> = {}): Response {
+  const nonce = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(12))));
+  const html = `<!doctype html>
+<html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(notice.title)}</title>
+<style nonce="${nonce}">body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#1b1b1b;background:#f5f7fa}main{max-width:36rem;margin:4rem auto;padding:2rem;background:#fff;border-top:6px solid #095797}h1{font-size:1.5rem;margin-top:0}a{color:#095797}</style>
+</head><body><main><h1>${escapeHtml(notice.title)}</h1><p>${escapeHtml(notice.message)}</p>
+<p><a href="${escapeHtml(notice.link.href)}">${escapeHtml(notice.link.label)}</a></p></main></body></html>`;
+  return new Response(html, {
+    status,
+    headers: {
+      "Content-Type": "text/html; charset=utf-8",
+      "Cache-Control": "no-store",
+      "Content-Security-Policy": `default-src 'none'; style-src 'nonce-${nonce}'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'`,
+      "X-Content-Type-Options": "nosniff",
+      "Referrer-Policy": "strict-origin-when-cross-origin",
+      "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
+      "X-Frame-Options": "DENY",
+      ...headers,
+    },
+  });
+}

@@ -1,0 +1,430 @@
+// The waiting-room page's script, served as /guichet/assets/room.js. It keeps
+// the page the server rendered up to date; no framework, no dependency.
+// - Polls on the server's `pollAfterMs` (null: stop). A hidden tab pauses,
+//   except near the front so the turn's sound can still call the candidate
+//   back; a failed poll retries with exponential backoff and jitter.
+// - Counts down to the opening and enables "Se connecter" at the minute.
+// - At the turn: a sound (Web Audio), a message, the tab's title, the claim,
+//   then the redirect, with a link in case the redirect is blocked.
+// The formatting functions mirror src/pages/room.format.ts.
+"use strict";
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const data = JSON.parse($("room-data").textContent);
+  const L = data.live;
+  const locale = data.lang === "en" ? "en-CA" : "fr-CA";
+  const TZ = "America/Montreal";
+  const root = document.documentElement;
+  const REDIRECT_DELAY_MS = 2500;
+  const BACKOFF_MAX_MS = 30000;
+
+  // The server's clock: the page was rendered between requestStart and responseStart.
+  const nav = performance.getEntriesByType("navigation")[0];
+  const renderedAt = nav && nav.responseStart > 0 ? performance.timeOrigin + (nav.requestStart + nav.responseStart) / 2 : Date.now();
+  const skew = data.now - renderedAt;
+  const now = () => Date.now() + skew;
+
+  // The API keeps this page's event and language.
+  const here = new URLSearchParams(location.search);
+  const keep = new URLSearchParams();
+  for (const k of ["event", "lang"]) {
+    const v = here.get(k);
+    if (v !== null) keep.set(k, v);
+  }
+  const qs = keep.toString() ? `?${keep}` : "";
+  const api = (path) => `/guichet/api/${path}${qs}`;
+  const roomUrl = location.pathname + qs;
+
+  // ---- formatting (same as the server's) ----
+  const nf = new Intl.NumberFormat(locale);
+  const pf = new Intl.NumberFormat(locale, { style: "percent" });
+  const dtf = (o) => new Intl.DateTimeFormat(locale, { timeZone: TZ, ...o });
+  const fOpening = dtf({ day: "numeric", month: "long", hour: "numeric", minute: "2-digit" });
+  const fTime = dtf({ hour: "numeric", minute: "2-digit" });
+  const fClock = dtf({ hour: "numeric", minute: "2-digit", second: "2-digit" });
+  const fill = (t, v) => t.replace(/\{(\w+)\}/g, (m, k) => (k in v ? String(v[k]) : m));
+  const num = (n) => (n === null || n === undefined ? L.unknown : nf.format(n));
+  const pad = (n) => String(n).padStart(2, "0");
+  const unit = (unit, n) => new Intl.NumberFormat(locale, { style: "unit", unit, unitDisplay: "long" }).format(n);
+
+  function countdown(ms) {
+    const total = Math.max(0, Math.ceil(ms / 1000));
+    const days = Math.floor(total / 86400);
+    const hms = `${pad(Math.floor((total % 86400) / 3600))}:${pad(Math.floor((total % 3600) / 60))}:${pad(total % 60)}`;
+    return days > 0 ? `${fill(L.days, { n: days })} ${hms}` : hms;
+  }
+
+  function waitText(seconds) {
+    if (seconds === null || seconds === undefined) return L.unknown;
+    if (seconds < 60) return L.lessThanMinute;
+    const minutes = Math.ceil(seconds / 60);
+    const h = Math.floor(minutes / 60);
+    const m = minutes % 60;
+    const d = h === 0 ? unit("minute", m) : m === 0 ? unit("hour", h) : `${unit("hour", h)} ${unit("minute", m)}`;
+    return fill(L.about, { d });
+  }
+
+  function progress(number, position) {
+    if (number === null || position === null || number <= 0) return 0;
+    return Math.max(0, Math.min(100, Math.round((100 * (number - position)) / number)));
+  }
+
+  const at = (iso, template) => (iso === null ? "" : fill(template, { time: fTime.format(Date.parse(iso)), zone: L.zone }));
+
+  function fields(s) {
+    return {
+      opensAt: s.opensAt === null ? "" : fOpening.format(Date.parse(s.opensAt)),
+      countdown: s.opensAt === null ? "" : countdown(Date.parse(s.opensAt) - now()),
+      waitingCount: fill(L.waitingCount, { n: nf.format(s.waitingCount) }),
+      number: num(s.number),
+      position: num(s.position),
+      ahead: num(s.ahead),
+      wait: waitText(s.estimatedWaitSeconds),
+      updated: fClock.format(now()),
+      progress: pf.format(progress(s.number, s.position) / 100),
+      quota: fill(L.quota, { accepted: nf.format(s.quota.accepted), total: nf.format(s.quota.total) }),
+      claimBy: at(s.claimDeadline, L.claimBy),
+      sessionEnds: at(s.admissionExpiresAt, L.sessionEnds),
+    };
+  }
+
+  // ---- state ----
+  let st = data.status;
+  let device = st.device || "desktop";
+  let pollTimer;
+  let tickTimer;
+  let polling = false;
+  let pausedWhileHidden = false;
+  let failures = 0;
+  let entering = false;
+  // null, "claiming" or "claimed": the turn is handled once.
+  let turn = null;
+  let said = { position: st.position, at: Date.now() };
+
+  function say(text, urgent) {
+    const el = $(urgent ? "alert" : "live");
+    el.textContent = "";
+    setTimeout(() => (el.textContent = text), 50);
+  }
+
+  const entryMessage = (text) => ($("entry-msg").textContent = text);
+
+  function connection(down) {
+    $("net").hidden = !down;
+  }
+
+  // Shows the panel for `s`, fills its fields, and acts on what changed.
+  function render(s) {
+    const before = st.state;
+    st = s;
+    if (s.device) device = s.device;
+    for (const section of document.querySelectorAll("section[id^='s-']")) {
+      section.hidden = section.id !== `s-${s.state}`;
+    }
+    const atEntry = s.state === "before_open" || s.state === "not_entered";
+    $("entry").hidden = !atEntry;
+    $("reminder").hidden = !atEntry;
+    $("banner").hidden = !s.banner;
+    $("banner-text").textContent = s.banner || "";
+    // An iPad presents itself as a Mac; its touch screen tells it apart.
+    const iPad = /Macintosh/.test(navigator.userAgent) && navigator.maxTouchPoints > 1;
+    $("device").hidden = s.state === "closed" || (device === "desktop" && !iPad);
+    $("paused").hidden = !s.paused;
+    $("when").hidden = s.opensAt === null;
+    $("unscheduled").hidden = s.opensAt !== null;
+    $("s-before_open").querySelector(".countdown").hidden = s.opensAt === null;
+    $("o-none").hidden = s.outcome !== null;
+    $("o-submitted").hidden = s.outcome !== "submitted";
+    $("o-released").hidden = s.outcome !== "released";
+    $("c-quota").hidden = s.closedReason === "closed_by_operator";
+    $("c-operator").hidden = s.closedReason !== "closed_by_operator";
+    const f = fields(s);
+    for (const el of document.querySelectorAll("[data-f]")) {
+      const v = f[el.dataset.f || ""];
+      if (v !== undefined && el.textContent !== v) el.textContent = v;
+    }
+    $("bar").value = progress(s.number, s.position);
+    $("enter").disabled = s.state !== "not_entered" || entering;
+    if (s.state !== "your_turn") document.title = L.title;
+
+    if (s.state === "waiting" && s.position !== said.position) {
+      // Position changes are announced, at most every 20 s unless near the front.
+      const t = Date.now();
+      if (s.position <= 5 || t - said.at >= 20000 || before !== "waiting") {
+        say(fill(L.announcePosition, { position: num(s.position), ahead: num(s.ahead) }));
+        said = { position: s.position, at: t };
+      }
+    }
+    if (s.state === "closed" && before !== "closed") say(L.announceClosed);
+    if (s.state === "before_open") tick();
+    if (s.state === "your_turn") onTurn();
+  }
+
+  // Moves focus to a panel's heading after a change the candidate caused.
+  function focusPanel(state) {
+    const h = document.getElementById(`h-${state}`);
+    if (h) h.focus();
+  }
+
+  // ---- countdown ----
+  function tick() {
+    clearTimeout(tickTimer);
+    if (st.state !== "before_open" || st.opensAt === null) return;
+    const left = Date.parse(st.opensAt) - now();
+    const el = document.querySelector("[data-f='countdown']");
+    if (el) el.textContent = countdown(left);
+    if (left <= 0) return opened();
+    // Wake at the next second boundary of the countdown.
+    tickTimer = setTimeout(tick, left % 1000 || 1000);
+  }
+
+  // The opening instant: "Se connecter" becomes active; the room is asked for its state soon after.
+  function opened() {
+    render({ ...st, state: "not_entered" });
+    say(L.announceOpen);
+    if (document.activeElement === document.body) $("enter").focus();
+    schedule(500 + Math.random() * 2500);
+  }
+
+  // ---- polling ----
+  function schedule(ms) {
+    clearTimeout(pollTimer);
+    pollTimer = undefined;
+    if (ms === null || ms === undefined) return;
+    pollTimer = setTimeout(poll, ms);
+  }
+
+  const jittered = (ms) => (ms === null || ms === undefined ? null : Math.round(ms * (0.9 + Math.random() * 0.2)));
+  const holdsNumber = () => st.number !== null && ["waiting", "your_turn", "admitted"].includes(st.state);
+  const nearFront = () =>
+    st.state === "your_turn" || (st.state === "waiting" && (st.position <= 50 || (st.estimatedWaitSeconds ?? Infinity) <= 180));
+
+  function retryLater(res) {
+    failures += 1;
+    connection(true);
+    const retryAfter = res ? Number(res.headers.get("retry-after")) * 1000 || 0 : 0;
+    const ceiling = Math.min(BACKOFF_MAX_MS, 1000 * 2 ** Math.min(failures - 1, 5));
+    schedule(Math.max(retryAfter, ceiling / 2 + (Math.random() * ceiling) / 2));
+  }
+
+  async function errorCode(res) {
+    try {
+      return (await res.json()).error.code;
+    } catch {
+      return null;
+    }
+  }
+
+  async function poll() {
+    pollTimer = undefined;
+    if (polling) return;
+    if (document.hidden && !nearFront()) {
+      pausedWhileHidden = true;
+      return;
+    }
+    polling = true;
+    try {
+      let res;
+      try {
+        res = await fetch(holdsNumber() ? api("status") : roomUrl, { headers: { accept: "application/json" }, cache: "no-store" });
+      } catch {
+        return retryLater(null);
+      }
+      if (res.ok) {
+        const s = await res.json().catch(() => null);
+        if (!s || !s.state) return retryLater(res);
+        failures = 0;
+        connection(false);
+        if (turn === "claimed") return;
+        render(s);
+        return schedule(jittered(s.pollAfterMs));
+      }
+      const code = await errorCode(res);
+      if (res.status === 401 || code === "ticket_left") {
+        // The number is gone (cookies cleared, or left from another tab): back to the entrance.
+        failures = 0;
+        connection(false);
+        render({ ...st, state: "not_entered", number: null, position: null, ahead: null });
+        entryMessage(L.left);
+        return schedule(0);
+      }
+      retryLater(res);
+    } finally {
+      polling = false;
+    }
+  }
+
+  document.addEventListener("visibilitychange", () => {
+    if (document.hidden) return;
+    tick();
+    // Back in view: update at once.
+    if (pausedWhileHidden || pollTimer !== undefined) {
+      pausedWhileHidden = false;
+      schedule(0);
+    }
+  });
+  window.addEventListener("online", () => failures > 0 && schedule(0));
+
+  // ---- entering ----
+  const post = (url) =>
+    fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json" },
+      // The touch points tell an iPad that presents itself as a Mac.
+      body: JSON.stringify({ touchPoints: Math.min(256, navigator.maxTouchPoints || 0) }),
+      cache: "no-store",
+    });
+
+  async function enter() {
+    unlockAudio();
+    if (entering || st.state !== "not_entered") return;
+    entering = true;
+    $("enter").disabled = true;
+    entryMessage("");
+    let res = null;
+    try {
+      res = await post(api("enter"));
+    } catch {
+      res = null;
+    }
+    entering = false;
+    if (res && res.ok) {
+      const s = await res.json();
+      said = { position: null, at: 0 };
+      render(s);
+      focusPanel(s.state);
+      return schedule(jittered(s.pollAfterMs));
+    }
+    const code = res ? await errorCode(res) : null;
+    $("enter").disabled = false;
+    if (code === "closed") return schedule(0);
+    const retryAfter = res ? Number(res.headers.get("retry-after")) * 1000 || 0 : 0;
+    if (code === "not_open" || code === "rate_limited") {
+      // Try again by itself once the server says it may work.
+      entryMessage(code === "not_open" ? L.notOpenYet : L.tooMany);
+      setTimeout(enter, Math.max(1000, retryAfter) + Math.random() * 1000);
+      return;
+    }
+    entryMessage(L.net);
+  }
+
+  // After an expired turn: give the old number up and take a new one at the back.
+  async function takeNewNumber() {
+    unlockAudio();
+    const button = $("retry");
+    button.disabled = true;
+    try {
+      await post(api("leave"));
+    } catch {
+      // Entering again still works: a ticket whose turn passed gets a new number.
+    }
+    button.disabled = false;
+    turn = null;
+    render({ ...st, state: "not_entered", number: null, position: null, ahead: null });
+    await enter();
+  }
+
+  // ---- the turn ----
+  function onTurn() {
+    if (turn) return;
+    turn = "claiming";
+    document.title = L.titleTurn;
+    say(L.announceTurn, true);
+    chime();
+    focusPanel("your_turn");
+    claim();
+  }
+
+  const samePath = (path) => (typeof path === "string" && /^\/(?!\/)/.test(path) ? path : data.login);
+
+  async function claim() {
+    $("deadline").textContent = L.claiming;
+    let res = null;
+    try {
+      res = await post(api("claim"));
+    } catch {
+      res = null;
+    }
+    if (res && res.ok) {
+      const body = await res.json();
+      turn = "claimed";
+      failures = 0;
+      connection(false);
+      schedule(null);
+      const to = samePath(body.redirect);
+      $("go").href = to;
+      $("go-p").hidden = false;
+      $("deadline").textContent = at(body.admission.expiresAt, L.deadline);
+      setTimeout(() => location.assign(to), REDIRECT_DELAY_MS);
+      return;
+    }
+    const code = res ? await errorCode(res) : null;
+    if (res && (res.status === 409 || res.status === 410 || res.status === 401)) {
+      // Not called after all, or the turn is gone: the status says what is true now.
+      turn = null;
+      $("deadline").textContent = at(st.claimDeadline, L.claimBy);
+      return schedule(code === "not_your_turn" ? 1000 : 0);
+    }
+    // Network or server trouble: the call holds for a while, keep trying.
+    failures += 1;
+    connection(true);
+    const ceiling = Math.min(8000, 500 * 2 ** Math.min(failures - 1, 4));
+    setTimeout(claim, ceiling / 2 + (Math.random() * ceiling) / 2);
+  }
+
+  // ---- sound ----
+  let audio = null;
+  function audioContext() {
+    const AC = window.AudioContext || window.webkitAudioContext;
+    if (!AC) return null;
+    try {
+      audio = audio || new AC();
+    } catch {
+      return null;
+    }
+    if (audio.state === "suspended") audio.resume().catch(() => {});
+    return audio;
+  }
+  // Creating (or resuming) the context during a click lets the turn's sound play later.
+  const unlockAudio = () => void audioContext();
+
+  // Two short chimes, twice, once per page; the message on screen says the same.
+  let chimed = false;
+  function chime() {
+    if (chimed) return;
+    chimed = true;
+    const ctx = audioContext();
+    if (!ctx) {
+      root.dataset.sound = "unavailable";
+      return;
+    }
+    const play = () => {
+      const t0 = ctx.currentTime + 0.05;
+      [880, 660, 880, 660].forEach((freq, i) => {
+        const t = t0 + i * 0.3;
+        const osc = ctx.createOscillator();
+        const gain = ctx.createGain();
+        osc.type = "sine";
+        osc.frequency.value = freq;
+        gain.gain.setValueAtTime(0.0001, t);
+        gain.gain.exponentialRampToValueAtTime(0.4, t + 0.02);
+        gain.gain.exponentialRampToValueAtTime(0.0001, t + 0.28);
+        osc.connect(gain).connect(ctx.destination);
+        osc.start(t);
+        osc.stop(t + 0.3);
+      });
+      root.dataset.sound = "played";
+    };
+    if (ctx.state === "running") return play();
+    // Not allowed yet (no click on this page): it plays at the first click or key.
+    root.dataset.sound = "blocked";
+    ctx.resume().then(play, () => {});
+  }
+
+  // ---- start ----
+  $("enter").addEventListener("click", enter);
+  $("retry").addEventListener("click", takeNewNumber);
+  for (const type of ["pointerdown", "keydown"]) document.addEventListener(type, unlockAudio, { capture: true });
+  render(st);
+  if (turn !== "claiming") schedule(jittered(st.pollAfterMs));
+})();

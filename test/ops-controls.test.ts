@@ -1,0 +1,331 @@
+// The operators' controls: each one changes what the line does at once and
+// leaves an audit row with who, before and after; an unauthenticated, foreign
+// or invalid request changes nothing. And the ministry's CSV export.
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { newTicketId } from "../src/auth/ticket";
+import worker from "../src/worker";
+import { forgetSnapshot } from "../src/snapshots";
+import {
+  admissionToken,
+  applicant,
+  BASE,
+  counter,
+  createEvent,
+  d1Submissions,
+  enter,
+  eventually,
+  gateway,
+  OPS_AUTH,
+  room,
+  snapshotOf,
+  status,
+  submissionBody,
+  submit,
+  tick,
+  uniqueEvent,
+} from "./helpers";
+
+function ops(path: string, init: RequestInit = {}) {
+  return gateway(path, { ...init, headers: { ...OPS_AUTH, "content-type": "application/json", ...(init.headers as Record<string, string>) } });
+}
+
+function put(eventId: string, patch: unknown, headers: Record<string, string> = {}) {
+  return ops(`/guichet/ops/api/event?event=${eventId}`, { method: "PUT", body: JSON.stringify(patch), headers });
+}
+
+async function auditRows(eventId: string): Promise<any[]> {
+  const res = await ops(`/guichet/ops/api/audit?event=${eventId}`);
+  expect(res.status).toBe(200);
+  return ((await res.json()) as any).audit;
+}
+
+/** Waits until the audit log holds `n` rows (the room's outbox carries them to D1). */
+function auditOf(eventId: string, n: number) {
+  return eventually(() => auditRows(eventId), (rows) => rows.length >= n);
+}
+
+async function settingsOf(eventId: string) {
+  return ((await (await ops(`/guichet/ops/api/event?event=${eventId}`)).json()) as any).settings;
+}
+
+async function fill(eventId: string, n: number) {
+  await room(eventId).enter(Array.from({ length: n }, () => ({ ticketId: newTicketId() })));
+}
+
+describe("each control changes the line and is audited", () => {
+  it("pause stops calling, resume starts it again", async () => {
+    const id = uniqueEvent("ctlpause");
+    await createEvent(id, { maxActive: 3, admitPerMinute: 100_000 });
+    await fill(id, 6);
+    const paused = await ops(`/guichet/ops/api/event/pause?event=${id}`, { method: "POST", headers: { "x-guichet-operator": "Lea Roy" } });
+    expect(await paused.json()).toEqual({ paused: true, before: false });
+    await tick(id);
+    await tick(id);
+    expect((await snapshotOf(id)).servingNumber).toBe(0);
+    // The candidates see it.
+    const candidate = await enter(id);
+    expect(candidate.body.paused).toBe(true);
+    expect((await ops(`/guichet/ops/api/event/resume?event=${id}`, { method: "POST" })).status).toBe(200);
+    await tick(id);
+    expect((await snapshotOf(id)).servingNumber).toBe(3);
+    const rows = await auditOf(id, 2);
+    const pause = rows.find((r) => r.action === "event.pause");
+    expect(pause).toMatchObject({ actor: "ops-token:Lea Roy", before: { paused: false }, after: { paused: true } });
+    expect(rows.find((r) => r.action === "event.resume")).toMatchObject({ actor: "ops-token", before: { paused: true }, after: { paused: false } });
+    expect(Date.parse(pause.at)).toBeGreaterThan(Date.now() - 60_000);
+  });
+
+  it("close stops numbering and submissions at once", async () => {
+    const id = uniqueEvent("ctlclose");
+    await createEvent(id, { quota: 10 });
+    const holder = await enter(id);
+    expect(holder.res.status).toBe(201);
+    expect((await ops(`/guichet/ops/api/event/close?event=${id}`, { method: "POST" })).status).toBe(200);
+    expect((await enter(id)).res.status).toBe(410);
+    expect((await status(id, holder.cookie!)).body.state).toBe("closed");
+    const refused = await submit(id, submissionBody(await admissionToken(id)));
+    expect(refused.res.status).toBe(410);
+    expect(refused.body.error.code).toBe("quota_reached");
+    const again = await ops(`/guichet/ops/api/event/close?event=${id}`, { method: "POST" });
+    expect(await again.json()).toEqual({ closed: true, alreadyClosed: true });
+    const rows = await auditOf(id, 2);
+    expect(rows.map((r) => r.after)).toContainEqual({ closed: true, reason: "closed_by_operator" });
+    expect(rows.map((r) => r.before)).toEqual(expect.arrayContaining([{ closed: false }, { closed: true }]));
+  });
+
+  it("a quota change moves the quota-aware cap in the room and the limit in the counter", async () => {
+    const id = uniqueEvent("ctlquota");
+    await createEvent(id, { quota: 3, maxActive: 100, admitPerMinute: 100_000 });
+    await fill(id, 10);
+    await tick(id);
+    expect((await snapshotOf(id)).activeCount).toBe(3);
+    const res = await put(id, { quota: 6 });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as any).settings.quota).toBe(6);
+    await tick(id);
+    expect((await snapshotOf(id)).activeCount).toBe(6);
+    expect(await counter(id).stats()).toMatchObject({ quota: 6 });
+    const [row] = await auditOf(id, 1);
+    expect(row).toMatchObject({ action: "event.update", actor: "ops-token" });
+    expect([row.before.quota, row.after.quota]).toEqual([3, 6]);
+  });
+
+  it("maxActive, admitPerMinute, admission seconds and overbook take effect on the next tick", async () => {
+    const id = uniqueEvent("ctlrates");
+    await createEvent(id, { quota: 100, maxActive: 2, admitPerMinute: 100_000 });
+    await fill(id, 50);
+    await tick(id);
+    expect((await snapshotOf(id)).servingNumber).toBe(2);
+    expect((await put(id, { maxActive: 40, admitPerMinute: 600, admissionSeconds: 300, overbook: 1.5 })).status).toBe(200);
+    await tick(id);
+    // 600 a minute is at most 10 a tick.
+    expect((await snapshotOf(id)).servingNumber).toBe(12);
+    expect(await settingsOf(id)).toMatchObject({ maxActive: 40, admitPerMinute: 600, admissionSeconds: 300, overbook: 1.5 });
+    const [row] = await auditOf(id, 1);
+    expect(row.before).toMatchObject({ maxActive: 2, admitPerMinute: 100_000, admissionSeconds: 600, overbook: 1 });
+    expect(row.after).toMatchObject({ maxActive: 40, admitPerMinute: 600, admissionSeconds: 300, overbook: 1.5 });
+  });
+
+  it("a banner reaches the waiting candidates, and can be taken down", async () => {
+    const id = uniqueEvent("ctlbanner");
+    await createEvent(id);
+    const candidate = await enter(id);
+    expect(candidate.body.banner).toBeNull();
+    expect((await put(id, { banner: "Interruption prévue à 9 h 15." })).status).toBe(200);
+    expect((await status(id, candidate.cookie!)).body.banner).toBe("Interruption prévue à 9 h 15.");
+    expect((await put(id, { banner: null })).status).toBe(200);
+    expect((await status(id, candidate.cookie!)).body.banner).toBeNull();
+    const rows = await auditOf(id, 2);
+    expect(rows.map((r) => [r.before.banner, r.after.banner])).toEqual(
+      expect.arrayContaining([
+        [null, "Interruption prévue à 9 h 15."],
+        ["Interruption prévue à 9 h 15.", null],
+      ]),
+    );
+  });
+
+  it("a route policy change closes a path of the origin at once", async () => {
+    const id = uniqueEvent("ctlroutes");
+    await createEvent(id);
+    // The proxy fronts the default event; here the Worker runs with this test's event as the default.
+    const viaProxy = async (path: string) => {
+      forgetSnapshot(id);
+      const ctx = createExecutionContext();
+      const res = await worker.fetch(new Request(`${BASE}${path}`, { headers: { accept: "text/html" }, redirect: "manual" }), { ...env, EVENT_ID: id }, ctx);
+      await waitOnExecutionContext(ctx);
+      return res;
+    };
+    expect((await viaProxy("/faq")).status).toBe(200);
+    const before = await settingsOf(id);
+    const policy = { ...before.routePolicy, open: before.routePolicy.open.filter((p: string) => p !== "/faq*"), closed: [...before.routePolicy.closed, "/faq*"] };
+    expect((await put(id, { routePolicy: { ...policy, closedUntil: "2016-06-14T12:00:00Z" } })).status).toBe(200);
+    const closed = await viaProxy("/faq");
+    expect(closed.status).toBe(403);
+    const [row] = await auditOf(id, 1);
+    expect(row.before.routePolicy.closed).not.toContain("/faq*");
+    expect(row.after.routePolicy.closed).toContain("/faq*");
+    expect(row.after.routePolicy.closedUntil).toBe("2016-06-14T12:00:00Z");
+  });
+});
+
+describe("refusals change nothing", () => {
+  it("401 without a token, with a wrong one, or with the origin's key; nothing changes, nothing is audited", async () => {
+    const id = uniqueEvent("ctl401");
+    await createEvent(id, { quota: 10, maxActive: 2 });
+    const before = await settingsOf(id);
+    for (const authorization of [undefined, "Bearer wrong", `Bearer ${env.ORIGIN_API_KEY}`, `Basic ${btoa(`ops:${env.OPS_TOKEN}`)}`]) {
+      const headers: Record<string, string> = { "content-type": "application/json" };
+      if (authorization) headers.authorization = authorization;
+      const requests = [
+        gateway(`/guichet/ops/api/event?event=${id}`, { method: "PUT", headers, body: JSON.stringify({ quota: 99 }) }),
+        gateway(`/guichet/ops/api/event/pause?event=${id}`, { method: "POST", headers }),
+        gateway(`/guichet/ops/api/event/close?event=${id}`, { method: "POST", headers }),
+        gateway(`/guichet/ops/api/event?event=${id}`, { headers }),
+        gateway(`/guichet/ops/api/metrics?event=${id}`, { headers }),
+        gateway(`/guichet/ops/api/audit?event=${id}`, { headers }),
+        gateway(`/guichet/ops/api/submissions.csv?event=${id}`, { headers }),
+        gateway(`/guichet/ops/api/history?event=${id}`, { headers }),
+      ];
+      for (const res of await Promise.all(requests)) {
+        expect(res.status).toBe(401);
+        expect(res.headers.get("www-authenticate")).toBe('Bearer realm="guichet-ops"');
+        expect(((await res.json()) as any).error.code).toBe("unauthorized");
+      }
+    }
+    const s = await snapshotOf(id);
+    expect(s).toMatchObject({ phase: "open", paused: false, quota: { total: 10 } });
+    expect(await settingsOf(id)).toEqual(before);
+    await tick(id); // lets any outbox row reach D1
+    expect(await auditRows(id)).toEqual([]);
+  });
+
+  it("403 for a change sent from another site (Access cookies travel by themselves)", async () => {
+    const id = uniqueEvent("ctlcsrf");
+    await createEvent(id);
+    const res = await ops(`/guichet/ops/api/event/pause?event=${id}`, { method: "POST", headers: { origin: "https://evil.example" } });
+    expect(res.status).toBe(403);
+    expect((await snapshotOf(id)).paused).toBe(false);
+  });
+
+  it("422 for an invalid change, with the field; nothing changes, nothing is audited", async () => {
+    const id = uniqueEvent("ctl422");
+    await createEvent(id, { quota: 10 });
+    expect((await submit(id, submissionBody(await admissionToken(id)))).res.status).toBe(201);
+    expect((await submit(id, submissionBody(await admissionToken(id)))).res.status).toBe(201);
+    await fill(id, 1);
+    const before = await settingsOf(id);
+    const cases: [unknown, string][] = [
+      [{ quota: 1 }, "quota"],
+      [{ opensAt: new Date(Date.now() + 3600_000).toISOString() }, "opensAt"],
+      [{ admitPerMinute: -5 }, "admitPerMinute"],
+      [{ maxActive: 0 }, "maxActive"],
+      [{ overbook: 3 }, "overbook"],
+      [{ admissionSeconds: 1.5 }, "admissionSeconds"],
+      [{ banner: "x".repeat(501) }, "banner"],
+      [{ routePolicy: { open: "/" } }, "routePolicy.open"],
+      [{ quota: 20, unknownSetting: true }, "(body)"],
+    ];
+    for (const [patch, field] of cases) {
+      const res = await put(id, patch);
+      expect(res.status, JSON.stringify(patch)).toBe(422);
+      const error = ((await res.json()) as any).error;
+      expect(error.code).toMatch(/^invalid_(change|body)$/);
+      expect(error.field, JSON.stringify(patch)).toBe(field);
+    }
+    expect(await settingsOf(id)).toEqual(before);
+    expect(await counter(id).stats()).toMatchObject({ quota: 10, accepted: 2 });
+    await tick(id);
+    expect(await auditRows(id)).toEqual([]);
+  });
+
+  it("422 for an opening time in the past before anyone holds a number", async () => {
+    const id = uniqueEvent("ctlpast");
+    await createEvent(id, { opensAt: new Date(Date.now() + 3600_000).toISOString() });
+    const res = await put(id, { opensAt: new Date(Date.now() - 3600_000).toISOString() });
+    expect(res.status).toBe(422);
+    expect(((await res.json()) as any).error).toMatchObject({ code: "invalid_change", field: "opensAt" });
+    expect((await snapshotOf(id)).phase).toBe("before_open");
+  });
+});
+
+/** A small RFC 4180 reader: quoted fields, doubled quotes, CRLF rows. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = "";
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ",") {
+      row.push(field);
+      field = "";
+    } else if (ch === "\r" && text[i + 1] === "\n") {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = "";
+      i++;
+    } else field += ch;
+  }
+  return rows;
+}
+
+describe("the submissions export", () => {
+  it("lists accepted submissions in rank order, then the always-eligible ones, without identity data", async () => {
+    const id = uniqueEvent("csv");
+    await createEvent(id, { quota: 10 });
+    const people = [
+      applicant({ familyName: "Côté-Lévesque", passportNumber: "AA1111111", email: "cote@example.org" }),
+      applicant({ familyName: "Nguyen, \"Tom\"", passportNumber: "BB2222222" }),
+      applicant({ familyName: "Tremblay", passportNumber: "CC3333333", birthDate: "1979-12-31" }),
+    ];
+    const receipts: any[] = [];
+    for (const [i, person] of people.entries()) {
+      const body = submissionBody(await admissionToken(id, { num: 10 + i }), {
+        applicant: person,
+        ...(i === 1 ? { accountId: "=HYPERLINK(\"http://x\")", signedByRepresentative: true, representativeId: "CRIC-42" } : {}),
+      });
+      const r = await submit(id, body);
+      expect(r.res.status).toBe(201);
+      receipts.push(r.body.receipt);
+    }
+    const eligible = await submit(id, { ...submissionBody("unused"), admissionToken: undefined, eligibility: "temporary_resident" }, "/guichet/api/eligible-submissions");
+    expect(eligible.res.status).toBe(201);
+    await eventually(() => d1Submissions(id), (rows) => rows.length === 4);
+
+    const res = await ops(`/guichet/ops/api/submissions.csv?event=${id}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/csv; charset=utf-8/);
+    expect(res.headers.get("content-disposition")).toBe(`attachment; filename="${id}-submissions.csv"`);
+    const text = await res.text();
+    const [header, ...rows] = parseCsv(text);
+    expect(header).toEqual([
+      "id", "rank", "kind", "account_id", "application_id", "queue_number", "device_class", "representative",
+      "representative_id", "eligibility", "status", "accepted_at", "payment_due_at", "paid_at",
+    ]);
+    expect(rows.map((r) => r[1])).toEqual(["1", "2", "3", ""]);
+    expect(rows.map((r) => r[0])).toEqual([...receipts.map((r) => r.id), eligible.body.receipt.id]);
+    expect(rows.map((r) => r[2])).toEqual(["quota", "quota", "quota", "eligible"]);
+    expect(rows[0]![5]).toBe("10");
+    expect(rows[1]![3]).toBe("'=HYPERLINK(\"http://x\")");
+    expect(rows[1]!.slice(7, 9)).toEqual(["true", "CRIC-42"]);
+    expect(rows[3]![9]).toBe("temporary_resident");
+    expect(rows[0]![10]).toBe("accepted");
+    expect(rows[0]![11]).toBe(new Date(receipts[0].acceptedAt).toISOString());
+    expect(rows[0]![13]).toBe("");
+    // No identity: names, passports, birth dates, e-mails, nor the HMAC key.
+    const keys = (await d1Submissions(id)).map((r) => String(r.identity_key));
+    for (const secret of ["Côté", "Nguyen", "Tremblay", "AA1111111", "BB2222222", "CC3333333", "1979-12-31", "1985-04-02", "example.org", ...keys]) {
+      expect(text).not.toContain(secret);
+    }
+  });
+});

@@ -1,0 +1,241 @@
+// The operators' metrics against a scripted line: every count exact, the wait
+// percentiles equal to a naive sort of the room's own rows, the Prometheus
+// text parseable, the DO call counts surviving an eviction, and the
+// per-minute history copied to D1.
+import { env } from "cloudflare:workers";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { newTicketId } from "../src/auth/ticket";
+import type { QueueRoom, RoomMetrics } from "../src/durable/QueueRoom";
+import { forgetMetrics, type OpsMetrics } from "../src/metrics";
+import { admissionToken, createEvent, eventually, gateway, OPS_AUTH, room, submissionBody, submit, tick, uniqueEvent } from "./helpers";
+
+async function roomMetrics(eventId: string): Promise<RoomMetrics> {
+  const m = (await room(eventId).metrics()) as RoomMetrics | null;
+  if (!m) throw new Error("no room");
+  return m;
+}
+
+async function opsMetrics(eventId: string): Promise<OpsMetrics> {
+  forgetMetrics(eventId);
+  const res = await gateway(`/guichet/ops/api/metrics?event=${eventId}`, { headers: OPS_AUTH });
+  expect(res.status).toBe(200);
+  return (await res.json()) as OpsMetrics;
+}
+
+/** Nearest-rank percentiles of the waits, from the rows themselves, sorted in memory: the reference. */
+async function referenceWaits(eventId: string) {
+  const waits = await runInDurableObject(room(eventId), (_: QueueRoom, state) =>
+    state.storage.sql
+      .exec<{ w: number }>("SELECT called_at - entered_at AS w FROM tickets WHERE called_at IS NOT NULL")
+      .toArray()
+      .map((r) => r.w)
+      .sort((a, b) => a - b),
+  );
+  const at = (p: number) => (waits.length ? Math.round(waits[Math.max(1, Math.ceil((p / 100) * waits.length)) - 1]! / 1000) : null);
+  return { called: waits.length, p50Seconds: at(50), p95Seconds: at(95) };
+}
+
+/** A claimed admission as a token the origin would submit: the room's jti and times, signed by the gateway. */
+async function claimed(eventId: string, ticketId: string) {
+  const c = await room(eventId).claim(ticketId, "desktop");
+  if (!c.ok) throw new Error(`claim failed: ${c.reason}`);
+  return admissionToken(eventId, { jti: c.jti, iat: c.iat, lifetime: c.exp - c.iat, num: c.number });
+}
+
+describe("metrics of a scripted line", () => {
+  it("match the line exactly: entered, waiting, called, admitted, used, expired, no-shows, left, refusals, rates, waits", async () => {
+    const id = uniqueEvent("metrics");
+    // quota 4 with overbook 1 caps active + accepted at 4: background alarms cannot call more than the script does.
+    await createEvent(id, { quota: 4, maxActive: 10, admitPerMinute: 100_000, noShowGraceSeconds: 60, admissionSeconds: 600 });
+    const tickets = Array.from({ length: 8 }, () => newTicketId());
+    await room(id).enter(tickets.map((ticketId) => ({ ticketId })));
+    const t = (n: number) => tickets[n - 1]!;
+
+    await tick(id); // calls 1–4 (the cap)
+    const first = await claimed(id, t(1));
+    await claimed(id, t(2));
+    await room(id).leave(t(8));
+    const accepted = submissionBody(first);
+    expect((await submit(id, accepted)).res.status).toBe(201);
+    // Refusals: the same account again (duplicate), and a phone.
+    expect((await submit(id, submissionBody(await admissionToken(id), { accountId: accepted.accountId }))).res.status).toBe(409);
+    expect((await submit(id, submissionBody(await admissionToken(id, { dev: "mobile" })))).res.status).toBe(403);
+    await eventually(() => roomMetrics(id), (m) => m.tickets.used === 1);
+
+    let m = await opsMetrics(id);
+    expect(m).toMatchObject({
+      event: id,
+      phase: "open",
+      paused: false,
+      line: { entered: 8, servingNumber: 4, waiting: 3, requeued: 0, called: 2, admitted: 1, active: 3, used: 1, released: 0, expired: 0, noShows: 0, noShowLapses: 0, left: 1 },
+      submissions: { quota: 4, accepted: 1, placesLeft: 3, eligible: 0, duplicatesRefused: 1, deviceRefusals: 1, quotaRefusals: 0, closed: false },
+      perMinute: { arrivals: 8, calls: 4, submissions: 1 },
+      quotaFillEtaSeconds: 180,
+      oldestWaiting: { number: 5 },
+      settings: { quota: 4, maxActive: 10, quotaCap: 4 },
+    });
+    expect(m.wait).toEqual(await referenceWaits(id));
+    expect(m.wait.called).toBe(4);
+
+    // A minute later: 3 and 4 never claimed (no-shows), 5 and 6 take their places; 3 comes back (requeued).
+    await room(id).advanceClock(61_000);
+    await tick(id);
+    expect(await room(id).ticketStatus(t(3))).toMatchObject({ state: "requeued" });
+    m = await opsMetrics(id);
+    expect(m.line).toMatchObject({ servingNumber: 6, waiting: 2, requeued: 1, called: 2, admitted: 1, active: 3, used: 1, noShows: 1, noShowLapses: 2, left: 1 });
+    expect(m.perMinute).toMatchObject({ arrivals: 0, calls: 2 });
+    expect(m.oldestWaiting?.number).toBe(3);
+    expect(m.oldestWaiting?.waitingSeconds).toBeGreaterThanOrEqual(61);
+    expect(m.wait).toEqual(await referenceWaits(id));
+    expect(m.wait.called).toBe(6);
+    expect(m.wait.p95Seconds).toBeGreaterThanOrEqual(61);
+
+    // Past 2's admission (and its margin): it expires; 5 and 6 lapse; 3 is called first, then 7.
+    await room(id).advanceClock(630_000);
+    await tick(id);
+    m = await opsMetrics(id);
+    expect(m.line).toMatchObject({ entered: 8, servingNumber: 7, waiting: 0, requeued: 0, called: 2, admitted: 0, active: 2, used: 1, expired: 1, noShows: 3, noShowLapses: 4, left: 1 });
+    expect(m.perMinute).toMatchObject({ arrivals: 0, calls: 2 });
+    expect(m.oldestWaiting).toBeNull();
+    // 3 was called twice but counts once among the called.
+    expect(m.wait).toEqual(await referenceWaits(id));
+    expect(m.wait.called).toBe(7);
+  });
+
+  it("estimates no fill time without submissions, and zero once the quota is filled", async () => {
+    const id = uniqueEvent("eta");
+    await createEvent(id, { quota: 1 });
+    expect((await opsMetrics(id)).quotaFillEtaSeconds).toBeNull();
+    expect((await submit(id, submissionBody(await admissionToken(id)))).res.status).toBe(201);
+    const m = await opsMetrics(id);
+    expect(m.submissions).toMatchObject({ accepted: 1, placesLeft: 0, closed: true });
+    expect(m.quotaFillEtaSeconds).toBe(0);
+  });
+
+  it("answers 404 for an event that does not exist", async () => {
+    const res = await gateway(`/guichet/ops/api/metrics?event=${uniqueEvent("none")}`, { headers: OPS_AUTH });
+    expect(res.status).toBe(404);
+  });
+});
+
+describe("Durable Object calls per minute", () => {
+  it("counts every RPC call and keeps the counts through an eviction", async () => {
+    const id = uniqueEvent("rpc");
+    await createEvent(id);
+    for (let i = 0; i < 5; i++) await room(id).snapshot();
+    const served = await runInDurableObject(room(id), (instance: QueueRoom) => [...instance.rpcCalls.values()].reduce((a, b) => a + b, 0));
+    const m = await roomMetrics(id); // one more call: metrics itself
+    expect(m.rpcCalls.total).toBe(served + 1);
+    expect(m.rpcCalls.perMinute).toBeGreaterThanOrEqual(served + 1);
+    await evictDurableObject(room(id));
+    const after = await roomMetrics(id);
+    expect(after.rpcCalls.total).toBe(served + 2);
+  });
+});
+
+/** A small Prometheus text-format parser: families with HELP and TYPE, samples with labels and a number. */
+function parsePrometheus(text: string) {
+  const help = new Map<string, string>();
+  const type = new Map<string, string>();
+  const samples: { name: string; labels: Record<string, string>; value: number }[] = [];
+  for (const line of text.split("\n")) {
+    if (line === "") continue;
+    let m = /^# HELP (\S+) (.+)$/.exec(line);
+    if (m) {
+      help.set(m[1]!, m[2]!);
+      continue;
+    }
+    m = /^# TYPE (\S+) (counter|gauge|summary|histogram|untyped)$/.exec(line);
+    if (m) {
+      type.set(m[1]!, m[2]!);
+      continue;
+    }
+    m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m) throw new Error(`unparseable line: ${line}`);
+    const labels: Record<string, string> = {};
+    for (const pair of (m[2] ?? "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(?:,|$)/g)) labels[pair[1]!] = pair[2]!;
+    samples.push({ name: m[1]!, labels, value: Number(m[3]) });
+  }
+  return { help, type, samples };
+}
+
+describe("Prometheus", () => {
+  it("serves text format 0.0.4 that parses: HELP and TYPE for every sample, guichet_ names, numbers, the event label", async () => {
+    const id = uniqueEvent("prom");
+    await createEvent(id, { quota: 10, maxActive: 2, admitPerMinute: 100_000 });
+    await room(id).enter(Array.from({ length: 5 }, () => ({ ticketId: newTicketId() })));
+    await tick(id);
+    forgetMetrics(id);
+    const res = await gateway(`/guichet/ops/metrics?event=${id}`, { headers: OPS_AUTH });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("text/plain; version=0.0.4; charset=utf-8");
+    const text = await res.text();
+    expect(text.endsWith("\n")).toBe(true);
+    const { help, type, samples } = parsePrometheus(text);
+    expect(samples.length).toBeGreaterThan(30);
+    for (const s of samples) {
+      expect(s.name).toMatch(/^guichet_[a-z_]+$/);
+      expect(help.has(s.name), `HELP for ${s.name}`).toBe(true);
+      expect(type.has(s.name), `TYPE for ${s.name}`).toBe(true);
+      expect(Number.isFinite(s.value), `${s.name} = ${s.value}`).toBe(true);
+      expect(s.labels.event).toBe(id);
+      if (type.get(s.name) === "counter") expect(s.name).toMatch(/_total$/);
+    }
+    const value = (name: string, labels: Record<string, string> = {}) =>
+      samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+    expect(value("guichet_tickets_entered_total")).toBe(5);
+    expect(value("guichet_waiting")).toBe(3);
+    expect(value("guichet_active_admissions")).toBe(2);
+    expect(value("guichet_tickets", { state: "called" })).toBe(2);
+    expect(value("guichet_phase", { phase: "open" })).toBe(1);
+    expect(value("guichet_phase", { phase: "closed" })).toBe(0);
+    expect(value("guichet_quota")).toBe(10);
+    expect(value("guichet_calls_per_minute")).toBe(2);
+    expect(value("guichet_wait_to_call_seconds", { quantile: "0.5" })).toBe(0);
+    expect(value("guichet_durable_object_calls_total", { object: "queue_room" })).toBeGreaterThan(0);
+  });
+
+  it("needs the ops token", async () => {
+    const id = uniqueEvent("promauth");
+    await createEvent(id);
+    expect((await gateway(`/guichet/ops/metrics?event=${id}`)).status).toBe(401);
+    expect((await gateway(`/guichet/ops/metrics?event=${id}`, { headers: { authorization: "Bearer wrong" } })).status).toBe(401);
+  });
+});
+
+describe("per-minute history", () => {
+  it("is copied to D1 by the room's alarm and served from D1", async () => {
+    const id = uniqueEvent("history");
+    await createEvent(id, { quota: 10, maxActive: 3, admitPerMinute: 100_000 });
+    await room(id).enter(Array.from({ length: 5 }, () => ({ ticketId: newTicketId() })));
+    await tick(id); // calls 3, copies the minute
+    expect((await submit(id, submissionBody(await admissionToken(id)))).res.status).toBe(201);
+    // The closing copies the last minute at once.
+    expect((await gateway(`/guichet/ops/api/event/close?event=${id}`, { method: "POST", headers: OPS_AUTH })).status).toBe(200);
+    const rows = await eventually(
+      async () => (await env.DB.prepare("SELECT * FROM minute_history WHERE event_id = ? ORDER BY minute").bind(id).all<Record<string, number>>()).results,
+      (rows) => rows.reduce((n, r) => n + r.arrivals!, 0) === 5 && rows.reduce((n, r) => n + r.calls!, 0) === 3,
+    );
+    expect(rows.reduce((n, r) => n + r.arrivals!, 0)).toBe(5);
+    expect(rows.reduce((n, r) => n + r.calls!, 0)).toBe(3);
+    expect(rows.at(-1)).toMatchObject({ waiting: 2, active: 3, wait_p50_ms: expect.any(Number) });
+    expect(rows.reduce((n, r) => n + r.do_calls_room!, 0)).toBeGreaterThan(0);
+
+    const res = await eventually(
+      async () => (await (await gateway(`/guichet/ops/api/history?event=${id}`, { headers: OPS_AUTH })).json()) as any,
+      (body) => body.minutes.reduce((n: number, r: any) => n + r.submissions, 0) === 1,
+    );
+    expect(res.event).toBe(id);
+    expect(res.minutes.reduce((n: number, r: any) => n + r.arrivals, 0)).toBe(5);
+    expect(res.minutes.reduce((n: number, r: any) => n + r.submissions, 0)).toBe(1);
+    expect(res.minutes[0].at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:00\.000Z$/);
+    expect(typeof res.minutes[0].waitP50Seconds === "number" || res.minutes[0].waitP50Seconds === null).toBe(true);
+  });
+
+  it("refuses a malformed range with 400", async () => {
+    const res = await gateway(`/guichet/ops/api/history?event=x-1&from=yesterday`, { headers: OPS_AUTH });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as any).error).toMatchObject({ code: "invalid_query", field: "from" });
+  });
+});
