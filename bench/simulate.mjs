@@ -361,7 +361,7 @@ export async function simulate(options = {}) {
         if (agenda.size === 0 && bulk.size === 0 && inFlight === 0) return resolve();
         if (now - lastReport > 5000) {
           lastReport = now;
-          log(`  t+${((now - started) / 1000).toFixed(0)} s: ${stats.requests} requests, ${results.accepted.length}/${quota} accepted, ${active} admitted in flight, ${agenda.size + bulk.size} scheduled`);
+          log(`  t+${((now - started) / 1000).toFixed(0)} s: ${stats.requests} requests, ${results.accepted.length}/${quota} accepted, ${active} claimed and not yet submitted (abandoned included), ${agenda.size + bulk.size} scheduled`);
         }
         const due = Math.min(agenda.size > 0 ? agenda.peek().at : Infinity, bulk.size > 0 ? bulk.peek().at : Infinity);
         const next = Number.isFinite(due) ? Math.max(1, due - now) : 50;
