@@ -274,6 +274,14 @@ async function main() {
   log(`wrote ${args.out}`);
 }
 
+/** A load run with the workerd CPU it cost, per request (µs). */
+async function timedLoad(pid, opts) {
+  const cpu0 = cpuMs(pid);
+  const r = await load(gateway.url, opts);
+  const cpu1 = cpuMs(pid);
+  return { ...r, cpuUsPerRequest: cpu0 === null || cpu1 === null ? null : Math.round(((cpu1 - cpu0) * 1000) / r.requests) };
+}
+
 /** Status-poll latency and Durable Object cost as the line grows. */
 async function growthRuns(g, ops) {
   const sizes = QUICK ? [1_000, 10_000] : [1_000, 10_000, 100_000];
@@ -288,9 +296,9 @@ async function growthRuns(g, ops) {
     const t0 = Date.now();
     const cookies = await line(g, event, size);
     const setupSeconds = (Date.now() - t0) / 1000;
-    const base = await load(g.url, { connections: CONNECTIONS, duration: Math.min(DURATION, 5), path: "/guichet/healthz" });
+    const base = await timedLoad(pid, { connections: CONNECTIONS, duration: Math.min(DURATION, 5), path: "/guichet/healthz" });
     const before = await g.counts(event);
-    const r = await load(g.url, {
+    const r = await timedLoad(pid, {
       connections: CONNECTIONS,
       duration: Math.min(DURATION, 5),
       path: `/guichet/api/status?event=${event}`,
@@ -303,6 +311,8 @@ async function growthRuns(g, ops) {
       rps: r.rps,
       baselineRps: base.rps,
       ratio: Math.round((r.rps / base.rps) * 100) / 100,
+      cpuUsPerRequest: r.cpuUsPerRequest,
+      baselineCpuUsPerRequest: base.cpuUsPerRequest,
       p50: r.p50,
       p99: r.p99,
       non2xx: r.non2xx,
@@ -373,7 +383,7 @@ function printTable(r) {
   if (r.growth) {
     console.log("\ngrowth (status polls):");
     for (const g of r.growth) {
-      console.log(`  ${String(g.tickets).padStart(7)} tickets: ${g.rps} req/s (baseline ${g.baselineRps}, ratio ${g.ratio}), p50 ${g.p50} ms, p99 ${g.p99} ms, DO calls/1000 ${g.doCallsPer1000}, room storage ${round1(g.roomStorageBytes / 1024)} KiB, workerd RSS ${g.workerdRssMiB} MiB`);
+      console.log(`  ${String(g.tickets).padStart(7)} tickets: ${g.rps} req/s (baseline ${g.baselineRps}, ratio ${g.ratio}), CPU ${g.cpuUsPerRequest} µs/req (baseline ${g.baselineCpuUsPerRequest}), p50 ${g.p50} ms, p99 ${g.p99} ms, DO calls/1000 ${g.doCallsPer1000}, room storage ${round1(g.roomStorageBytes / 1024)} KiB, workerd RSS ${g.workerdRssMiB} MiB`);
     }
   }
   console.log("\ntargets:");

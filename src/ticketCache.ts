@@ -1,29 +1,44 @@
 // Verified ticket cookies, remembered per isolate: a candidate polls with the
 // same cookie every few seconds, and the same string verifies the same way,
-// so a hit skips the HMAC. Only valid tickets are kept; the oldest go first.
+// so a hit skips the HMAC. Only valid tickets are kept. Two generations stand
+// in for an LRU without per-entry deletes (deleting a Map's oldest entries one
+// by one is slow in V8): when the young one is full it becomes the old one,
+// and a hit in the old one is copied back.
 import { verifyTicket, type Ticket } from "./auth/ticket";
 
-const MAX_ENTRIES = 10_000;
+const GENERATION = 10_000;
 let secretOf = "";
-const verified = new Map<string, Ticket>();
+let young = new Map<string, Ticket>();
+let old = new Map<string, Ticket>();
+
+function remember(value: string, ticket: Ticket): void {
+  if (young.size >= GENERATION) {
+    old = young;
+    young = new Map();
+  }
+  young.set(value, ticket);
+}
 
 /** A cookie this isolate already verified (with the same secret), or null: no await. */
 export function knownTicket(secret: string, value: string): Ticket | null {
-  return secret === secretOf ? (verified.get(value) ?? null) : null;
+  if (secret !== secretOf) return null;
+  const hit = young.get(value);
+  if (hit) return hit;
+  const aged = old.get(value);
+  if (aged) remember(value, aged);
+  return aged ?? null;
 }
 
 /** `verifyTicket`, with this isolate's memory of cookies it already verified. */
 export async function verifyTicketCached(secret: string, value: string): Promise<Ticket | null> {
   if (secret !== secretOf) {
-    verified.clear();
+    young = new Map();
+    old = new Map();
     secretOf = secret;
   }
-  const hit = verified.get(value);
+  const hit = knownTicket(secret, value);
   if (hit) return hit;
   const ticket = await verifyTicket(secret, value);
-  if (ticket) {
-    if (verified.size >= MAX_ENTRIES) verified.delete(verified.keys().next().value!);
-    verified.set(value, ticket);
-  }
+  if (ticket) remember(value, ticket);
   return ticket;
 }
