@@ -113,7 +113,8 @@ export async function startGateway({ vars = {}, port = 0, persistDir, direct = t
     port,
     logRequests: false,
     inspectorPort,
-    // No request for Cloudflare's `cf` object: this harness talks to 127.0.0.1 only.
+    // No request for Cloudflare's `cf` object, no telemetry: this harness talks to 127.0.0.1 only.
+    telemetry: { enabled: false },
     cf: { colo: "YUL", country: "CA", timezone: "America/Montreal" },
     log: new Log(process.env.MF_LOG === "debug" ? LogLevel.DEBUG : LogLevel.WARN),
     resourcePersistencePath: dir,
