@@ -46,13 +46,14 @@ if (after) {
     console.log("\nGrowth (status polls on a paused line of N tickets; each row after its own baseline):\n");
     console.log(
       table(
-        ["tickets", "req/s", "baseline", "ratio", "p50 / p99 ms", "DO calls per 1,000", "room's SQLite file", "workerd RSS (growth)"],
+        ["tickets", "req/s", "baseline", "ratio", "p50 / p99 ms", "workerd CPU µs/req (baseline)", "DO calls per 1,000", "room's SQLite file", "workerd RSS (growth)"],
         after.growth.map((g) => [
           g.tickets.toLocaleString("en"),
           g.rps,
           g.baselineRps ?? "",
           g.ratio ?? "",
           `${g.p50} / ${g.p99}`,
+          `${g.cpuUsPerRequest ?? ""} (${g.baselineCpuUsPerRequest ?? ""})`,
           g.doCallsPer1000,
           `${(g.roomStorageBytes / 1024 / 1024).toFixed(1)} MiB`,
           `${g.workerdRssMiB} MiB (${g.workerdRssGrowthMiB >= 0 ? "+" : ""}${g.workerdRssGrowthMiB})`,
