@@ -5,23 +5,14 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, launchBrowser, localContext, screenshot } from "./browser";
-import { startGateway, type Gateway } from "./gateway";
+import { startGateway, type Gateway, opsCall } from "./gateway";
 
 let gw: Gateway;
 let browser: Browser;
 let page: Page;
 let opensAt: number;
 
-async function ops(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${gw.url}/guichet/ops/api${path}`, {
-    method,
-    headers: { authorization: `Bearer ${gw.opsToken}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(10_000),
-  });
-  expect(res.status, `${method} ${path}: ${await res.clone().text()}`).toBeLessThan(300);
-  return res.json();
-}
+const ops = (method: string, path: string, body?: unknown) => opsCall(gw, method, path, body);
 
 beforeAll(async () => {
   [gw, browser] = await Promise.all([
