@@ -7,6 +7,7 @@ import * as schema from "./db/schema";
 import { ConfigError } from "./domain/event";
 import { ApiError, errorBody, langOf } from "./errors";
 import { gatewayHeaders, type AppEnv } from "./http";
+import { fairness } from "./routes/fairness";
 import { ops } from "./routes/ops";
 import { proxy } from "./routes/proxy";
 import { queue } from "./routes/queue";
@@ -28,6 +29,7 @@ app.route("/guichet/api", queue);
 app.route("/guichet/api", submissions);
 app.route("/guichet/ops", ops);
 app.route("/guichet", room);
+app.route("/guichet", fairness);
 app.route("/.well-known", wellknown);
 // Everything else belongs to the origin.
 app.all("*", proxy);

@@ -36,6 +36,19 @@ const ROUTES: Route[] = [
   { method: "PUT", path: "/guichet/ops/api/event", auth: "ops" },
   { method: "POST", path: "/guichet/ops/api/event/pause", auth: "ops" },
   { method: "GET", path: "/guichet/ops/api/audit", auth: "ops" },
+  { method: "GET", path: "/guichet/api/challenge" },
+  { method: "GET", path: "/guichet/api/fairness" },
+  { method: "GET", path: "/guichet/fairness" },
+  { method: "GET", path: "/guichet/assets/room.js" },
+  { method: "GET", path: "/guichet/ops/" },
+  { method: "GET", path: "/guichet/ops/api/metrics", auth: "ops" },
+  { method: "GET", path: "/guichet/ops/metrics", auth: "ops" },
+  { method: "GET", path: "/guichet/ops/api/history", auth: "ops" },
+  { method: "GET", path: "/guichet/ops/api/submissions.csv", auth: "ops" },
+  { method: "POST", path: "/guichet/ops/api/event/resume", auth: "ops" },
+  // Last: a valid close ends the intake (later 410s are still contract answers).
+  { method: "POST", path: "/guichet/ops/api/event/close", auth: "ops" },
+  // Not fuzzed here: GET /guichet/ops/api/stream never ends by design (test/ops-stream.test.ts covers it).
 ];
 
 const nasty = fc.constantFrom(

@@ -85,8 +85,14 @@
       quota: fill(L.quota, { accepted: nf.format(s.quota.accepted), total: nf.format(s.quota.total) }),
       claimBy: at(s.claimDeadline, L.claimBy),
       sessionEnds: at(s.admissionExpiresAt, L.sessionEnds),
+      publicId: (s.prequeue && s.prequeue.publicId) || "",
     };
   }
+
+  // ---- the fair opening: the pre-queue ----
+  const inPrequeue = (s) => Boolean(s.prequeue && s.prequeue.publicId && !s.prequeue.drawn);
+  const prequeueJoinable = (s) =>
+    s.state === "before_open" && Boolean(s.prequeue) && !s.prequeue.drawn && !s.prequeue.publicId && now() >= Date.parse(s.prequeue.opensAt);
 
   // ---- state ----
   let st = data.status;
@@ -144,7 +150,10 @@
       if (v !== undefined && el.textContent !== v) el.textContent = v;
     }
     $("bar").value = progress(s.number, s.position);
-    $("enter").disabled = s.state !== "not_entered" || entering;
+    $("bt").hidden = Boolean(s.prequeue);
+    $("pq-open").hidden = !prequeueJoinable(s);
+    $("pq-in").hidden = !inPrequeue(s);
+    $("enter").disabled = !(s.state === "not_entered" || prequeueJoinable(s)) || entering;
     if (s.state !== "your_turn") document.title = L.title;
 
     if (s.state === "waiting" && s.position !== said.position) {
@@ -174,12 +183,15 @@
     const el = document.querySelector("[data-f='countdown']");
     if (el) el.textContent = countdown(left);
     if (left <= 0) return opened();
+    if ($("enter").disabled && prequeueJoinable(st) && !entering) render(st);
     // Wake at the next second boundary of the countdown.
     tickTimer = setTimeout(tick, left % 1000 || 1000);
   }
 
   // The opening instant: "Se connecter" becomes active; the room is asked for its state soon after.
   function opened() {
+    // In the pre-queue: the draw gives the number; ask for it shortly.
+    if (inPrequeue(st)) return schedule(500 + Math.random() * 2500);
     render({ ...st, state: "not_entered" });
     say(L.announceOpen);
     if (document.activeElement === document.body) $("enter").focus();
@@ -195,7 +207,7 @@
   }
 
   const jittered = (ms) => (ms === null || ms === undefined ? null : Math.round(ms * (0.9 + Math.random() * 0.2)));
-  const holdsNumber = () => st.number !== null && ["waiting", "your_turn", "admitted"].includes(st.state);
+  const holdsNumber = () => (st.number !== null && ["waiting", "your_turn", "admitted"].includes(st.state)) || inPrequeue(st);
   const nearFront = () =>
     st.state === "your_turn" || (st.state === "waiting" && (st.position <= 50 || (st.estimatedWaitSeconds ?? Infinity) <= 180));
 
@@ -266,24 +278,59 @@
   window.addEventListener("online", () => failures > 0 && schedule(0));
 
   // ---- entering ----
-  const post = (url) =>
+  const touch = () => ({ touchPoints: Math.min(256, navigator.maxTouchPoints || 0) });
+  const post = (url, extra) =>
     fetch(url, {
       method: "POST",
       headers: { "content-type": "application/json", accept: "application/json" },
       // The touch points tell an iPad that presents itself as a Mac.
-      body: JSON.stringify({ touchPoints: Math.min(256, navigator.maxTouchPoints || 0) }),
+      body: JSON.stringify({ ...touch(), ...extra }),
       cache: "no-store",
     });
 
+  let powPolicy = null;
+  // The entry puzzle, solved in a worker thread so the page stays responsive.
+  async function proofOfWork() {
+    if (!st.powDifficulty) return {};
+    entryMessage(L.solving);
+    const res = await fetch(api("challenge"), { headers: { accept: "application/json" }, cache: "no-store" });
+    const c = await res.json();
+    if (!c.challenge) return {};
+    const nonce = await new Promise((resolve, reject) => {
+      // Trusted Types (required by the page's CSP): only the puzzle worker's own URL.
+      const policy = window.trustedTypes
+        ? (powPolicy ??= trustedTypes.createPolicy("guichet-worker", { createScriptURL: (u) => (u === data.powWorker ? u : "") }))
+        : null;
+      const worker = new Worker(policy ? policy.createScriptURL(data.powWorker) : data.powWorker);
+      worker.onmessage = (e) => {
+        worker.terminate();
+        resolve(e.data.nonce);
+      };
+      worker.onerror = (e) => {
+        worker.terminate();
+        reject(e);
+      };
+      worker.postMessage({ challenge: c.challenge, difficulty: c.difficulty });
+    });
+    entryMessage("");
+    return { pow: { challenge: c.challenge, nonce } };
+  }
+
+  // Cloudflare Turnstile's token, where the page shows the widget.
+  function turnstile() {
+    const input = document.querySelector("input[name='cf-turnstile-response']");
+    return input && input.value ? { turnstile: input.value } : {};
+  }
+
   async function enter() {
     unlockAudio();
-    if (entering || st.state !== "not_entered") return;
+    if (entering || !(st.state === "not_entered" || prequeueJoinable(st))) return;
     entering = true;
     $("enter").disabled = true;
     entryMessage("");
     let res = null;
     try {
-      res = await post(api("enter"));
+      res = await post(api("enter"), { ...(await proofOfWork()), ...turnstile() });
     } catch {
       res = null;
     }
@@ -299,9 +346,9 @@
     $("enter").disabled = false;
     if (code === "closed") return schedule(0);
     const retryAfter = res ? Number(res.headers.get("retry-after")) * 1000 || 0 : 0;
-    if (code === "not_open" || code === "rate_limited") {
-      // Try again by itself once the server says it may work.
-      entryMessage(code === "not_open" ? L.notOpenYet : L.tooMany);
+    if (code === "not_open" || code === "rate_limited" || (code && code.startsWith("pow_"))) {
+      // Try again by itself once the server says it may work (a puzzle: a fresh one).
+      entryMessage(code === "not_open" ? L.notOpenYet : code === "rate_limited" ? L.tooMany : L.proofFailed);
       setTimeout(enter, Math.max(1000, retryAfter) + Math.random() * 1000);
       return;
     }

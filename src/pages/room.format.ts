@@ -76,5 +76,6 @@ export function statusFields(s: StatusBody, now: number, locale: string, live: L
     quota: fill(live.quota, { accepted: formatNumber(s.quota.accepted, locale), total: formatNumber(s.quota.total, locale) }),
     claimBy: at(s.claimDeadline, live.claimBy),
     sessionEnds: at(s.admissionExpiresAt, live.sessionEnds),
+    publicId: s.prequeue?.publicId ?? "",
   };
 }

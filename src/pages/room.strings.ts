@@ -21,6 +21,10 @@ const fr = {
   notScheduled: "L'heure d'ouverture n'est pas encore annoncée.",
   countdownLabel: "Ouverture dans",
   beforeText: "Le bouton « Se connecter » s'activera à l'heure d'ouverture. Il n'est pas possible de se connecter avant.",
+  prequeueOpen:
+    "La pré-file est ouverte : cliquez sur « Se connecter » pour y entrer. À l'ouverture, l'ordre de toutes les personnes de la pré-file sera tiré au sort ; arriver plus tôt dans la pré-file ne donne aucun avantage.",
+  prequeueIn: "Vous êtes dans la pré-file. À l'ouverture, les numéros y seront tirés au sort. Votre identifiant public dans le tirage :",
+  prequeueVerify: "Comment le tirage est vérifiable",
 
   openTitle: "La salle d'attente est ouverte",
   openText: "Cliquez sur « Se connecter » pour recevoir votre numéro d'attente. Les numéros sont attribués dans l'ordre d'arrivée.",
@@ -94,6 +98,8 @@ const fr = {
     about: "environ {d}",
     unknown: "—",
     days: "{n} j",
+    solving: "Vérification de votre navigateur (quelques secondes)…",
+    proofFailed: "La vérification n'a pas abouti ; nouvel essai…",
   },
 };
 
@@ -117,6 +123,10 @@ const en: RoomStrings = {
   notScheduled: "The opening time has not been announced yet.",
   countdownLabel: "Opens in",
   beforeText: "The “Join the line” button becomes active at the opening time. You cannot join before.",
+  prequeueOpen:
+    "The pre-queue is open: click “Join the line” to enter it. At the opening, the order of everyone in the pre-queue is drawn at random; joining the pre-queue earlier gives no advantage.",
+  prequeueIn: "You are in the pre-queue. At the opening, numbers are drawn at random among everyone in it. Your public id in the draw:",
+  prequeueVerify: "How the draw can be verified",
 
   openTitle: "The waiting room is open",
   openText: "Click “Join the line” to get your number. Numbers are given in order of arrival.",
@@ -186,6 +196,8 @@ const en: RoomStrings = {
     about: "about {d}",
     unknown: "—",
     days: "{n} d",
+    solving: "Checking your browser (a few seconds)…",
+    proofFailed: "The check did not complete; retrying…",
   },
 };
 

@@ -19,6 +19,10 @@ export interface RoomPageProps {
   nonce: string;
   /** The page script's URL, with its version. */
   scriptSrc: string;
+  /** The entry puzzle's worker script URL. */
+  powWorker: string;
+  /** Cloudflare Turnstile's site key, where Turnstile is configured. */
+  turnstileSiteKey: string | null;
   /** Where an admitted candidate signs in (LOGIN_PATH). */
   loginPath: string;
   /** The same page in the other language. */
@@ -31,12 +35,18 @@ export interface RoomData {
   now: number;
   status: StatusBody;
   login: string;
+  powWorker: string;
   live: ReturnType<typeof roomStrings>["live"];
 }
 
 /** JSON safe inside a <script> element: no `<` can close it. */
 function scriptJson(value: unknown): string {
   return JSON.stringify(value).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+}
+
+/** Before the opening, while the pre-queue is open and this person is not in it yet. */
+export function prequeueJoinable(s: StatusBody, now: number): boolean {
+  return s.state === "before_open" && s.prequeue !== null && !s.prequeue.drawn && !s.prequeue.publicId && now >= Date.parse(s.prequeue.opensAt);
 }
 
 export function renderRoomPage(p: RoomPageProps): string {
@@ -50,7 +60,7 @@ function RoomPage(p: RoomPageProps) {
   /** `hidden` for an element shown only in these states. */
   const hiddenUnless = (...states: CandidateState[]) => !states.includes(s.state);
   const phoneOrTablet = s.device === "mobile" || s.device === "tablet";
-  const data: RoomData = { lang: p.lang, now: p.now, status: s, login: p.loginPath, live: t.live };
+  const data: RoomData = { lang: p.lang, now: p.now, status: s, login: p.loginPath, powWorker: p.powWorker, live: t.live };
   const other = p.lang === "en" ? "fr" : "en";
   return (
     <html lang={p.lang}>
@@ -99,7 +109,16 @@ function RoomPage(p: RoomPageProps) {
             <p class="countdown" role="timer" hidden={s.opensAt === null}>
               {t.countdownLabel} <strong data-f="countdown">{f.countdown}</strong>
             </p>
-            <p>{t.beforeText}</p>
+            <p id="bt" hidden={s.prequeue !== null}>
+              {t.beforeText}
+            </p>
+            <p id="pq-open" hidden={!prequeueJoinable(s, p.now)}>
+              {t.prequeueOpen}
+            </p>
+            <p id="pq-in" hidden={!s.prequeue?.publicId}>
+              {t.prequeueIn} <code data-f="publicId">{s.prequeue?.publicId ?? ""}</code>{" "}
+              <a href={`/guichet/fairness?event=${encodeURIComponent(s.event)}${p.lang === "en" ? "&lang=en" : ""}`}>{t.prequeueVerify}</a>
+            </p>
           </section>
 
           <section id="s-not_entered" class="panel" aria-labelledby="h-not_entered" hidden={hiddenUnless("not_entered")}>
@@ -109,9 +128,10 @@ function RoomPage(p: RoomPageProps) {
           </section>
 
           <div id="entry" class="entry" hidden={hiddenUnless("before_open", "not_entered")}>
-            <button id="enter" type="button" disabled={s.state !== "not_entered"}>
+            <button id="enter" type="button" disabled={s.state !== "not_entered" && !prequeueJoinable(s, p.now)}>
               {t.enter}
             </button>
+            {p.turnstileSiteKey && <div class="cf-turnstile" data-sitekey={p.turnstileSiteKey} />}
             <p id="entry-msg" role="status"></p>
           </div>
 
@@ -227,6 +247,7 @@ function RoomPage(p: RoomPageProps) {
           {raw(scriptJson(data))}
         </script>
         <script src={p.scriptSrc} nonce={p.nonce} defer></script>
+        {p.turnstileSiteKey && <script src="https://challenges.cloudflare.com/turnstile/v0/api.js" nonce={p.nonce} async defer></script>}
       </body>
     </html>
   );

@@ -7,6 +7,8 @@ import { TICKET_COOKIE, verifyTicket } from "../auth/ticket";
 import { classifyDevice } from "../domain/device";
 import { ApiError } from "../errors";
 import { eventIdOf, type AppEnv } from "../http";
+import { scriptAsset, serveScript } from "../pages/assets";
+import powScript from "../pages/pow.client.js?raw";
 import roomScript from "../pages/room.client.js?raw";
 import { renderRoomPage } from "../pages/room";
 import { roomStatus } from "../status";
@@ -14,42 +16,28 @@ import { existingRoom, ticketStatus } from "./queue";
 
 export const room = new Hono<AppEnv>();
 
-/** A short, stable version of the script (FNV-1a): changes whenever its text does. */
-function versionOf(text: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0).toString(36);
-}
-
-/**
- * The script as sent: without indentation, blank lines and whole-line
- * comments. Safe because the script has no multi-line string.
- */
-function compact(source: string): string {
-  return source
-    .split("\n")
-    .map((line) => line.trim())
-    .filter((line) => line !== "" && !line.startsWith("//"))
-    .join("\n");
-}
-
-const ROOM_SCRIPT = compact(roomScript);
-export const ROOM_SCRIPT_VERSION = versionOf(ROOM_SCRIPT);
-export const ROOM_SCRIPT_PATH = "/guichet/assets/room.js";
+const ROOM_SCRIPT = scriptAsset("/guichet/assets/room.js", roomScript);
+const POW_SCRIPT = scriptAsset("/guichet/assets/pow.js", powScript);
+export const ROOM_SCRIPT_VERSION = ROOM_SCRIPT.version;
+export const ROOM_SCRIPT_PATH = ROOM_SCRIPT.path;
 
 function newNonce(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return btoa(String.fromCharCode(...bytes));
 }
 
-/** The page's policy: only this response's own script and style, only same-origin requests. */
-function roomCsp(nonce: string): string {
+/**
+ * The page's policy: only this response's own script and style, the puzzle
+ * worker from this origin, only same-origin requests; Cloudflare Turnstile's
+ * script and frame only where it is configured.
+ */
+function roomCsp(nonce: string, turnstile: boolean): string {
+  const challenges = turnstile ? " https://challenges.cloudflare.com" : "";
   return [
     "default-src 'none'",
-    `script-src 'nonce-${nonce}'`,
+    `script-src 'nonce-${nonce}'${challenges}`,
+    "worker-src 'self'",
+    ...(turnstile ? ["frame-src https://challenges.cloudflare.com"] : []),
     `style-src 'nonce-${nonce}'`,
     "connect-src 'self'",
     "img-src 'self'",
@@ -57,6 +45,7 @@ function roomCsp(nonce: string): string {
     "form-action 'self'",
     "frame-ancestors 'none'",
     "require-trusted-types-for 'script'",
+    "trusted-types guichet-worker",
   ].join("; ");
 }
 
@@ -88,7 +77,8 @@ room.get("/", async (c) => {
   const other = new URL(c.req.url).searchParams;
   other.set("lang", lang === "en" ? "fr" : "en");
   const nonce = newNonce();
-  c.header("Content-Security-Policy", roomCsp(nonce));
+  const turnstileSiteKey = c.env.TURNSTILE_SITE_KEY && c.env.TURNSTILE_SECRET ? c.env.TURNSTILE_SITE_KEY : null;
+  c.header("Content-Security-Policy", roomCsp(nonce, turnstileSiteKey !== null));
   c.header("Cache-Control", "no-store");
   c.header("Vary", "Accept, Accept-Language, Cookie");
   return c.html(
@@ -97,21 +87,14 @@ room.get("/", async (c) => {
       status: { ...body, device },
       now,
       nonce,
-      scriptSrc: `${ROOM_SCRIPT_PATH}?v=${ROOM_SCRIPT_VERSION}`,
+      scriptSrc: ROOM_SCRIPT.url,
+      powWorker: POW_SCRIPT.url,
+      turnstileSiteKey,
       loginPath: c.env.LOGIN_PATH || "/connexion",
       otherLangHref: `?${other.toString()}`,
     }),
   );
 });
 
-room.get("/assets/room.js", (c) => {
-  const etag = `"${ROOM_SCRIPT_VERSION}"`;
-  // The versioned URL never changes content: cache it for a year. Without the
-  // (current) version, a short cache so an old page still gets a working script.
-  const cache = c.req.query("v") === ROOM_SCRIPT_VERSION ? "public, max-age=31536000, immutable" : "public, max-age=300";
-  c.header("Cache-Control", cache);
-  c.header("ETag", etag);
-  if (c.req.header("if-none-match") === etag) return c.body(null, 304);
-  c.header("Content-Type", "text/javascript; charset=utf-8");
-  return c.body(ROOM_SCRIPT);
-});
+room.get("/assets/room.js", (c) => serveScript(c, ROOM_SCRIPT));
+room.get("/assets/pow.js", (c) => serveScript(c, POW_SCRIPT));

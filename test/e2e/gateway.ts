@@ -322,3 +322,15 @@ export async function startGatewayWithDemo(options: GatewayOptions = {}): Promis
     },
   };
 }
+
+/** Calls the gateway's ops API with its token; throws (failing the test) on anything but 2xx. */
+export async function opsCall(gw: Gateway, method: string, path: string, body?: unknown): Promise<any> {
+  const res = await fetch(`${gw.url}/guichet/ops/api${path}`, {
+    method,
+    headers: { authorization: `Bearer ${gw.opsToken}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return res.json();
+}

@@ -18,7 +18,7 @@
 import { devices, type Browser, type BrowserContext, type Page, type Response } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { eventually, launchBrowser, localContext, NodeCandidate, screenshot } from "./browser";
-import { startGatewayWithDemo, type Gateway, type GatewayWithDemo } from "./gateway";
+import { startGatewayWithDemo, type Gateway, type GatewayWithDemo, opsCall } from "./gateway";
 
 const OPENS_IN_MS = 10_000;
 const QUOTA = 100;
@@ -38,16 +38,7 @@ let b: Page;
 let c: Page;
 const held: NodeCandidate[] = [];
 
-async function ops(method: string, path: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${gw.url}/guichet/ops/api${path}`, {
-    method,
-    headers: { authorization: `Bearer ${gw.opsToken}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(10_000),
-  });
-  expect(res.status, `${method} ${path}: ${await res.clone().text()}`).toBeLessThan(300);
-  return res.json();
-}
+const ops = (method: string, path: string, body?: unknown) => opsCall(gw, method, path, body);
 
 /** What the page shows and what the gateway says of its ticket, for a failure's message. */
 async function describePage(p: Page): Promise<string> {

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, launchBrowser, localContext, NodeCandidate, screenshot } from "./browser";
-import { ROOT, startGateway, type Gateway } from "./gateway";
+import { ROOT, startGateway, type Gateway, opsCall } from "./gateway";
 
 const EVENT = "csq-2016-06";
 const DESKTOP_UA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36";
@@ -24,16 +24,7 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 
-async function ops(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${gw.url}/guichet/ops/api${path}`, {
-    method,
-    headers: { authorization: `Bearer ${gw.opsToken}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(10_000),
-  });
-  expect(res.status, `${method} ${path}: ${await res.clone().text()}`).toBeLessThan(300);
-  return res.json() as Promise<any>;
-}
+const ops = (method: string, path: string, body?: unknown) => opsCall(gw, method, path, body);
 
 /** A candidate who claims the turn and submits a few seconds later, or never comes (a no-show). */
 class Candidate extends NodeCandidate {

@@ -7,7 +7,7 @@
 import { devices, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, launchBrowser, localContext, NodeCandidate, screenshot } from "./browser";
-import { startGateway, type Gateway } from "./gateway";
+import { startGateway, type Gateway, opsCall } from "./gateway";
 
 const OPENS_IN_MS = 10_000;
 const ROOM = "/guichet/";
@@ -22,16 +22,7 @@ let page: Page;
 let opensAt: number;
 const early = new Map<number, NodeCandidate>();
 
-async function ops(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${gw.url}/guichet/ops/api${path}`, {
-    method,
-    headers: { authorization: `Bearer ${gw.opsToken}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(10_000),
-  });
-  expect(res.status, `${method} ${path}: ${await res.clone().text()}`).toBeLessThan(300);
-  return res.json();
-}
+const ops = (method: string, path: string, body?: unknown) => opsCall(gw, method, path, body);
 
 const text = (p: Page, selector: string) => p.locator(selector).first().textContent().then(spaces);
 
