@@ -39,7 +39,8 @@ if (after) {
   console.log(
     table(["scenario", "req/s", "baseline req/s", "ratio (before)", "p50 / p99 ms", "non-2xx / errors", "DO calls per 1,000 (before)", "workerd CPU µs/req (before)", "baseline CPU µs/req"], rows),
   );
-  console.log(`\nBundle: ${after.bundle.rawKiB} KiB raw, **${after.bundle.gzipKiB} KiB gzip**${before ? ` (before: ${before.bundle.rawKiB} KiB raw, ${before.bundle.gzipKiB} KiB gzip)` : ""}.\n`);
+  const upload = after.bundle.uploadKiB ? `; wrangler's Total Upload ${after.bundle.uploadKiB} KiB / **gzip ${after.bundle.uploadGzipKiB} KiB**` : "";
+  console.log(`\nBundle (worker.js and the page scripts beside it, gzip -9): ${after.bundle.rawKiB} KiB raw, ${after.bundle.gzipKiB} KiB gzip${upload}${before ? ` (before, one module: ${before.bundle.rawKiB} KiB raw, ${before.bundle.gzipKiB} KiB gzip)` : ""}.\n`);
   console.log("Targets:\n");
   for (const t of after.targets) console.log(`- ${t.met ? "met" : "**missed**"}: ${t.target} — ${t.value}`);
   if (after.growth) {

@@ -360,7 +360,8 @@ function checkTargets(scenarios, bundle) {
   }
   if (by.enter) out.push({ target: `enters ≥ ${TARGETS.enter.ratio} of baseline`, value: by.enter.ratio, met: by.enter.ratio >= TARGETS.enter.ratio });
   if (by.claim) out.push({ target: `claims ≥ ${TARGETS.claim.ratio} of baseline`, value: by.claim.ratio, met: by.claim.ratio >= TARGETS.claim.ratio });
-  const kib = round1(bundle.gzipBytes / 1024);
+  // wrangler's "Total Upload … gzip" when the bench built the bundle, else the modules gzipped here.
+  const kib = bundle.uploadGzipKiB ?? round1(bundle.gzipBytes / 1024);
   out.push({ target: `bundle ≤ ${TARGETS.bundleGzipKiB} KiB gzip`, value: kib, met: kib <= TARGETS.bundleGzipKiB });
   return out;
 }
@@ -379,7 +380,7 @@ function printTable(r) {
   console.log(fmt(rows[0]));
   console.log(`|${widths.map((w, i) => (i === 0 ? "-".repeat(w + 2) : `${"-".repeat(w + 1)}:`)).join("|")}|`);
   for (const row of rows.slice(1)) console.log(fmt(row));
-  console.log(`\nbundle: ${r.bundle.rawKiB} KiB raw, ${r.bundle.gzipKiB} KiB gzip`);
+  console.log(`\nbundle: ${r.bundle.rawKiB} KiB raw, ${r.bundle.gzipKiB} KiB gzip${r.bundle.uploadKiB ? ` (wrangler: Total Upload ${r.bundle.uploadKiB} KiB / gzip ${r.bundle.uploadGzipKiB} KiB)` : ""}`);
   if (r.growth) {
     console.log("\ngrowth (status polls):");
     for (const g of r.growth) {
