@@ -118,7 +118,48 @@ export async function startGateway({ vars = {}, port = 0, persistDir, direct = t
   const dir = persistDir ?? mkdtempSync(join(process.env.BENCH_STATE_DIR || tmpdir(), "guichet-bench-"));
   const { compatibilityDate, compatibilityFlags } = tomlCompat();
   const bindings = { ...tomlVars(), ENTER_LIMIT_PER_MINUTE: "0", GATEWAY_ISSUER: "http://guichet.bench", ...vars, ...secrets };
-  const mf = new Miniflare(convertV4MiniflareOptions({
+  let mf;
+  try {
+    mf = newMiniflare({ port, inspectorPort, dir, bundle, direct, compatibilityDate, compatibilityFlags, bindings });
+  } catch (e) {
+    // Invalid options throw before workerd starts: leave no state directory behind.
+    if (!persistDir) rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  let disposed = false;
+  /** Stops workerd; removes the state directory unless `keepFiles` (or a caller-given persistDir). */
+  const dispose = async ({ keepFiles = false } = {}) => {
+    if (!disposed) {
+      disposed = true;
+      await mf.dispose().catch(() => {});
+    }
+    if (!persistDir && !keepFiles) rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const entry = (await mf.ready).toString().replace(/\/$/, "");
+    const url = direct ? (await mf.unsafeGetDirectURL("guichet")).toString().replace(/\/$/, "") : entry;
+    const db = await mf.getD1Database("DB");
+    for (const sql of migrations()) {
+      for (const statement of sql.split("--> statement-breakpoint")) {
+        if (statement.trim()) await db.prepare(statement).run();
+      }
+    }
+    const control = await mf.getWorker("bench-control");
+    const counts = async (event) => (await control.fetch(`http://control/counts?event=${encodeURIComponent(event)}`)).json();
+    const sql = async (q, params = []) =>
+      (await control.fetch("http://control/sql", { method: "POST", body: JSON.stringify({ sql: q, params }) })).json();
+    const enterBatch = async (event, ticketIds) =>
+      (await control.fetch(`http://control/enter?event=${encodeURIComponent(event)}`, { method: "POST", body: JSON.stringify({ ticketIds }) })).json();
+    return { url, mf, secrets, vars: bindings, counts, sql, enterBatch, dispose, dir };
+  } catch (e) {
+    await dispose();
+    throw e;
+  }
+}
+
+/** The Miniflare that runs the gateway (and the control Worker) for startGateway. */
+function newMiniflare({ port, inspectorPort, dir, bundle, direct, compatibilityDate, compatibilityFlags, bindings }) {
+  return new Miniflare(convertV4MiniflareOptions({
     host: "127.0.0.1",
     port,
     logRequests: false,
@@ -160,35 +201,6 @@ export async function startGateway({ vars = {}, port = 0, persistDir, direct = t
       },
     ],
   }));
-  let disposed = false;
-  /** Stops workerd; removes the state directory unless `keepFiles` (or a caller-given persistDir). */
-  const dispose = async ({ keepFiles = false } = {}) => {
-    if (!disposed) {
-      disposed = true;
-      await mf.dispose().catch(() => {});
-    }
-    if (!persistDir && !keepFiles) rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    const entry = (await mf.ready).toString().replace(/\/$/, "");
-    const url = direct ? (await mf.unsafeGetDirectURL("guichet")).toString().replace(/\/$/, "") : entry;
-    const db = await mf.getD1Database("DB");
-    for (const sql of migrations()) {
-      for (const statement of sql.split("--> statement-breakpoint")) {
-        if (statement.trim()) await db.prepare(statement).run();
-      }
-    }
-    const control = await mf.getWorker("bench-control");
-    const counts = async (event) => (await control.fetch(`http://control/counts?event=${encodeURIComponent(event)}`)).json();
-    const sql = async (q, params = []) =>
-      (await control.fetch("http://control/sql", { method: "POST", body: JSON.stringify({ sql: q, params }) })).json();
-    const enterBatch = async (event, ticketIds) =>
-      (await control.fetch(`http://control/enter?event=${encodeURIComponent(event)}`, { method: "POST", body: JSON.stringify({ ticketIds }) })).json();
-    return { url, mf, secrets, vars: bindings, counts, sql, enterBatch, dispose, dir };
-  } catch (e) {
-    await dispose();
-    throw e;
-  }
 }
 
 /** workerd's version, as its binary prints it. */
