@@ -18,6 +18,7 @@
 //   npm run simulate -- --arrivals 5000           a smaller day (quota and maxActive scaled)
 //   npm run simulate -- --factor 24 --seed 7      time compression, random seed
 //   npm run simulate -- --out PATH               JSON report (default bench/results/simulate-latest.json)
+//   npm run simulate -- --fairness               people vs scripts, FIFO vs the pre-queue draw (bench/fairness.mjs)
 import { Agent, request as httpRequest } from "node:http";
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -507,7 +508,11 @@ function printReport(r) {
   for (const i of r.invariants) console.log(`  ${i.ok ? "ok    " : "FAILED"} ${i.name}: ${i.detail}`);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (import.meta.url === `file://${process.argv[1]}` && process.argv.includes("--fairness")) {
+  // The fair opening's simulation (issue #9): people against scripts, FIFO against the pre-queue draw.
+  const { main } = await import("./fairness.mjs");
+  await main(process.argv.slice(2).filter((a) => a !== "--fairness"));
+} else if (import.meta.url === `file://${process.argv[1]}`) {
   const { values: args } = parseArgs({
     options: {
       arrivals: { type: "string" },
