@@ -18,18 +18,7 @@
 import { writeFileSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { build, startGateway } from "./gateway.mjs";
-import { machine, opsClient, pool } from "./lib.mjs";
-
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { machine, opsClient, pool, rng } from "./lib.mjs";
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);

@@ -194,3 +194,15 @@ export function callMeter(gateway, event) {
     },
   };
 }
+
+/** A small deterministic PRNG (mulberry32), so a seed replays the same day. */
+export function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -25,21 +25,9 @@ import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { DatabaseSync } from "node:sqlite";
 import { build, startGateway } from "./gateway.mjs";
-import { DESKTOP_UA, PHONE_UA, applicantOf, callMeter, machine, opsClient } from "./lib.mjs";
+import { DESKTOP_UA, PHONE_UA, applicantOf, callMeter, machine, opsClient, rng } from "./lib.mjs";
 
 const FULL = { arrivals: 60_000, quota: 5_100, maxActive: 500, admitPerMinute: 1_000, admissionSeconds: 600, graceSeconds: 120 };
-
-/** A small deterministic PRNG (mulberry32), so a seed replays the same day. */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A binary min-heap of {at, seq, fn}. */
 class Agenda {

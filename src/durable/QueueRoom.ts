@@ -677,21 +677,31 @@ export class QueueRoom extends DurableObject<Env> {
     let created = 0;
     const results = this.ctx.storage.transactionSync(() => {
       const out: EnterResult[] = [];
+      const lookup = (ticketId: string) =>
+        this.sql.exec<{ number: number; state: TicketState }>("SELECT number, state FROM tickets WHERE ticket_id = ?", ticketId).toArray()[0];
       for (const { ticketId, powId, fresh } of arrivals) {
-        const existing = fresh
-          ? undefined
-          : this.sql.exec<{ number: number; state: TicketState }>("SELECT number, state FROM tickets WHERE ticket_id = ?", ticketId).toArray()[0];
+        // A fresh id skips the lookup; if it is in the line after all (a batch sent
+        // again after its sender was cancelled), the insert below finds it.
+        let existing = fresh ? undefined : lookup(ticketId);
         if (existing && existing.state !== "left") {
           out.push({ ok: true, ticketId, number: existing.number, created: false });
           continue;
         }
+        const id = existing ? newTicketId() : ticketId;
+        const number = room.nextNumber + created;
+        const inserted = this.sql
+          .exec("INSERT INTO tickets (number, ticket_id, entered_at, state) VALUES (?, ?, ?, 'waiting') ON CONFLICT (ticket_id) DO NOTHING RETURNING number", number, id, now)
+          .toArray().length;
+        if (inserted === 0) {
+          existing = lookup(id)!;
+          out.push({ ok: true, ticketId: id, number: existing.number, created: false });
+          continue;
+        }
         if (!this.spendPuzzle(powId, now)) {
+          this.sql.exec("DELETE FROM tickets WHERE number = ?", number);
           out.push({ ok: false, reason: "pow_reused", opensAt: room.config.opensAt });
           continue;
         }
-        const id = existing ? newTicketId() : ticketId;
-        const number = room.nextNumber + created;
-        this.sql.exec("INSERT INTO tickets (number, ticket_id, entered_at, state) VALUES (?, ?, ?, 'waiting')", number, id, now);
         created += 1;
         out.push({ ok: true, ticketId: id, number, created: true });
       }

@@ -82,3 +82,12 @@ export async function eventually<T>(check: () => Promise<T | null | undefined | 
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/** Starts a gateway (or gateway and origin) and a browser together; if either fails, stops the other and throws. */
+export async function startWithBrowser<G extends { stop(): Promise<void> }>(gateway: Promise<G>): Promise<[G, Browser]> {
+  const [g, b] = await Promise.allSettled([gateway, launchBrowser()]);
+  if (g.status === "fulfilled" && b.status === "fulfilled") return [g.value, b.value];
+  if (b.status === "fulfilled") await b.value.close().catch(() => {});
+  if (g.status === "fulfilled") await g.value.stop();
+  throw g.status === "rejected" ? g.reason : (b as PromiseRejectedResult).reason;
+}

@@ -4,7 +4,7 @@
 // number at the opening, and the fairness page checks the draw in the browser.
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, launchBrowser, localContext, screenshot } from "./browser";
+import { eventually, localContext, screenshot, startWithBrowser } from "./browser";
 import { startGateway, type Gateway, opsCall } from "./gateway";
 
 let gw: Gateway;
@@ -15,10 +15,9 @@ let opensAt: number;
 const ops = (method: string, path: string, body?: unknown) => opsCall(gw, method, path, body);
 
 beforeAll(async () => {
-  [gw, browser] = await Promise.all([
+  [gw, browser] = await startWithBrowser(
     startGateway({ vars: { EVENT_OPENS_AT: new Date(Date.now() + 3_600_000).toISOString(), EVENT_MAX_ACTIVE: 1, ENTER_LIMIT_PER_MINUTE: 0 } }),
-    launchBrowser(),
-  ]);
+  );
   // A pre-queue open now, the opening 15 s away; new arrivals solve a 12-bit puzzle.
   opensAt = Math.ceil((Date.now() + 15_000) / 1000) * 1000;
   await ops("PUT", "/event", {

@@ -17,7 +17,7 @@
 //         releases B's admission), refused for the device
 import { devices, type Browser, type BrowserContext, type Page, type Response } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { eventually, launchBrowser, localContext, NodeCandidate, screenshot } from "./browser";
+import { eventually, startWithBrowser, localContext, NodeCandidate, screenshot } from "./browser";
 import { startGatewayWithDemo, type Gateway, type GatewayWithDemo, opsCall } from "./gateway";
 
 const OPENS_IN_MS = 10_000;
@@ -99,7 +99,7 @@ async function submit(p: Page): Promise<Response> {
 }
 
 beforeAll(async () => {
-  const started = await Promise.allSettled([
+  [stack, browser] = await startWithBrowser(
     startGatewayWithDemo({
       vars: {
         // Set precisely below once both Workers answer, whatever their start-up time.
@@ -111,16 +111,7 @@ beforeAll(async () => {
         ENTER_LIMIT_PER_MINUTE: 0,
       },
     }),
-    launchBrowser(),
-  ]);
-  if (started[0].status === "fulfilled") stack = started[0].value;
-  if (started[1].status === "fulfilled") browser = started[1].value;
-  const failed = started.find((s) => s.status === "rejected");
-  if (failed) {
-    await browser?.close().catch(() => {});
-    await stack?.stop();
-    throw failed.reason;
-  }
+  );
   gw = stack.gateway;
   opensAt = Math.ceil((Date.now() + OPENS_IN_MS) / 1000) * 1000;
   await ops("PUT", "/event", { opensAt: new Date(opensAt).toISOString() });

@@ -11,7 +11,7 @@ import { connect, createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, launchBrowser, localContext, NodeCandidate, screenshot } from "./browser";
+import { eventually, startWithBrowser, localContext, NodeCandidate, screenshot } from "./browser";
 import { ROOT, startGateway, type Gateway, opsCall } from "./gateway";
 
 const EVENT = "csq-2016-06";
@@ -166,7 +166,7 @@ const card = (id: string) => page.locator(`[data-metric="${id}"]`).textContent()
 const cardNumber = async (id: string) => Number((await card(id)).split("/")[0]!.replace(/\D/g, "") || "NaN");
 
 beforeAll(async () => {
-  const started = await Promise.allSettled([
+  [gw, browser] = await startWithBrowser(
     startGateway({
       vars: {
         EVENT_OPENS_AT: new Date(Date.now() + 3_600_000).toISOString(),
@@ -177,16 +177,7 @@ beforeAll(async () => {
         ENTER_LIMIT_PER_MINUTE: 0,
       },
     }),
-    launchBrowser(),
-  ]);
-  if (started[0].status === "fulfilled") gw = started[0].value;
-  if (started[1].status === "fulfilled") browser = started[1].value;
-  const failed = started.find((s) => s.status === "rejected");
-  if (failed) {
-    await browser?.close();
-    await gw?.stop();
-    throw failed.reason;
-  }
+  );
   // Open now (the vars scheduled it an hour away so that nothing starts before the test is ready).
   await ops("PUT", "/event", { opensAt: new Date(Date.now() + 1_000).toISOString() });
   await sleep(1_200);

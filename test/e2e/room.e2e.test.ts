@@ -6,7 +6,7 @@
 // event, with time compressed (EVENT_MAX_ACTIVE=1, opening seconds away).
 import { devices, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, launchBrowser, localContext, NodeCandidate, screenshot } from "./browser";
+import { eventually, startWithBrowser, localContext, NodeCandidate, screenshot } from "./browser";
 import { startGateway, type Gateway, opsCall } from "./gateway";
 
 const OPENS_IN_MS = 10_000;
@@ -27,7 +27,7 @@ const ops = (method: string, path: string, body?: unknown) => opsCall(gw, method
 const text = (p: Page, selector: string) => p.locator(selector).first().textContent().then(spaces);
 
 beforeAll(async () => {
-  const started = await Promise.allSettled([
+  [gw, browser] = await startWithBrowser(
     startGateway({
       vars: {
         // Set precisely below once the gateway answers, whatever its start-up time.
@@ -37,16 +37,7 @@ beforeAll(async () => {
         ENTER_LIMIT_PER_MINUTE: 0,
       },
     }),
-    launchBrowser(),
-  ]);
-  if (started[0].status === "fulfilled") gw = started[0].value;
-  if (started[1].status === "fulfilled") browser = started[1].value;
-  const failed = started.find((s) => s.status === "rejected");
-  if (failed) {
-    await browser?.close();
-    await gw?.stop();
-    throw failed.reason;
-  }
+  );
   opensAt = Math.ceil((Date.now() + OPENS_IN_MS) / 1000) * 1000;
   await ops("PUT", "/event", { opensAt: new Date(opensAt).toISOString() });
   desktop = await localContext(browser);
