@@ -191,6 +191,23 @@ describe("storage is the truth", () => {
     expect(await states(id)).toEqual({ called: 3, waiting: 7 });
   });
 
+  it("answers a batch sent twice (its sender cancelled) with the numbers of the first send", async () => {
+    const id = uniqueEvent("resend");
+    await createEvent(id);
+    const batch = [
+      { ticketId: newTicketId(), fresh: true },
+      { ticketId: newTicketId(), fresh: true, powId: "puzzle-1" },
+    ];
+    const first = await room(id).enter(batch);
+    const again = await room(id).enter(batch);
+    expect(first.map((r) => r.ok && r.number)).toEqual([1, 2]);
+    expect(again).toEqual(first.map((r) => ({ ...r, created: false })));
+    // The puzzle stays spent for anyone else.
+    const other = await room(id).enter([{ ticketId: newTicketId(), fresh: true, powId: "puzzle-1" }]);
+    expect(other[0]).toMatchObject({ ok: false, reason: "pow_reused" });
+    expect((await snap(id)).nextNumber).toBe(3);
+  });
+
   it("runs an alarm twice without calling twice", async () => {
     const id = uniqueEvent("twice");
     await createEvent(id, { maxActive: 3, admitPerMinute: 100_000 });
