@@ -105,7 +105,7 @@ function waiting(s: RoomSnapshot, now: number, number: number, position: number)
  */
 export function statusFromSnapshot(s: RoomSnapshot, number: number, now: number): StatusBody | "left" | null {
   const body = base(s, now);
-  if (body.state === "closed") return { ...body, number };
+  if (body.state === "closed") return { ...body, number: number || null };
   if (number <= s.servingNumber) return null;
   if (binaryHas(s.skipped, number)) return "left";
   return waiting(s, now, number, positionOf(number, s.servingNumber, s.skipped, s.requeuedCount));
