@@ -2,6 +2,7 @@
 // event a request is about, the issuer, security and cache headers.
 import type { Context, MiddlewareHandler } from "hono";
 import { ApiError, langOf, type Lang } from "./errors";
+import { classifyDevice } from "./domain/device";
 import { EVENT_ID } from "./domain/event";
 
 export interface AppEnv {
@@ -55,3 +56,24 @@ export const sameOrigin: MiddlewareHandler<AppEnv> = async (c, next) => {
   }
   await next();
 };
+
+// The last few device readings: a poll repeats its browser's headers, and the regexes are not free.
+const devices = new Map<string, ReturnType<typeof classifyDevice>>();
+
+/** The device class this request shows (user agent, client hints, the page's touch points). */
+export function deviceOfRequest(c: AppContext, touchPoints?: number) {
+  const hints = {
+    userAgent: c.req.header("user-agent"),
+    mobileHint: c.req.header("sec-ch-ua-mobile"),
+    platformHint: c.req.header("sec-ch-ua-platform"),
+    touchPoints,
+  };
+  const key = `${hints.userAgent}|${hints.mobileHint}|${hints.platformHint}|${touchPoints}`;
+  let device = devices.get(key);
+  if (device === undefined) {
+    device = classifyDevice(hints);
+    if (devices.size >= 1000) devices.clear();
+    devices.set(key, device);
+  }
+  return device;
+}

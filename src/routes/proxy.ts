@@ -8,11 +8,11 @@ import { getCookie } from "hono/cookie";
 import { ADMISSION_COOKIE, AdmissionError, verifyAdmission, type AdmissionClaims } from "../auth/admission";
 import { bearerOf } from "../auth/bearer";
 import { newSession, SESSION_COOKIE, SESSION_SECONDS, verifySession } from "../auth/session";
-import { classifyDevice, stricterDevice } from "../domain/device";
+import { stricterDevice } from "../domain/device";
 import { MPQ_ROUTE_POLICY, type RoutePolicy } from "../domain/event";
 import { compilePolicy, regimeAt, type CompiledPolicy, type RouteClass } from "../domain/routes";
 import { ApiError, errorBody, langOf, messageFor, type Lang } from "../errors";
-import { audienceOf, issuerOf, type AppEnv } from "../http";
+import { audienceOf, deviceOfRequest, issuerOf, type AppEnv } from "../http";
 import { noticeResponse } from "../pages/notice";
 import { roomSnapshot } from "../snapshots";
 
@@ -27,14 +27,6 @@ let compiled: { policy: RoutePolicy; rules: CompiledPolicy } | null = null;
 function policyOf(policy: RoutePolicy): CompiledPolicy {
   if (compiled?.policy !== policy) compiled = { policy, rules: compilePolicy(policy) };
   return compiled.rules;
-}
-
-function deviceOfRequest(c: ProxyContext) {
-  return classifyDevice({
-    userAgent: c.req.header("user-agent"),
-    mobileHint: c.req.header("sec-ch-ua-mobile"),
-    platformHint: c.req.header("sec-ch-ua-platform"),
-  });
 }
 
 /** A page request (a person's browser navigating) rather than an API call. */

@@ -5,11 +5,10 @@ import * as z from "zod";
 import { ADMISSION_COOKIE, signAdmission } from "../auth/admission";
 import { issueChallenge } from "../auth/pow";
 import { newTicketId, signTicket, TICKET_COOKIE, verifyTicket, type Ticket } from "../auth/ticket";
-import { classifyDevice } from "../domain/device";
 import { batched } from "../batch";
 import type { Arrival, RoomSnapshot } from "../durable/QueueRoom";
 import { ApiError } from "../errors";
-import { audienceOf, eventIdOf, issuerOf, sameOrigin, type AppContext, type AppEnv } from "../http";
+import { audienceOf, deviceOfRequest, eventIdOf, issuerOf, sameOrigin, type AppContext, type AppEnv } from "../http";
 import { perClientLimit } from "../ratelimit";
 import { proveArrival } from "../proof";
 import { cachedSnapshot, roomSnapshot } from "../snapshots";
@@ -49,26 +48,6 @@ async function requireTicket(c: AppContext, eventId: string): Promise<Ticket> {
   return ticket;
 }
 
-// The last few device readings: a poll repeats its browser's headers, and the regexes are not free.
-const devices = new Map<string, ReturnType<typeof classifyDevice>>();
-
-function deviceOf(c: AppContext, touchPoints?: number) {
-  const hints = {
-    userAgent: c.req.header("user-agent"),
-    mobileHint: c.req.header("sec-ch-ua-mobile"),
-    platformHint: c.req.header("sec-ch-ua-platform"),
-    touchPoints,
-  };
-  const key = `${hints.userAgent}|${hints.mobileHint}|${hints.platformHint}|${touchPoints}`;
-  let device = devices.get(key);
-  if (device === undefined) {
-    device = classifyDevice(hints);
-    if (devices.size >= 1000) devices.clear();
-    devices.set(key, device);
-  }
-  return device;
-}
-
 /** Whether enters and claims are batched (src/batch.ts); only the workers test pool turns it off. */
 function batching(c: AppContext): boolean {
   return c.env.ROOM_BATCHING !== "off";
@@ -97,7 +76,7 @@ export async function ticketStatus(c: AppContext, s: RoomSnapshot, ticket: Ticke
     status = statusFromTicket(s, t, now);
   }
   if (status === "left") throw new ApiError(410, "ticket_left");
-  return { ...status, device: deviceOf(c) };
+  return { ...status, device: deviceOfRequest(c) };
 }
 
 queue.post("/enter", sameOrigin, perClientLimit, bodyLimit(4096, { optional: true }), valid("json", ClientBody), async (c) => {
@@ -183,7 +162,7 @@ queue.get("/status", async (c) => {
   if (!s.exists) throw new ApiError(404, "unknown_event");
   const fast = statusFromSnapshot(s, ticket.number, Date.now());
   if (fast !== null && fast !== "left") {
-    fast.device = deviceOf(c);
+    fast.device = deviceOfRequest(c);
     return c.json(fast);
   }
   const status = await ticketStatus(c, s, ticket);
@@ -196,7 +175,7 @@ queue.post("/claim", sameOrigin, perClientLimit, bodyLimit(1024, { optional: tru
   const eventId = eventIdOf(c);
   const ticket = await requireTicket(c, eventId);
   const { touchPoints } = c.req.valid("json");
-  const claim = { ticketId: ticket.ticketId, device: deviceOf(c, touchPoints) };
+  const claim = { ticketId: ticket.ticketId, device: deviceOfRequest(c, touchPoints) };
   // Concurrent claims in this isolate share one room call (src/batch.ts).
   const result = batching(c)
     ? await batched(`claim:${eventId}`, claim, (claims: (typeof claim)[]) => c.env.QUEUE_ROOM.getByName(eventId).claimMany(claims), keepAlive(c))

@@ -4,9 +4,8 @@
 import { Hono } from "hono";
 import { getCookie } from "hono/cookie";
 import { TICKET_COOKIE, verifyTicket } from "../auth/ticket";
-import { classifyDevice } from "../domain/device";
 import { ApiError } from "../errors";
-import { eventIdOf, type AppEnv } from "../http";
+import { deviceOfRequest, eventIdOf, type AppEnv } from "../http";
 import { scriptAsset, serveScript } from "../pages/assets";
 import powScript from "../pages/pow.client.js?raw";
 import roomScript from "../pages/room.client.js?raw";
@@ -66,13 +65,7 @@ room.get("/", async (c) => {
   if ((c.req.header("accept") ?? "").includes("application/json")) return c.json(body);
 
   // The page warns phones and tablets even before they hold a number.
-  const device =
-    body.device ??
-    classifyDevice({
-      userAgent: c.req.header("user-agent"),
-      mobileHint: c.req.header("sec-ch-ua-mobile"),
-      platformHint: c.req.header("sec-ch-ua-platform"),
-    });
+  const device = body.device ?? deviceOfRequest(c);
   const lang = c.get("lang");
   const other = new URL(c.req.url).searchParams;
   other.set("lang", lang === "en" ? "fr" : "en");
