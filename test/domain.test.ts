@@ -6,6 +6,7 @@ import { classifyDevice, stricterDevice } from "../src/domain/device";
 import { ConfigError, eventFromVars, parseInstant, phaseAt } from "../src/domain/event";
 import { estimateWaitSeconds, pollAfterMs, positionOf } from "../src/domain/position";
 import { validateChange } from "../src/domain/settings";
+import { base64url, newTicketId } from "../src/auth/ticket";
 
 const policy = { active: 0, accepted: 0, callsLastMinute: 0, maxActive: 500, admitPerMinute: 1000, quota: 5100, overbook: 1 };
 
@@ -97,5 +98,26 @@ describe("device classes", () => {
     expect(stricterDevice("desktop", "tablet")).toBe("tablet");
     expect(stricterDevice("mobile", "tablet")).toBe("mobile");
     expect(stricterDevice("desktop", "desktop")).toBe("desktop");
+  });
+});
+
+describe("ticket ids and base64url", () => {
+  it("encodes as btoa does, without padding, with - and _", () => {
+    for (let length = 0; length <= 40; length++) {
+      const bytes = crypto.getRandomValues(new Uint8Array(length));
+      const expected = btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+      expect(base64url(bytes)).toBe(expected);
+    }
+  });
+
+  it("draws 22-character ids that sort by the millisecond they were drawn in, and do not repeat", () => {
+    const at = Date.UTC(2016, 5, 1, 12, 30);
+    const ids = Array.from({ length: 2000 }, (_, i) => newTicketId(at + i));
+    for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(new Set(ids).size).toBe(ids.length);
+    const sorted = [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    expect(sorted).toEqual(ids);
+    // 80 random bits after the time: two ids of the same millisecond differ.
+    expect(newTicketId(at)).not.toBe(newTicketId(at));
   });
 });

@@ -1,8 +1,6 @@
 // The ticket cookie: `<event>.<ticketId>.<number>.<mac>`, HMAC-SHA256 with
 // TICKET_HMAC_KEY. Verifying it is one HMAC, cheap enough for every poll.
 
-import { createHmac, timingSafeEqual } from "node:crypto";
-
 export const TICKET_COOKIE = "guichet_ticket";
 
 export interface Ticket {
@@ -12,10 +10,28 @@ export interface Ticket {
   number: number;
 }
 
-export function base64url(bytes: Uint8Array): string {
+const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/** `bytes` in base64 without padding, written with `alphabet` (64 characters). */
+function encode64(bytes: Uint8Array, alphabet: string): string {
   let s = "";
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  let i = 0;
+  for (; i + 2 < bytes.length; i += 3) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    s += alphabet[n >>> 18]! + alphabet[(n >>> 12) & 63]! + alphabet[(n >>> 6) & 63]! + alphabet[n & 63]!;
+  }
+  if (i + 1 === bytes.length) {
+    const n = bytes[i]! << 16;
+    s += alphabet[n >>> 18]! + alphabet[(n >>> 12) & 63]!;
+  } else if (i + 2 === bytes.length) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
+    s += alphabet[n >>> 18]! + alphabet[(n >>> 12) & 63]! + alphabet[(n >>> 6) & 63]!;
+  }
+  return s;
+}
+
+export function base64url(bytes: Uint8Array): string {
+  return encode64(bytes, BASE64URL);
 }
 
 function fromBase64url(s: string): Uint8Array<ArrayBuffer> | null {
@@ -26,32 +42,63 @@ function fromBase64url(s: string): Uint8Array<ArrayBuffer> | null {
   return out;
 }
 
-/** A fresh ticket id: 128 random bits. */
-export function newTicketId(): string {
-  return base64url(crypto.getRandomValues(new Uint8Array(16)));
+// Ticket ids are written in base64url's 64 characters taken in ASCII order,
+// so that ids sort as their bytes do.
+const SORTED64 = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
+const idBytes = new Uint8Array(16);
+
+/**
+ * A fresh ticket id, 22 characters: the current millisecond (48 bits) then
+ * 80 random bits. Ids drawn close in time sort close together, so the room's
+ * index on them grows at its right edge: a batch of arrivals dirties one or
+ * two index pages rather than one per arrival (with random ids, each commit
+ * wrote about ten pages and cost twice the CPU; `npm run bench`). The id
+ * tells when its holder arrived, which the number already does.
+ */
+export function newTicketId(now = Date.now()): string {
+  crypto.getRandomValues(idBytes);
+  let t = now;
+  for (let i = 5; i >= 0; i--) {
+    idBytes[i] = t % 256;
+    t = Math.floor(t / 256);
+  }
+  return encode64(idBytes, SORTED64);
 }
 
 function payload(t: Ticket): string {
   return `t1|${t.event}|${t.ticketId}|${t.number}`;
 }
 
-// The MACs are computed with node:crypto (nodejs_compat): the same HMAC-SHA256
-// as WebCrypto's, but synchronous, so a poll whose cookie this isolate has not
-// seen yet does not wait for a promise from the runtime (~50 µs of workerd CPU
-// each at 100,000 tickets; `npm run bench -- --growth`).
+// The MACs are WebCrypto's HMAC-SHA256 with the key imported once per
+// isolate: about half the CPU of node:crypto's createHmac, whose JS wrapper
+// copies the key and the text into Buffers on every call (`npm run bench`).
+// Most polls do not reach here at all: src/ticketCache.ts remembers cookies
+// this isolate has verified.
+const encoder = new TextEncoder();
+let keyFor = "";
+let keyPromise: Promise<CryptoKey> | null = null;
+
+function macKey(secret: string): Promise<CryptoKey> {
+  if (!secret) throw new Error("TICKET_HMAC_KEY is not set");
+  if (keyPromise === null || keyFor !== secret) {
+    keyFor = secret;
+    keyPromise = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+  }
+  return keyPromise;
+}
 
 /** HMAC-SHA256 of `text` with `secret`, base64url. */
 export async function hmac(secret: string, text: string): Promise<string> {
-  if (!secret) throw new Error("TICKET_HMAC_KEY is not set");
-  return createHmac("sha256", secret).update(text).digest("base64url");
+  const key = await macKey(secret);
+  return base64url(new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(text))));
 }
 
-/** Whether `macText` is the HMAC of `text` (compared in constant time). */
+/** Whether `macText` is the HMAC of `text` (WebCrypto's verify compares in constant time). */
 export async function hmacMatches(secret: string, text: string, macText: string): Promise<boolean> {
-  if (!secret) throw new Error("TICKET_HMAC_KEY is not set");
+  const key = await macKey(secret);
   const mac = fromBase64url(macText);
   if (!mac || mac.length !== 32) return false;
-  return timingSafeEqual(createHmac("sha256", secret).update(text).digest(), mac);
+  return crypto.subtle.verify("HMAC", key, mac, encoder.encode(text));
 }
 
 export async function signTicket(secret: string, t: Ticket): Promise<string> {
