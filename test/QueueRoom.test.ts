@@ -2,7 +2,7 @@
 // and storage as the truth across evictions.
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { QueueRoom, RoomSnapshot } from "../src/durable/QueueRoom";
+import type { EnterResult, QueueRoom, RoomSnapshot } from "../src/durable/QueueRoom";
 import { newTicketId } from "../src/auth/ticket";
 import { createEvent, room, tick, uniqueEvent } from "./helpers";
 
@@ -206,6 +206,36 @@ describe("storage is the truth", () => {
     const other = await room(id).enter([{ ticketId: newTicketId(), fresh: true, powId: "puzzle-1" }]);
     expect(other[0]).toMatchObject({ ok: false, reason: "pow_reused" });
     expect((await snap(id)).nextNumber).toBe(3);
+  });
+
+  it("numbers a batch of fresh arrivals in one statement, in order, and a resent batch keeps its numbers", async () => {
+    const id = uniqueEvent("freshbatch");
+    await createEvent(id);
+    const batch = Array.from({ length: 60 }, () => ({ ticketId: newTicketId(), fresh: true }));
+    const first = await room(id).enter(batch);
+    expect(first).toEqual(batch.map((a, i) => ({ ok: true, ticketId: a.ticketId, number: i + 1, created: true })));
+    // Sent again whole (its sender cancelled after the room answered): the same numbers, nothing new.
+    const again = await room(id).enter(batch);
+    expect(again).toEqual(first.map((r) => ({ ...r, created: false })));
+    // Sent again in part, with new arrivals between: the known ones keep theirs, the new ones follow without a gap.
+    const fresh = [{ ticketId: newTicketId(), fresh: true }, { ticketId: newTicketId(), fresh: true }];
+    const mixed = await room(id).enter([fresh[0]!, batch[10]!, fresh[1]!]);
+    expect(mixed.map((r) => r.ok && [r.number, r.created])).toEqual([[61, true], [11, false], [62, true]]);
+    expect((await snap(id)).nextNumber).toBe(63);
+    expect(await states(id)).toEqual({ waiting: 62 });
+  });
+
+  it("numbers 300 concurrent batches of fresh arrivals exactly once, with no gap", async () => {
+    const id = uniqueEvent("freshburst");
+    await createEvent(id);
+    const batches = Array.from({ length: 300 }, (_, b) => Array.from({ length: 1 + (b % 5) }, () => ({ ticketId: newTicketId(), fresh: true })));
+    const results = await Promise.all(batches.map((batch) => room(id).enter(batch)));
+    const numbers = results.flat().map((r) => (r.ok && r.created ? r.number : -1));
+    const total = batches.reduce((n, b) => n + b.length, 0);
+    expect(numbers.slice().sort((a, b) => a - b)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    // Within a batch, numbers follow the batch's order.
+    const numberOf = (r: EnterResult) => (r.ok ? r.number : -1);
+    for (const r of results) for (let i = 1; i < r.length; i++) expect(numberOf(r[i]!) - numberOf(r[i - 1]!)).toBe(1);
   });
 
   it("runs an alarm twice without calling twice", async () => {
