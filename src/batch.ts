@@ -60,6 +60,11 @@ async function drain<I, R>(line: Line<I, R>, send: SendBatch<I, R>): Promise<voi
   line.busy = true;
   try {
     while (line.pending.length > 0 && Date.now() - started < SENDER_MS) {
+      // One turn of the event loop first: requests the runtime has already read
+      // join this batch. Under load that makes batches of about as many
+      // requests as are in flight (50 rather than 10 at 50 connections), and
+      // the call and the commit are paid once for them all.
+      await new Promise((r) => setTimeout(r, 0));
       const batch = line.pending.splice(0);
       batches += 1;
       line.progressAt = Date.now();
