@@ -6,6 +6,9 @@ import type * as z from "zod";
 import { ApiError } from "./errors";
 import type { AppEnv } from "./http";
 
+/** The parsed body of a request that sent none (an optional body), told apart by identity. */
+const NO_BODY: Promise<unknown> = Promise.resolve({});
+
 /** Reads at most `maxBytes` of the body; refuses more, and refuses a body that is not JSON. */
 export function bodyLimit(maxBytes: number, options: { optional?: boolean } = {}): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -17,7 +20,7 @@ export function bodyLimit(maxBytes: number, options: { optional?: boolean } = {}
     const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
     if (text.length === 0) {
       if (!options.optional) throw new ApiError(422, "invalid_body", { field: "(body)" });
-      c.req.bodyCache.json = Promise.resolve({});
+      c.req.bodyCache.json = NO_BODY;
     } else {
       if (!/^application\/([\w.-]+\+)?json$/.test(type)) throw new ApiError(415, "unsupported_media_type");
       let parsed: unknown;
@@ -66,12 +69,25 @@ export function fieldOf(error: z.core.$ZodError): string {
   return issue && issue.path.length > 0 ? issue.path.map(String).join(".") : "(body)";
 }
 
-/** zValidator whose failures become the contract's 422 (body) or 400 (query) with the field. */
+/**
+ * zValidator whose failures become the contract's 400 (query) or 422 (body)
+ * with the field. A request without a body, where the schema accepts `{}`
+ * (enter, claim), skips the schema: most such requests send none.
+ */
 export function valid<T extends z.ZodType, Target extends keyof ValidationTargets>(target: Target, schema: T) {
-  return zValidator(target, schema, (result) => {
+  const check = zValidator(target, schema, (result) => {
     if (!result.success) {
       const status = target === "json" ? 422 : 400;
       throw new ApiError(status, target === "json" ? "invalid_body" : "invalid_query", { field: fieldOf(result.error) });
     }
   });
+  const empty = target === "json" ? schema.safeParse({}) : null;
+  // Only a schema that takes `{}` as it is (no defaults filled in) may skip.
+  if (!empty?.success || typeof empty.data !== "object" || empty.data === null || Object.keys(empty.data).length > 0) return check;
+  const skipWhenEmpty: MiddlewareHandler = async (c, next) => {
+    if (c.req.bodyCache.json !== NO_BODY) return check(c, next);
+    c.req.addValidatedData("json", {});
+    await next();
+  };
+  return skipWhenEmpty as typeof check;
 }
