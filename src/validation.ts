@@ -15,7 +15,8 @@ export function bodyLimit(maxBytes: number, options: { optional?: boolean } = {}
     const declared = c.req.header("content-length");
     if (declared !== undefined && !/^\d{1,12}$/.test(declared)) throw new ApiError(400, "invalid_body");
     if (declared !== undefined && Number(declared) > maxBytes) throw new ApiError(413, "payload_too_large", { limitBytes: maxBytes });
-    const text = await readLimited(c.req.raw, maxBytes);
+    // A declared empty body is not read (no stream to open): most enters and claims send none.
+    const text = declared === "0" ? "" : await readLimited(c.req.raw, maxBytes);
     if (text === null) throw new ApiError(413, "payload_too_large", { limitBytes: maxBytes });
     const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
     if (text.length === 0) {

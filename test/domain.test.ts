@@ -7,6 +7,7 @@ import { ConfigError, eventFromVars, parseInstant, phaseAt } from "../src/domain
 import { estimateWaitSeconds, pollAfterMs, positionOf } from "../src/domain/position";
 import { validateChange } from "../src/domain/settings";
 import { base64url, newTicketId } from "../src/auth/ticket";
+import { newJti } from "../src/durable/QueueRoom";
 
 const policy = { active: 0, accepted: 0, callsLastMinute: 0, maxActive: 500, admitPerMinute: 1000, quota: 5100, overbook: 1 };
 
@@ -119,5 +120,16 @@ describe("ticket ids and base64url", () => {
     expect(sorted).toEqual(ids);
     // 80 random bits after the time: two ids of the same millisecond differ.
     expect(newTicketId(at)).not.toBe(newTicketId(at));
+  });
+});
+
+describe("admission ids", () => {
+  it("are version-7 UUIDs that sort by their millisecond and do not repeat", () => {
+    const at = Date.UTC(2016, 5, 1, 12, 30);
+    const ids = Array.from({ length: 2000 }, (_, i) => newJti(at + i));
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...ids].sort()).toEqual(ids);
+    expect(parseInt(ids[0]!.replace(/-/g, "").slice(0, 12), 16)).toBe(at);
   });
 });

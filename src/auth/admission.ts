@@ -4,7 +4,7 @@
 // Rotation: ADMISSION_PREVIOUS_JWKS holds the public keys of earlier signing
 // keys, each optionally with `expiresAt` (ISO-8601) after which it is dropped.
 // The JWKS lists the current key and every previous key still in force.
-import { SignJWT, createLocalJWKSet, decodeJwt, errors, importJWK, jwtVerify, type JWK } from "jose";
+import { CompactSign, createLocalJWKSet, decodeJwt, errors, importJWK, jwtVerify, type JWK } from "jose";
 import type { DeviceClass } from "../domain/device";
 
 export const ADMISSION_COOKIE = "guichet_admission";
@@ -88,19 +88,18 @@ export async function publicJwks(env: KeyEnv, now = Date.now()): Promise<{ keys:
 export type AdmissionInput = Omit<AdmissionClaims, "iss" | "aud" | "nbf">;
 
 
+const utf8 = new TextEncoder();
+
+/**
+ * Signs an admission (or a pre-opening session) as a compact JWS. jose's
+ * CompactSign over a claims object written out here does what SignJWT's
+ * builder does, for a third less of the claim route's JavaScript.
+ */
 export async function signAdmission(env: KeyEnv, claims: AdmissionInput, issuer: string, audience: string): Promise<string> {
   const ring = await keyRing(env);
   const { sub, jti, iat, exp, ...custom } = claims;
-  return new SignJWT(custom)
-    .setProtectedHeader({ alg: "ES256", kid: ring.kid, typ: "JWT" })
-    .setIssuer(issuer)
-    .setAudience(audience)
-    .setSubject(sub)
-    .setJti(jti)
-    .setIssuedAt(iat)
-    .setNotBefore(iat)
-    .setExpirationTime(exp)
-    .sign(ring.signingKey);
+  const payload: AdmissionClaims = { ...custom, iss: issuer, aud: audience, sub, jti, iat, nbf: iat, exp };
+  return new CompactSign(utf8.encode(JSON.stringify(payload))).setProtectedHeader({ alg: "ES256", kid: ring.kid, typ: "JWT" }).sign(ring.signingKey);
 }
 
 export type AdmissionFailure = "admission_invalid" | "admission_expired";

@@ -1,6 +1,6 @@
 // The candidate API: take a number, follow it, claim the turn, give it up.
 import { Hono } from "hono";
-import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { deleteCookie, getCookie } from "hono/cookie";
 import * as z from "zod";
 import { ADMISSION_COOKIE, signAdmission } from "../auth/admission";
 import { issueChallenge } from "../auth/pow";
@@ -196,13 +196,9 @@ queue.post("/claim", sameOrigin, perClientLimit, bodyLimit(1024, { optional: tru
     issuerOf(c),
     audienceOf(c.env),
   );
-  setCookie(c, ADMISSION_COOKIE, token, {
-    path: "/",
-    httpOnly: true,
-    secure: true,
-    sameSite: "Lax",
-    maxAge: Math.max(1, result.exp - Math.floor(Date.now() / 1000)),
-  });
+  // Written out as the ticket cookie is: a JWS has no character to escape.
+  const maxAge = Math.max(1, result.exp - Math.floor(Date.now() / 1000));
+  c.header("Set-Cookie", `${ADMISSION_COOKIE}=${token}; Max-Age=${maxAge}; Path=/; HttpOnly; Secure; SameSite=Lax`, { append: true });
   const expiresAt = new Date(result.exp * 1000).toISOString();
   return c.json({ admission: { token, expiresAt }, redirect: c.env.LOGIN_PATH || "/connexion" });
 });
