@@ -1,0 +1,77 @@
+// Primitives of the gateway's hot paths, each timed alone inside workerd (see
+// ../micro.mjs): a room-call round trip, one commit, ways of inserting a batch
+// of arrivals, HMAC and ECDSA. A tight loop keeps code and data warm, so these
+// are floors: under the bench's load the same work costs two to four times as
+// much. What they are good for is comparing one way of doing a thing with
+// another on the same runtime.
+import { createHmac } from "node:crypto";
+import { DurableObject } from "cloudflare:workers";
+
+const utf8 = new TextEncoder();
+const SECRET = "0123456789abcdef0123456789abcdef";
+const MESSAGE = "t1|csq-2016-06|AAAAAAAAAAAAAAAAAAAAAA|12345";
+const randomId = () => btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16)))).slice(0, 22);
+// Time-ordered ids as src/auth/ticket.ts draws them (here: a counter, then random).
+let seq = 1e12;
+const orderedId = () => String(seq++) + randomId().slice(0, 9);
+
+const TICKETS = `(number INTEGER PRIMARY KEY, ticket_id TEXT NOT NULL UNIQUE, entered_at INTEGER NOT NULL, state TEXT NOT NULL,
+  called_at INTEGER, deadline INTEGER)`;
+
+export class Bench extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS t ${TICKETS}; CREATE INDEX IF NOT EXISTS t_state ON t(state, number);
+      CREATE TABLE IF NOT EXISTS one (n INTEGER)`);
+    this.next = 1 + (this.sql.exec("SELECT max(number) AS m FROM t").one().m ?? 0);
+  }
+
+  /** One call: `kind` on a batch of `size` arrivals (or nothing). */
+  run(kind, size) {
+    if (kind === "noop") return 0;
+    if (kind === "write") {
+      this.sql.exec("INSERT INTO one (n) VALUES (1)");
+      return 1;
+    }
+    this.ctx.storage.transactionSync(() => {
+      if (kind === "row") {
+        for (let j = 0; j < size; j++) {
+          this.sql
+            .exec("INSERT INTO t (number, ticket_id, entered_at, state) VALUES (?, ?, 1, 'waiting') ON CONFLICT (ticket_id) DO NOTHING RETURNING number", this.next++, randomId())
+            .toArray();
+        }
+      } else {
+        const ids = Array.from({ length: size }, kind === "json-ordered" ? orderedId : randomId);
+        this.sql.exec("INSERT INTO t (number, ticket_id, entered_at, state) SELECT ? + key, value, 1, 'waiting' FROM json_each(?) WHERE true", this.next, JSON.stringify(ids));
+        this.next += size;
+      }
+    });
+    return size;
+  }
+}
+
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    const what = url.searchParams.get("what");
+    const n = Number(url.searchParams.get("n") ?? 1000);
+    const size = Number(url.searchParams.get("size") ?? 10);
+    if (what.startsWith("room-")) {
+      const room = env.BENCH.getByName("bench");
+      for (let i = 0; i < n; i++) await room.run(what.slice(5), size);
+    } else if (what === "hmac-node") {
+      for (let i = 0; i < n; i++) createHmac("sha256", SECRET).update(MESSAGE).digest("base64url");
+    } else if (what === "hmac-webcrypto") {
+      const key = await crypto.subtle.importKey("raw", utf8.encode(SECRET), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+      for (let i = 0; i < n; i++) await crypto.subtle.sign("HMAC", key, utf8.encode(MESSAGE));
+    } else if (what === "es256") {
+      const { privateKey } = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign"]);
+      const data = utf8.encode("x".repeat(400));
+      for (let i = 0; i < n; i++) await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, privateKey, data);
+    } else if (what === "timer") {
+      for (let i = 0; i < n; i++) setTimeout(() => {}, 250);
+    } else return new Response(`unknown: ${what}`, { status: 404 });
+    return new Response("ok");
+  },
+};
