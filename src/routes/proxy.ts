@@ -4,7 +4,6 @@
 // 60-minute session before opening day). Client X-Guichet-* headers never
 // reach the origin; bodies and responses stream through untouched.
 import type { Context } from "hono";
-import { getCookie } from "hono/cookie";
 import { ADMISSION_COOKIE, AdmissionError, verifyAdmission, type AdmissionClaims } from "../auth/admission";
 import { bearerOf } from "../auth/bearer";
 import { newSession, SESSION_COOKIE, SESSION_SECONDS, verifySession } from "../auth/session";
@@ -12,7 +11,7 @@ import { stricterDevice } from "../domain/device";
 import { MPQ_ROUTE_POLICY, type RoutePolicy } from "../domain/event";
 import { compilePolicy, regimeAt, type CompiledPolicy, type RouteClass } from "../domain/routes";
 import { ApiError, errorBody, langOf, messageFor, type Lang } from "../errors";
-import { audienceOf, deviceOfRequest, issuerOf, type AppEnv } from "../http";
+import { audienceOf, cookieValue, deviceOfRequest, issuerOf, type AppEnv } from "../http";
 import { noticeResponse } from "../pages/notice";
 import { roomSnapshot } from "../snapshots";
 
@@ -96,7 +95,7 @@ function originFailed(c: ProxyContext, lang: Lang, path: string, timeout: boolea
 
 async function admissionOf(c: ProxyContext, eventId: string): Promise<{ token: string; claims: AdmissionClaims; viaBearer: boolean } | "missing" | "invalid" | "expired"> {
   const bearer = bearerOf(c.req.header("authorization"));
-  const token = bearer && bearer.startsWith("ey") ? bearer : getCookie(c, ADMISSION_COOKIE);
+  const token = bearer && bearer.startsWith("ey") ? bearer : cookieValue(c, ADMISSION_COOKIE);
   if (!token) return "missing";
   try {
     const claims = await verifyAdmission(c.env, token, issuerOf(c), audienceOf(c.env));
@@ -147,7 +146,7 @@ export async function proxy(c: ProxyContext): Promise<Response> {
       headers.set("X-Guichet-Admission", admission.token);
       headers.set("X-Guichet-Device", stricterDevice(admission.claims.dev, deviceOfRequest(c)));
     } else {
-      const held = getCookie(c, SESSION_COOKIE);
+      const held = cookieValue(c, SESSION_COOKIE);
       const session = held ? await verifySession(c.env, held, eventId, issuerOf(c), audienceOf(c.env), now) : null;
       let token = held;
       let expiresAt = session ? session.exp : 0;

@@ -1,6 +1,6 @@
 // The candidate API: take a number, follow it, claim the turn, give it up.
 import { Hono } from "hono";
-import { deleteCookie, getCookie } from "hono/cookie";
+import { deleteCookie } from "hono/cookie";
 import * as z from "zod";
 import { ADMISSION_COOKIE, signAdmission } from "../auth/admission";
 import { issueChallenge } from "../auth/pow";
@@ -8,7 +8,7 @@ import { newTicketId, signTicket, TICKET_COOKIE, verifyTicket, type Ticket } fro
 import { batched } from "../batch";
 import type { Arrival, RoomSnapshot } from "../durable/QueueRoom";
 import { ApiError } from "../errors";
-import { audienceOf, deviceOfRequest, eventIdOf, issuerOf, sameOrigin, type AppContext, type AppEnv } from "../http";
+import { audienceOf, cookieValue, deviceOfRequest, eventIdOf, issuerOf, sameOrigin, type AppContext, type AppEnv } from "../http";
 import { perClientLimit } from "../ratelimit";
 import { proveArrival } from "../proof";
 import { cachedSnapshot, roomSnapshot } from "../snapshots";
@@ -41,7 +41,7 @@ export async function existingRoom(c: AppContext, eventId: string): Promise<Room
 
 /** The request's ticket for this event: 401 no_ticket or bad_ticket otherwise. */
 async function requireTicket(c: AppContext, eventId: string): Promise<Ticket> {
-  const raw = getCookie(c, TICKET_COOKIE);
+  const raw = cookieValue(c, TICKET_COOKIE);
   if (!raw) throw new ApiError(401, "no_ticket");
   const ticket = await verifyTicketCached(c.env.TICKET_HMAC_KEY, raw);
   if (!ticket || ticket.event !== eventId) throw new ApiError(401, "bad_ticket");
@@ -87,7 +87,7 @@ queue.post("/enter", sameOrigin, perClientLimit, bodyLimit(4096, { optional: tru
   if (phase === "closed") throw closedError(s);
   if (phase === "before_open" && !prequeueOpen(s, now)) throw notOpenError(s.opensAt, now);
 
-  const raw = getCookie(c, TICKET_COOKIE);
+  const raw = cookieValue(c, TICKET_COOKIE);
   const held = raw ? await verifyTicket(c.env.TICKET_HMAC_KEY, raw) : null;
   const returning = held !== null && held.event === eventId;
   // Only a new arrival proves anything: a reload or a second tab keeps its place as is.
@@ -153,7 +153,7 @@ queue.get("/status", async (c) => {
   const eventId = eventIdOf(c);
   // Hot path (most polls): a cookie this isolate verified before, a fresh
   // snapshot and a number above the cursor answer without an await.
-  const raw = getCookie(c, TICKET_COOKIE);
+  const raw = cookieValue(c, TICKET_COOKIE);
   const known = raw ? knownTicket(c.env.TICKET_HMAC_KEY, raw) : null;
   const ticket = known && known.event === eventId ? known : await requireTicket(c, eventId);
   const s = cachedSnapshot(eventId) ?? (await existingRoom(c, eventId));

@@ -2,10 +2,9 @@
 // the same body as the status (for a person with or without a number).
 // GET /guichet/assets/room.js: the page's script, static and cacheable.
 import { Hono } from "hono";
-import { getCookie } from "hono/cookie";
 import { TICKET_COOKIE, verifyTicket } from "../auth/ticket";
 import { ApiError } from "../errors";
-import { deviceOfRequest, eventIdOf, type AppEnv } from "../http";
+import { cookieValue, deviceOfRequest, eventIdOf, type AppEnv } from "../http";
 import { scriptAsset, serveScript } from "../pages/assets";
 import powScript from "../pages/pow.client.js?raw";
 import roomScript from "../pages/room.client.js?raw";
@@ -51,7 +50,7 @@ function roomCsp(nonce: string, turnstile: boolean): string {
 room.get("/", async (c) => {
   const eventId = eventIdOf(c);
   const s = await existingRoom(c, eventId);
-  const raw = getCookie(c, TICKET_COOKIE);
+  const raw = cookieValue(c, TICKET_COOKIE);
   const ticket = raw ? await verifyTicket(c.env.TICKET_HMAC_KEY, raw) : null;
   const now = Date.now();
   let body = roomStatus(s, now);
