@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Prints the README's performance tables (Markdown) from the committed
 // results: bench/results/before.json (the code before this work, measured
-// with `--bundle`), bench/results/latest.json (`npm run bench -- --growth`)
+// with `--bundle`), bench/results/round1.json (the first round of work on
+// it, commit 2621aeb), bench/results/latest.json (`npm run bench -- --growth`)
 // and bench/results/simulate-latest.json (`npm run simulate`).
 //   node bench/report.mjs
 import { existsSync, readFileSync } from "node:fs";
@@ -10,6 +11,7 @@ import { join } from "node:path";
 const dir = join(new URL(".", import.meta.url).pathname, "results");
 const read = (name) => (existsSync(join(dir, name)) ? JSON.parse(readFileSync(join(dir, name), "utf8")) : null);
 const before = read("before.json");
+const round1 = read("round1.json");
 const after = read("latest.json");
 const sim = read("simulate-latest.json");
 
@@ -21,23 +23,31 @@ if (after) {
   console.log(`Measured ${after.at} (${after.mode}: ${after.settings.rounds} × ${after.settings.durationSeconds / after.settings.rounds} s slices per scenario, each after a baseline slice as long, ${after.settings.connections} connections): ${m.cores} cores (${m.cpuModel}), Node ${m.node}, ${m.workerd}, Miniflare ${m.miniflare}, autocannon ${m.autocannon}.\n`);
   const by = (r) => Object.fromEntries((r?.scenarios ?? []).map((s) => [s.name, s]));
   const b = by(before);
+  const r1 = by(round1);
+  // "(before → round 1)": the same figure for the code before this work and after its first round.
+  const earlier = (name, field, fmt = (v) => `${v}`) => {
+    const values = [b[name], r1[name]].map((x) => (x && !x.skipped ? fmt(x[field]) : "–"));
+    return values.every((v) => v === "–") ? "" : ` (${values.join(" → ")})`;
+  };
   const rows = after.scenarios.map((s) => {
     if (s.skipped) return [s.name, "skipped", "", "", "", "", "", "", ""];
-    const old = b[s.name];
     return [
       `${s.name}`,
       `${s.rps}`,
       `${s.baselineRps}`,
-      `**${s.ratio.toFixed(2)}**${old && !old.skipped ? ` (${old.ratio.toFixed(2)})` : ""}`,
+      `**${s.ratio.toFixed(2)}**${earlier(s.name, "ratio", (v) => v.toFixed(2))}`,
       `${s.p50} / ${s.p99}`,
       `${s.non2xx} / ${s.errors}`,
-      `${s.doCallsPer1000}${old && !old.skipped ? ` (${old.doCallsPer1000})` : ""}`,
-      `${s.cpuUsPerRequest}${old && !old.skipped ? ` (${old.cpuUsPerRequest})` : ""}`,
+      `${s.doCallsPer1000}${earlier(s.name, "doCallsPer1000")}`,
+      `${s.cpuUsPerRequest}${earlier(s.name, "cpuUsPerRequest")}`,
       `${s.baselineCpuUsPerRequest}`,
     ];
   });
   console.log(
-    table(["scenario", "req/s", "baseline req/s", "ratio (before)", "p50 / p99 ms", "non-2xx / errors", "DO calls per 1,000 (before)", "workerd CPU µs/req (before)", "baseline CPU µs/req"], rows),
+    table(
+      ["scenario", "req/s", "baseline req/s", "ratio (before → round 1)", "p50 / p99 ms", "non-2xx / errors", "DO calls per 1,000 (before → round 1)", "workerd CPU µs/req (before → round 1)", "baseline CPU µs/req"],
+      rows,
+    ),
   );
   const upload = after.bundle.uploadKiB ? `; wrangler's Total Upload ${after.bundle.uploadKiB} KiB / **gzip ${after.bundle.uploadGzipKiB} KiB**` : "";
   console.log(`\nBundle (worker.js and the page scripts beside it, gzip -9): ${after.bundle.rawKiB} KiB raw, ${after.bundle.gzipKiB} KiB gzip${upload}${before ? ` (before, one module: ${before.bundle.rawKiB} KiB raw, ${before.bundle.gzipKiB} KiB gzip)` : ""}.\n`);

@@ -162,7 +162,7 @@ export type EnterResult =
 export interface Arrival {
   ticketId: string;
   powId?: string;
-  /** An id the Worker has just drawn (128 random bits): it cannot be in the line yet, so its lookup is skipped. */
+  /** An id the Worker has just drawn (its millisecond and 80 random bits): it cannot be in the line yet, so its lookup is skipped. */
   fresh?: boolean;
 }
 
@@ -681,7 +681,7 @@ export class QueueRoom extends DurableObject<Env> {
    * ticket: a ticket already in the line keeps its number. A ticket that left
    * gets a new ticket id and a new number at the back. Refused before opening
    * and after closing: nothing is numbered outside the intake. `fresh` marks a
-   * ticket id the Worker has just drawn (128 random bits): it cannot be in the
+   * ticket id the Worker has just drawn (its millisecond and 80 random bits): it cannot be in the
    * line yet, so its lookup is skipped (the UNIQUE constraint still holds).
    */
   async enter(arrivals: Arrival[]): Promise<EnterResult[]> {
