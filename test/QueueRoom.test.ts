@@ -238,6 +238,21 @@ describe("storage is the truth", () => {
     for (const r of results) for (let i = 1; i < r.length; i++) expect(numberOf(r[i]!) - numberOf(r[i - 1]!)).toBe(1);
   });
 
+  it("numbers fresh batches with no gap across an eviction in the middle of them", async () => {
+    const id = uniqueEvent("freshevict");
+    await createEvent(id);
+    const batch = () => Array.from({ length: 7 }, () => ({ ticketId: newTicketId(), fresh: true }));
+    const first = Promise.all(Array.from({ length: 40 }, () => room(id).enter(batch())));
+    await evictDurableObject(room(id));
+    const second = Promise.all(Array.from({ length: 40 }, () => room(id).enter(batch())));
+    const results = [...(await first), ...(await second)].flat();
+    // Numbering goes on from the stored next_number: 1..N with no gap or repeat, and the room holds exactly them.
+    const numbers = results.map((r) => (r.ok ? r.number : -1)).sort((a, b) => a - b);
+    expect(numbers).toEqual(Array.from({ length: results.length }, (_, i) => i + 1));
+    expect((await snap(id)).nextNumber).toBe(results.length + 1);
+    expect(await states(id)).toEqual({ waiting: results.length });
+  });
+
   it("runs an alarm twice without calling twice", async () => {
     const id = uniqueEvent("twice");
     await createEvent(id, { maxActive: 3, admitPerMinute: 100_000 });
