@@ -81,6 +81,16 @@ export function cookieValue(c: Context, name: string): string | undefined {
   return undefined;
 }
 
+/**
+ * A Set-Cookie value for one of our cookies: host-only, every path, not for
+ * scripts, HTTPS only, sent on top-level navigations. The value is written as
+ * it is: signed tickets and JWS have no character to escape (the pair of
+ * `cookieValue`; hono's serializer URI-encoded 600-character tokens).
+ */
+export function cookieHeader(name: string, value: string, maxAgeSeconds: number): string {
+  return `${name}=${value}; Max-Age=${maxAgeSeconds}; Path=/; HttpOnly; Secure; SameSite=Lax`;
+}
+
 // The last few device readings: a poll repeats its browser's headers, and the regexes are not free.
 const devices = new Map<string, ReturnType<typeof classifyDevice>>();
 

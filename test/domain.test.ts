@@ -6,8 +6,7 @@ import { classifyDevice, stricterDevice } from "../src/domain/device";
 import { ConfigError, eventFromVars, parseInstant, phaseAt } from "../src/domain/event";
 import { estimateWaitSeconds, pollAfterMs, positionOf } from "../src/domain/position";
 import { validateChange } from "../src/domain/settings";
-import { base64url, newTicketId } from "../src/auth/ticket";
-import { newJti } from "../src/durable/QueueRoom";
+import { base64url, newJti, newTicketId } from "../src/auth/ticket";
 
 const policy = { active: 0, accepted: 0, callsLastMinute: 0, maxActive: 500, admitPerMinute: 1000, quota: 5100, overbook: 1 };
 

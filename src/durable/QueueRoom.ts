@@ -7,7 +7,7 @@
 // make it atomic and durable before the reply leaves. Fields in memory are
 // caches rebuilt from storage in the constructor.
 import { DurableObject } from "cloudflare:workers";
-import { newTicketId } from "../auth/ticket";
+import { newJti, newTicketId } from "../auth/ticket";
 import { EXPIRY_MARGIN_MS, callBudget } from "../domain/admission";
 import type { DeviceClass } from "../domain/device";
 import {
@@ -50,25 +50,6 @@ const PERCENTILES_EXACT_UP_TO = 20_000;
 const PERCENTILES_EVERY_MS = 5_000;
 /** Numbers above the cursor whose holders left, sent in the snapshot (beyond this, positions are approximate). */
 const SKIPPED_IN_SNAPSHOT = 5_000;
-
-/**
- * An admission's id: a UUID of version 7 (the millisecond, then 74 random
- * bits), so that ids of one moment sit together in the indexes that look
- * them up, here and in the quota counter, instead of one page per admission.
- */
-export function newJti(now: number): string {
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  let t = now;
-  for (let i = 5; i >= 0; i--) {
-    b[i] = t % 256;
-    t = Math.floor(t / 256);
-  }
-  b[6] = 0x70 | (b[6]! & 0x0f);
-  b[8] = 0x80 | (b[8]! & 0x3f);
-  let hex = "";
-  for (const byte of b) hex += byte.toString(16).padStart(2, "0");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
 
 /** Thrown inside a transaction to undo a batch that must be numbered one by one. */
 class RetryOneByOne extends Error {}
@@ -713,6 +694,7 @@ export class QueueRoom extends DurableObject<Env> {
     if (!arrivals.every((a) => a.fresh && a.powId === undefined)) return null;
     const room = this.room!;
     const first = room.nextNumber;
+    const next = first + arrivals.length;
     const ids = arrivals.map((a) => a.ticketId);
     try {
       this.ctx.storage.transactionSync(() => {
@@ -726,17 +708,14 @@ export class QueueRoom extends DurableObject<Env> {
         );
         // A conflict skipped a row and left a gap in the numbers: undo, go one by one.
         if (this.sql.exec<{ n: number }>("SELECT changes() AS n").one().n !== ids.length) throw new RetryOneByOne();
-        room.nextNumber = first + ids.length;
-        this.sql.exec("UPDATE room SET next_number = ? WHERE id = 1", room.nextNumber);
+        this.sql.exec("UPDATE room SET next_number = ? WHERE id = 1", next);
         this.bump(now, "arrivals", ids.length);
       });
     } catch (e) {
-      if (e instanceof RetryOneByOne) {
-        room.nextNumber = first;
-        return null;
-      }
+      if (e instanceof RetryOneByOne) return null;
       throw e;
     }
+    room.nextNumber = next;
     return ids.map((ticketId, i) => ({ ok: true, ticketId, number: first + i, created: true }));
   }
 
@@ -890,15 +869,8 @@ export class QueueRoom extends DurableObject<Env> {
       return out;
     });
     if (requeued) await this.schedule(now);
-    else if (admitted > 0) {
-      // What the alarm must not be later than (on the real clock): the new
-      // admissions' expiry (all of this batch share it, to the second), and
-      // the history copy that the admission count has made due.
-      const offset = this.room.clockOffsetMs;
-      let due = now - offset + this.room.config.admissionSeconds * 1000 + EXPIRY_MARGIN_MS - 1000;
-      if (this.historyDirty) due = Math.min(due, this.historyCopiedAt + HISTORY_EVERY_MS - offset);
-      if (this.alarmAt === null || this.alarmAt > due) await this.schedule(now);
-    }
+    // The batch's admissions all expire at the same second.
+    else if (admitted > 0) await this.scheduleUnlessBefore(now, now + this.room.config.admissionSeconds * 1000 + EXPIRY_MARGIN_MS - 1000);
     return results;
   }
 
@@ -1349,6 +1321,17 @@ export class QueueRoom extends DurableObject<Env> {
   }
 
   /** Sets the alarm to the earliest due work: the next tick, an expiry, the opening, an outbox retry. */
+  /**
+   * `schedule`, after work was added that is due no earlier than `due` (room
+   * clock): an alarm already set before it (and before any history copy now
+   * due) covers it, and the schedule's index lookups are skipped.
+   */
+  private async scheduleUnlessBefore(now: number, due: number): Promise<void> {
+    if (this.historyDirty) due = Math.min(due, this.historyCopiedAt + HISTORY_EVERY_MS);
+    if (this.alarmAt !== null && this.alarmAt <= due - this.room!.clockOffsetMs) return;
+    await this.schedule(now);
+  }
+
   private async schedule(now: number, reconsider = false): Promise<void> {
     if (!this.room) return;
     // An alarm due within a tick already covers any new work: it recomputes the

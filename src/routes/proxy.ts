@@ -11,7 +11,7 @@ import { stricterDevice } from "../domain/device";
 import { MPQ_ROUTE_POLICY, type RoutePolicy } from "../domain/event";
 import { compilePolicy, regimeAt, type CompiledPolicy, type RouteClass } from "../domain/routes";
 import { ApiError, errorBody, langOf, messageFor, type Lang } from "../errors";
-import { audienceOf, cookieValue, deviceOfRequest, issuerOf, type AppEnv } from "../http";
+import { audienceOf, cookieHeader, cookieValue, deviceOfRequest, issuerOf, type AppEnv } from "../http";
 import { noticeResponse } from "../pages/notice";
 import { roomSnapshot } from "../snapshots";
 
@@ -171,6 +171,6 @@ export async function proxy(c: ProxyContext): Promise<Response> {
   }
   if (!sessionCookie) return res;
   const out = new Response(res.body, res);
-  out.headers.append("Set-Cookie", `${SESSION_COOKIE}=${sessionCookie}; Max-Age=${SESSION_SECONDS}; Path=/; HttpOnly; Secure; SameSite=Lax`);
+  out.headers.append("Set-Cookie", cookieHeader(SESSION_COOKIE, sessionCookie, SESSION_SECONDS));
   return out;
 }

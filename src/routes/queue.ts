@@ -8,7 +8,7 @@ import { newTicketId, signTicket, TICKET_COOKIE, verifyTicket, type Ticket } fro
 import { batched } from "../batch";
 import type { Arrival, RoomSnapshot } from "../durable/QueueRoom";
 import { ApiError } from "../errors";
-import { audienceOf, cookieValue, deviceOfRequest, eventIdOf, issuerOf, sameOrigin, type AppContext, type AppEnv } from "../http";
+import { audienceOf, cookieHeader, cookieValue, deviceOfRequest, eventIdOf, issuerOf, sameOrigin, type AppContext, type AppEnv } from "../http";
 import { perClientLimit } from "../ratelimit";
 import { proveArrival } from "../proof";
 import { cachedSnapshot, roomSnapshot } from "../snapshots";
@@ -114,12 +114,8 @@ function prequeueOpen(s: RoomSnapshot, now: number): boolean {
   return s.prequeue !== null && !s.prequeue.shuffled && now >= s.prequeue.opensAt;
 }
 
-// Written out rather than through hono's setCookie: the value is a signed
-// ticket (no character to escape) and the attributes never change.
-const TICKET_COOKIE_ATTRIBUTES = `; Max-Age=${TICKET_MAX_AGE_S}; Path=/; HttpOnly; Secure; SameSite=Lax`;
-
 async function setTicketCookie(c: AppContext, ticket: Ticket): Promise<void> {
-  c.header("Set-Cookie", `${TICKET_COOKIE}=${await signTicket(c.env.TICKET_HMAC_KEY, ticket)}${TICKET_COOKIE_ATTRIBUTES}`, { append: true });
+  c.header("Set-Cookie", cookieHeader(TICKET_COOKIE, await signTicket(c.env.TICKET_HMAC_KEY, ticket), TICKET_MAX_AGE_S), { append: true });
 }
 
 /** A fresh entry puzzle for a new arrival (difficulty 0: none is needed). */
@@ -196,9 +192,8 @@ queue.post("/claim", sameOrigin, perClientLimit, bodyLimit(1024, { optional: tru
     issuerOf(c),
     audienceOf(c.env),
   );
-  // Written out as the ticket cookie is: a JWS has no character to escape.
   const maxAge = Math.max(1, result.exp - Math.floor(Date.now() / 1000));
-  c.header("Set-Cookie", `${ADMISSION_COOKIE}=${token}; Max-Age=${maxAge}; Path=/; HttpOnly; Secure; SameSite=Lax`, { append: true });
+  c.header("Set-Cookie", cookieHeader(ADMISSION_COOKIE, token, maxAge), { append: true });
   const expiresAt = new Date(result.exp * 1000).toISOString();
   return c.json({ admission: { token, expiresAt }, redirect: c.env.LOGIN_PATH || "/connexion" });
 });
