@@ -30,7 +30,7 @@ export function knownTicket(secret: string, value: string): Ticket | null {
 }
 
 /** `verifyTicket`, with this isolate's memory of cookies it already verified. */
-export async function verifyTicketCached(secret: string, value: string): Promise<Ticket | null> {
+export function verifyTicketCached(secret: string, value: string): Ticket | null {
   if (secret !== secretOf) {
     young = new Map();
     old = new Map();
@@ -38,7 +38,7 @@ export async function verifyTicketCached(secret: string, value: string): Promise
   }
   const hit = knownTicket(secret, value);
   if (hit) return hit;
-  const ticket = await verifyTicket(secret, value);
+  const ticket = verifyTicket(secret, value);
   if (ticket) remember(value, ticket);
   return ticket;
 }

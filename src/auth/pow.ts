@@ -18,7 +18,7 @@ export async function issueChallenge(secret: string, eventId: string, difficulty
   const id = base64url(crypto.getRandomValues(new Uint8Array(12)));
   const expires = now + CHALLENGE_SECONDS * 1000;
   const body = `p1.${eventId}.${id}.${expires}.${difficulty}`;
-  return { challenge: `${body}.${await hmac(secret, body)}`, difficulty, expiresAt: new Date(expires).toISOString() };
+  return { challenge: `${body}.${hmac(secret, body)}`, difficulty, expiresAt: new Date(expires).toISOString() };
 }
 
 export function leadingZeroBits(bytes: Uint8Array): number {
@@ -48,7 +48,7 @@ export async function checkSolution(
   if (parts.length !== 6 || parts[0] !== "p1" || !/^\d{1,20}$/.test(solution.nonce)) return { ok: false, reason: "pow_invalid" };
   const [, ev, id, expires, difficultyText, mac] = parts as [string, string, string, string, string, string];
   const body = parts.slice(0, 5).join(".");
-  if (ev !== eventId || !(await hmacMatches(secret, body, mac))) return { ok: false, reason: "pow_invalid" };
+  if (ev !== eventId || !hmacMatches(secret, body, mac)) return { ok: false, reason: "pow_invalid" };
   if (Number(expires) <= now) return { ok: false, reason: "pow_expired" };
   const difficulty = Number(difficultyText);
   if (!(difficulty >= minDifficulty)) return { ok: false, reason: "pow_too_easy" };

@@ -1,6 +1,8 @@
 // The ticket cookie: `<event>.<ticketId>.<number>.<mac>`, HMAC-SHA256 with
 // TICKET_HMAC_KEY. Verifying it is one HMAC, cheap enough for every poll.
 
+import { equalBytes, HmacSha256 } from "./sha256";
+
 export const TICKET_COOKIE = "guichet_ticket";
 
 export interface Ticket {
@@ -83,40 +85,39 @@ function payload(t: Ticket): string {
   return `t1|${t.event}|${t.ticketId}|${t.number}`;
 }
 
-// The MACs are WebCrypto's HMAC-SHA256 with the key imported once per
-// isolate: half the CPU of node:crypto's createHmac in a tight loop
-// (`node bench/micro.mjs`), and ~25 µs less per claim under the bench's load.
-// Most polls do not reach here at all: src/ticketCache.ts remembers cookies
-// this isolate has verified.
+// The MACs are HMAC-SHA256 in plain JavaScript (./sha256.ts) with the key's
+// pads hashed once per isolate: synchronous, ~2 µs a ticket, where WebCrypto's
+// promise and copy cost more than the hash itself (`node bench/micro.mjs`,
+// `npm run bench`: see the README's Performance section). Most polls do not
+// reach here at all: src/ticketCache.ts remembers cookies this isolate has
+// verified.
 const encoder = new TextEncoder();
 let keyFor = "";
-let keyPromise: Promise<CryptoKey> | null = null;
+let key: HmacSha256 | null = null;
 
-function macKey(secret: string): Promise<CryptoKey> {
+function macKey(secret: string): HmacSha256 {
   if (!secret) throw new Error("TICKET_HMAC_KEY is not set");
-  if (keyPromise === null || keyFor !== secret) {
+  if (key === null || keyFor !== secret) {
+    key = new HmacSha256(encoder.encode(secret));
     keyFor = secret;
-    keyPromise = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
   }
-  return keyPromise;
+  return key;
 }
 
 /** HMAC-SHA256 of `text` with `secret`, base64url. */
-export async function hmac(secret: string, text: string): Promise<string> {
-  const key = await macKey(secret);
-  return base64url(new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(text))));
+export function hmac(secret: string, text: string): string {
+  return base64url(macKey(secret).mac(encoder.encode(text)));
 }
 
-/** Whether `macText` is the HMAC of `text` (WebCrypto's verify compares in constant time). */
-export async function hmacMatches(secret: string, text: string, macText: string): Promise<boolean> {
-  const key = await macKey(secret);
+/** Whether `macText` is the HMAC of `text` (compared in constant time). */
+export function hmacMatches(secret: string, text: string, macText: string): boolean {
   const mac = fromBase64url(macText);
   if (!mac || mac.length !== 32) return false;
-  return crypto.subtle.verify("HMAC", key, mac, encoder.encode(text));
+  return equalBytes(macKey(secret).mac(encoder.encode(text)), mac);
 }
 
-export async function signTicket(secret: string, t: Ticket): Promise<string> {
-  return `${t.event}.${t.ticketId}.${t.number}.${await hmac(secret, payload(t))}`;
+export function signTicket(secret: string, t: Ticket): string {
+  return `${t.event}.${t.ticketId}.${t.number}.${hmac(secret, payload(t))}`;
 }
 
 const EVENT_PART = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -124,12 +125,12 @@ const TICKET_ID_PART = /^[A-Za-z0-9_-]{22}$/;
 const NUMBER_PART = /^(0|[1-9]\d{0,9})$/;
 
 /** The ticket if its MAC is right, else null (tampered, truncated, or another key's). */
-export async function verifyTicket(secret: string, value: string): Promise<Ticket | null> {
+export function verifyTicket(secret: string, value: string): Ticket | null {
   if (value.length > 200) return null;
   const parts = value.split(".");
   if (parts.length !== 4) return null;
   const [event, ticketId, numberText, macText] = parts as [string, string, string, string];
   if (macText.length !== 43 || !EVENT_PART.test(event) || !TICKET_ID_PART.test(ticketId) || !NUMBER_PART.test(numberText)) return null;
   const t: Ticket = { event, ticketId, number: Number(numberText) };
-  return (await hmacMatches(secret, payload(t), macText)) ? t : null;
+  return hmacMatches(secret, payload(t), macText) ? t : null;
 }

@@ -40,10 +40,10 @@ export async function existingRoom(c: AppContext, eventId: string): Promise<Room
 }
 
 /** The request's ticket for this event: 401 no_ticket or bad_ticket otherwise. */
-async function requireTicket(c: AppContext, eventId: string): Promise<Ticket> {
+function requireTicket(c: AppContext, eventId: string): Ticket {
   const raw = cookieValue(c, TICKET_COOKIE);
   if (!raw) throw new ApiError(401, "no_ticket");
-  const ticket = await verifyTicketCached(c.env.TICKET_HMAC_KEY, raw);
+  const ticket = verifyTicketCached(c.env.TICKET_HMAC_KEY, raw);
   if (!ticket || ticket.event !== eventId) throw new ApiError(401, "bad_ticket");
   return ticket;
 }
@@ -88,7 +88,7 @@ queue.post("/enter", sameOrigin, perClientLimit, bodyLimit(4096, { optional: tru
   if (phase === "before_open" && !prequeueOpen(s, now)) throw notOpenError(s.opensAt, now);
 
   const raw = cookieValue(c, TICKET_COOKIE);
-  const held = raw ? await verifyTicket(c.env.TICKET_HMAC_KEY, raw) : null;
+  const held = raw ? verifyTicket(c.env.TICKET_HMAC_KEY, raw) : null;
   const returning = held !== null && held.event === eventId;
   // Only a new arrival proves anything: a reload or a second tab keeps its place as is.
   const powId = returning ? undefined : await proveArrival(c, s, c.req.valid("json"), now);
@@ -105,7 +105,7 @@ queue.post("/enter", sameOrigin, perClientLimit, bodyLimit(4096, { optional: tru
     throw new ApiError(404, "unknown_event");
   }
   const ticket: Ticket = { event: eventId, ticketId: result.ticketId, number: result.number };
-  await setTicketCookie(c, ticket);
+  setTicketCookie(c, ticket);
   return c.json(await ticketStatus(c, s, ticket, now), result.created ? 201 : 200);
 });
 
@@ -114,8 +114,8 @@ function prequeueOpen(s: RoomSnapshot, now: number): boolean {
   return s.prequeue !== null && !s.prequeue.shuffled && now >= s.prequeue.opensAt;
 }
 
-async function setTicketCookie(c: AppContext, ticket: Ticket): Promise<void> {
-  c.header("Set-Cookie", cookieHeader(TICKET_COOKIE, await signTicket(c.env.TICKET_HMAC_KEY, ticket), TICKET_MAX_AGE_S), { append: true });
+function setTicketCookie(c: AppContext, ticket: Ticket): void {
+  c.header("Set-Cookie", cookieHeader(TICKET_COOKIE, signTicket(c.env.TICKET_HMAC_KEY, ticket), TICKET_MAX_AGE_S), { append: true });
 }
 
 /** A fresh entry puzzle for a new arrival (difficulty 0: none is needed). */
@@ -151,7 +151,7 @@ queue.get("/status", async (c) => {
   // snapshot and a number above the cursor answer without an await.
   const raw = cookieValue(c, TICKET_COOKIE);
   const known = raw ? knownTicket(c.env.TICKET_HMAC_KEY, raw) : null;
-  const ticket = known && known.event === eventId ? known : await requireTicket(c, eventId);
+  const ticket = known && known.event === eventId ? known : requireTicket(c, eventId);
   const s = cachedSnapshot(eventId) ?? (await existingRoom(c, eventId));
   if (!s.exists) throw new ApiError(404, "unknown_event");
   const fast = statusFromSnapshot(s, ticket.number, Date.now());
@@ -161,13 +161,13 @@ queue.get("/status", async (c) => {
   }
   const status = await ticketStatus(c, s, ticket);
   // A pre-queue ticket learns its number from the draw: the cookie carries it from now on.
-  if (ticket.number === 0 && status.number !== null && status.number > 0) await setTicketCookie(c, { ...ticket, number: status.number });
+  if (ticket.number === 0 && status.number !== null && status.number > 0) setTicketCookie(c, { ...ticket, number: status.number });
   return c.json(status);
 });
 
 queue.post("/claim", sameOrigin, perClientLimit, bodyLimit(1024, { optional: true }), valid("json", ClientBody), async (c) => {
   const eventId = eventIdOf(c);
-  const ticket = await requireTicket(c, eventId);
+  const ticket = requireTicket(c, eventId);
   const { touchPoints } = c.req.valid("json");
   const claim = { ticketId: ticket.ticketId, device: deviceOfRequest(c, touchPoints) };
   // Concurrent claims in this isolate share one room call (src/batch.ts).
@@ -200,7 +200,7 @@ queue.post("/claim", sameOrigin, perClientLimit, bodyLimit(1024, { optional: tru
 
 queue.post("/leave", sameOrigin, async (c) => {
   const eventId = eventIdOf(c);
-  const ticket = await requireTicket(c, eventId);
+  const ticket = requireTicket(c, eventId);
   const result = await c.env.QUEUE_ROOM.getByName(eventId).leave(ticket.ticketId);
   if (result.jti) await c.env.QUOTA_COUNTER.getByName(eventId).revoke(result.jti);
   deleteCookie(c, TICKET_COOKIE, { path: "/", secure: true });

@@ -51,7 +51,7 @@ room.get("/", async (c) => {
   const eventId = eventIdOf(c);
   const s = await existingRoom(c, eventId);
   const raw = cookieValue(c, TICKET_COOKIE);
-  const ticket = raw ? await verifyTicket(c.env.TICKET_HMAC_KEY, raw) : null;
+  const ticket = raw ? verifyTicket(c.env.TICKET_HMAC_KEY, raw) : null;
   const now = Date.now();
   let body = roomStatus(s, now);
   if (ticket && ticket.event === eventId) {
