@@ -218,8 +218,8 @@ export function dirSize(path) {
   return total;
 }
 
-/** The workerd process Miniflare started (a descendant of this process), for its memory. */
-export function workerdPid() {
+/** The workerd process Miniflare started (a descendant of this process, not one of `exclude`), for its memory and CPU. */
+export function workerdPid(exclude = []) {
   const parents = new Map();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
@@ -233,7 +233,7 @@ export function workerdPid() {
     for (let p = pid, hops = 0; p > 1 && hops < 10; p = parents.get(p)?.ppid ?? 0, hops++) if (p === process.pid) return true;
     return false;
   };
-  for (const [pid, { comm }] of parents) if (comm.startsWith("workerd") && mine(pid)) return pid;
+  for (const [pid, { comm }] of parents) if (comm.startsWith("workerd") && mine(pid) && !exclude.includes(pid)) return pid;
   return null;
 }
 

@@ -13,7 +13,7 @@ import { cpuMs, workerdPid } from "./gateway.mjs";
 
 const requireFromWrangler = createRequire(createRequire(import.meta.url).resolve("wrangler/package.json"));
 const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = requireFromWrangler("miniflare");
-const ALL = ["room-noop:0@3000", "room-write:0@3000", "room-row:10@2000", "room-json:10@2000", "room-json-ordered:10@2000", "room-json-ordered:50@500", "hmac-node@20000", "hmac-webcrypto@20000", "es256@5000", "timer@5000"];
+const ALL = ["room-noop:0@3000", "room-write:0@3000", "room-row:10@2000", "room-json:10@2000", "room-json-ordered:10@2000", "room-json-ordered:50@500", "hmac-node@20000", "hmac-webcrypto@20000", "es256@5000", "es256-node@5000", "timer@5000", "scheduler-wait@5000"];
 const dir = mkdtempSync(join(process.env.BENCH_STATE_DIR || tmpdir(), "guichet-micro-"));
 const mf = new Miniflare(
   convertV4MiniflareOptions({

@@ -4,11 +4,11 @@
 // isolate (which also runs the Durable Objects) during a bounded autocannon
 // run, and prints the heaviest functions by self time. Optionally writes the
 // .cpuprofile (open it in Chrome DevTools).
-//   node bench/profile.mjs --scenario poll|enter|claim|submit [--seconds 5] [--out file.cpuprofile]
+//   node bench/profile.mjs --scenario health|poll|enter|claim|submit [--seconds 5] [--out file.cpuprofile]
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { startGateway } from "./gateway.mjs";
-import { admissionToken, load, newTicketId, opsClient, pool, submissionBody, ticketCookie } from "./lib.mjs";
+import { prepare } from "./scenarios.mjs";
 
 const { values: args } = parseArgs({
   options: { scenario: { type: "string", default: "poll" }, seconds: { type: "string", default: "5" }, out: { type: "string" }, top: { type: "string", default: "30" } },
@@ -18,44 +18,8 @@ const g = await startGateway({ vars: { EVENT_OPENS_AT: new Date(Date.now() - 100
 const stop = () => g.dispose();
 process.on("SIGINT", () => void stop().finally(() => process.exit(130)));
 try {
-  const ops = opsClient(g.url, g.secrets);
-  const event = `prof-${args.scenario}`;
-  const opensAt = new Date(Date.now() - 1000).toISOString();
-  let run;
-  const line = async (n) => {
-    const cookies = [];
-    for (let s = 0; s < n; s += 1000) {
-      const rs = await g.enterBatch(event, Array.from({ length: Math.min(1000, n - s) }, newTicketId));
-      for (const r of rs) cookies.push(ticketCookie(g.secrets.TICKET_HMAC_KEY, event, r.ticketId, r.number));
-    }
-    return cookies;
-  };
-  const duration = Number(args.seconds);
-  if (args.scenario === "health") {
-    run = () => load(g.url, { connections: 50, duration, path: "/guichet/healthz" });
-  } else if (args.scenario === "poll") {
-    await ops.configure(event, { opensAt });
-    await ops.pause(event);
-    const cookies = await line(5000);
-    run = () => load(g.url, { connections: 50, duration, path: `/guichet/api/status?event=${event}`, items: cookies.map((cookie) => ({ headers: { cookie } })) });
-  } else if (args.scenario === "enter") {
-    await ops.configure(event, { opensAt, maxActive: 500 });
-    run = () => load(g.url, { connections: 50, duration, method: "POST", path: `/guichet/api/enter?event=${event}` });
-  } else if (args.scenario === "claim") {
-    await ops.configure(event, { opensAt, quota: 1_000_000, maxActive: 1_000_000, admitPerMinute: 1_000_000, noShowGraceSeconds: 3600, admissionSeconds: 3600 });
-    const cookies = await line(20000);
-    // Calls run on the room's alarm: wait until the last ticket is called (as bench/run.mjs does).
-    for (let i = 0; i < 120; i++) {
-      const body = await (await fetch(`${g.url}/guichet/api/status?event=${event}`, { headers: { cookie: cookies.at(-1) } })).json();
-      if (body.state === "your_turn") break;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    run = () => load(g.url, { connections: 50, duration, method: "POST", path: `/guichet/api/claim?event=${event}`, items: cookies.map((cookie) => ({ headers: { cookie } })) });
-  } else if (args.scenario === "submit") {
-    await ops.configure(event, { opensAt, quota: 1_000_000 });
-    const bodies = await pool(Array.from({ length: 10000 }, (_, i) => i), 8, async (i) => JSON.stringify(submissionBody(await admissionToken(g.secrets, { event, num: i + 1 }), { account: i, person: i })));
-    run = () => load(g.url, { connections: 50, duration, method: "POST", path: `/guichet/api/submissions?event=${event}`, headers: { authorization: `Bearer ${g.secrets.ORIGIN_API_KEY}`, "content-type": "application/json" }, items: bodies.map((body) => ({ body })) });
-  } else throw new Error(`unknown scenario ${args.scenario}`);
+  const runFor = await prepare(g, args.scenario, `prof-${args.scenario}`);
+  const run = () => runFor(Number(args.seconds));
 
   const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json();
   const target = targets.find((t) => /guichet/.test(t.title ?? "") || /guichet/.test(t.url ?? "")) ?? targets[0];

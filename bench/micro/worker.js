@@ -4,7 +4,7 @@
 // are floors: under the bench's load the same work costs two to four times as
 // much. What they are good for is comparing one way of doing a thing with
 // another on the same runtime.
-import { createHmac } from "node:crypto";
+import { createHmac, createPrivateKey, sign as nodeSign } from "node:crypto";
 import { DurableObject } from "cloudflare:workers";
 
 const utf8 = new TextEncoder();
@@ -69,8 +69,17 @@ export default {
       const { privateKey } = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign"]);
       const data = utf8.encode("x".repeat(400));
       for (let i = 0; i < n; i++) await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, privateKey, data);
+    } else if (what === "es256-node") {
+      // node:crypto's sign on the same key (DER signatures): no faster than WebCrypto's.
+      const { privateKey } = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign"]);
+      const key = createPrivateKey({ key: await crypto.subtle.exportKey("jwk", privateKey), format: "jwk" });
+      const data = utf8.encode("x".repeat(400));
+      for (let i = 0; i < n; i++) nodeSign("sha256", data, key);
     } else if (what === "timer") {
       for (let i = 0; i < n; i++) setTimeout(() => {}, 250);
+    } else if (what === "scheduler-wait") {
+      // workerd's own timer promise, against the global setTimeout (which nodejs_compat wraps): slower.
+      for (let i = 0; i < n; i++) scheduler.wait(250);
     } else return new Response(`unknown: ${what}`, { status: 404 });
     return new Response("ok");
   },
