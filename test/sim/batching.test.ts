@@ -1,4 +1,5 @@
 // Enter and claim batching (src/batch.ts) in workerd as deployed, over HTTP.
+import { createLocalJWKSet, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error: plain ES module without types
 import { startGateway } from "../../bench/gateway.mjs";
@@ -118,8 +119,48 @@ describe("claim batching", () => {
     const jtis = results.map((r) => jtiOf(r.body.admission.token));
     expect(new Set(jtis.slice(0, 300)).size).toBe(300);
     for (let i = 0; i < 50; i++) expect(jtis[300 + i]).toBe(jtis[i]);
+    // A batch's admissions are signed together: each token is its own ticket's, and verifies.
+    const jwks = createLocalJWKSet(await (await fetch(`${g.url}/.well-known/jwks.json`)).json());
+    const verified = await Promise.all(results.map((r) => jwtVerify(r.body.admission.token, jwks, { algorithms: ["ES256"], issuer: g.vars.GATEWAY_ISSUER })));
+    const ticketOf = (cookie: string) => cookie.split("=")[1]!.split(".");
+    verified.forEach(({ payload }, i) => {
+      const [, ticketId, number] = ticketOf([...cookies, ...cookies.slice(0, 50)][i]!);
+      expect(payload.sub).toBe(ticketId);
+      expect(payload.num).toBe(Number(number));
+    });
     const counts = await g.counts(event);
     expect(counts.room.claimMany).toBeGreaterThan(0);
     expect(counts.room.claimMany).toBeLessThan(350);
+  });
+
+  it("signs only the admissions of a batch that mixes called and waiting tickets", async () => {
+    const event = "batch-claims-mixed";
+    const ops = opsClient(g.url, g.secrets);
+    await ops.configure(event, { opensAt: new Date(Date.now() - 1000).toISOString(), maxActive: 100, admitPerMinute: 60_000 });
+    const cookies: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      const res = await fetch(`${g.url}/guichet/api/enter?event=${event}`, { method: "POST" });
+      cookies.push(res.headers.getSetCookie()[0]!.split(";")[0]!);
+      await res.arrayBuffer();
+    }
+    const state = async (cookie: string) => ((await (await fetch(`${g.url}/guichet/api/status?event=${event}`, { headers: { cookie } })).json()) as any).state;
+    for (let i = 0; i < 40 && (await state(cookies[99]!)) !== "your_turn"; i++) await new Promise((r) => setTimeout(r, 250));
+    expect(await state(cookies[99]!)).toBe("your_turn");
+    expect(await state(cookies[100]!)).toBe("waiting");
+    // Waiting and called tickets interleaved in one burst.
+    const order = cookies.map((_, i) => i).sort((a, b) => (a % 3) - (b % 3) || a - b);
+    const results = await Promise.all(
+      order.map((i) =>
+        fetch(`${g.url}/guichet/api/claim?event=${event}`, { method: "POST", headers: { cookie: cookies[i]! } }).then(async (r) => ({ i, status: r.status, body: (await r.json()) as any })),
+      ),
+    );
+    const admitted = results.filter((r) => r.status === 200);
+    expect(admitted.map((r) => r.i).sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    expect(results.filter((r) => r.status === 409 && r.body.error.code === "not_your_turn")).toHaveLength(200);
+    const jwks = createLocalJWKSet(await (await fetch(`${g.url}/.well-known/jwks.json`)).json());
+    for (const r of admitted) {
+      const { payload } = await jwtVerify(r.body.admission.token, jwks, { algorithms: ["ES256"] });
+      expect(payload.sub).toBe(cookies[r.i]!.split("=")[1]!.split(".")[1]);
+    }
   });
 });
