@@ -40,11 +40,11 @@ export async function existingRoom(c: AppContext, eventId: string): Promise<Room
   return s;
 }
 
-/** The request's ticket for this event: 401 no_ticket or bad_ticket otherwise. */
-function requireTicket(c: AppContext, eventId: string): Ticket {
+/** The request's ticket for this event: 401 no_ticket or bad_ticket otherwise. `once`: a route a ticket takes once (see verifyTicketCached). */
+function requireTicket(c: AppContext, eventId: string, { once = false } = {}): Ticket {
   const raw = cookieValue(c, TICKET_COOKIE);
   if (!raw) throw new ApiError(401, "no_ticket");
-  const ticket = verifyTicketCached(c.env.TICKET_HMAC_KEY, raw);
+  const ticket = verifyTicketCached(c.env.TICKET_HMAC_KEY, raw, { remember: !once });
   if (!ticket || ticket.event !== eventId) throw new ApiError(401, "bad_ticket");
   return ticket;
 }
@@ -197,7 +197,7 @@ async function claimAndSign(env: Env, eventId: string, items: ClaimItem[], singl
 
 queue.post("/claim", sameOrigin, perClientLimit, bodyLimit(1024, { optional: true }), valid("json", ClientBody), async (c) => {
   const eventId = eventIdOf(c);
-  const ticket = requireTicket(c, eventId);
+  const ticket = requireTicket(c, eventId, { once: true });
   const { touchPoints } = c.req.valid("json");
   const item: ClaimItem = { ticketId: ticket.ticketId, device: deviceOfRequest(c, touchPoints), issuer: issuerOf(c) };
   // Concurrent claims in this isolate share one room call (src/batch.ts).
