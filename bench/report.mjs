@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Prints the README's performance tables (Markdown) from the committed
 // results: bench/results/before.json (the code before this work, measured
-// with `--bundle`), bench/results/round1.json (the first round of work on
-// it, commit 2621aeb), bench/results/latest.json (`npm run bench -- --growth`)
+// with `--bundle`), bench/results/round1.json and round2.json (the first two
+// rounds of work on it, commits 2621aeb and bbcf70f), bench/results/latest.json (`npm run bench -- --growth`)
 // and bench/results/simulate-latest.json (`npm run simulate`).
 //   node bench/report.mjs
 import { existsSync, readFileSync } from "node:fs";
@@ -12,6 +12,7 @@ const dir = join(new URL(".", import.meta.url).pathname, "results");
 const read = (name) => (existsSync(join(dir, name)) ? JSON.parse(readFileSync(join(dir, name), "utf8")) : null);
 const before = read("before.json");
 const round1 = read("round1.json");
+const round2 = read("round2.json");
 const after = read("latest.json");
 const sim = read("simulate-latest.json");
 
@@ -24,9 +25,10 @@ if (after) {
   const by = (r) => Object.fromEntries((r?.scenarios ?? []).map((s) => [s.name, s]));
   const b = by(before);
   const r1 = by(round1);
-  // "(before → round 1)": the same figure for the code before this work and after its first round.
+  const r2 = by(round2);
+  // "(before → round 1 → round 2)": the same figure for the code before this work and after its first rounds.
   const earlier = (name, field, fmt = (v) => `${v}`) => {
-    const values = [b[name], r1[name]].map((x) => (x && !x.skipped ? fmt(x[field]) : "–"));
+    const values = [b[name], r1[name], r2[name]].map((x) => (x && !x.skipped ? fmt(x[field]) : "–"));
     return values.every((v) => v === "–") ? "" : ` (${values.join(" → ")})`;
   };
   const rows = after.scenarios.map((s) => {
@@ -45,7 +47,7 @@ if (after) {
   });
   console.log(
     table(
-      ["scenario", "req/s", "baseline req/s", "ratio (before → round 1)", "p50 / p99 ms", "non-2xx / errors", "DO calls per 1,000 (before → round 1)", "workerd CPU µs/req (before → round 1)", "baseline CPU µs/req"],
+      ["scenario", "req/s", "baseline req/s", "ratio (before → round 1 → round 2)", "p50 / p99 ms", "non-2xx / errors", "DO calls per 1,000 (before → round 1 → round 2)", "workerd CPU µs/req (before → round 1 → round 2)", "baseline CPU µs/req"],
       rows,
     ),
   );
