@@ -44,7 +44,7 @@ export async function proveArrival(c: AppContext, s: RoomSnapshot, proof: Arriva
     throw new ApiError(403, "turnstile_failed");
   }
   if (s.powDifficulty === 0) return undefined;
-  const check = await checkSolution(c.env.TICKET_HMAC_KEY, s.event, proof.pow, s.powDifficulty, now);
+  const check = checkSolution(c.env.TICKET_HMAC_KEY, s.event, proof.pow, s.powDifficulty, now);
   if (!check.ok) throw new ApiError(403, check.reason, { difficulty: s.powDifficulty, challengeUrl: `/guichet/api/challenge?event=${s.event}` });
   return check.id;
 }

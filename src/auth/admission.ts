@@ -36,7 +36,6 @@ export interface KeyEnv {
 
 interface KeyRing {
   source: string;
-  kid: string;
   signingKey: CryptoKey;
   /** The JWS protected header every token carries, already base64url. */
   header: string;
@@ -69,7 +68,7 @@ async function buildRing(env: KeyEnv): Promise<KeyRing> {
     }
   }
   const header = base64url(utf8.encode(JSON.stringify({ alg: "ES256", kid: current.kid, typ: "JWT" })));
-  return { source: cachedSource, kid: current.kid, signingKey, header, published };
+  return { source: cachedSource, signingKey, header, published };
 }
 
 function keyRing(env: KeyEnv): Promise<KeyRing> {

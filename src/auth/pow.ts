@@ -3,6 +3,7 @@
 // bits, and sends both with its enter. Checking costs one hash and one HMAC;
 // a challenge is signed (so it cannot be invented), bound to the event, good
 // for two minutes, and usable once (the QueueRoom records its id).
+import { sha256 } from "./sha256";
 import { base64url, hmac, hmacMatches } from "./ticket";
 
 export const CHALLENGE_SECONDS = 120;
@@ -14,7 +15,7 @@ export interface Challenge {
   expiresAt: string;
 }
 
-export async function issueChallenge(secret: string, eventId: string, difficulty: number, now: number): Promise<Challenge> {
+export function issueChallenge(secret: string, eventId: string, difficulty: number, now: number): Challenge {
   const id = base64url(crypto.getRandomValues(new Uint8Array(12)));
   const expires = now + CHALLENGE_SECONDS * 1000;
   const body = `p1.${eventId}.${id}.${expires}.${difficulty}`;
@@ -36,13 +37,13 @@ export function leadingZeroBits(bytes: Uint8Array): number {
 export type PowCheck = { ok: true; id: string; difficulty: number } | { ok: false; reason: "pow_required" | "pow_invalid" | "pow_expired" | "pow_too_easy" };
 
 /** Checks a solution for `eventId` needing at least `minDifficulty` bits. Reuse is the QueueRoom's to refuse. */
-export async function checkSolution(
+export function checkSolution(
   secret: string,
   eventId: string,
   solution: { challenge: string; nonce: string } | undefined,
   minDifficulty: number,
   now: number,
-): Promise<PowCheck> {
+): PowCheck {
   if (!solution) return { ok: false, reason: "pow_required" };
   const parts = solution.challenge.split(".");
   if (parts.length !== 6 || parts[0] !== "p1" || !/^\d{1,20}$/.test(solution.nonce)) return { ok: false, reason: "pow_invalid" };
@@ -52,7 +53,7 @@ export async function checkSolution(
   if (Number(expires) <= now) return { ok: false, reason: "pow_expired" };
   const difficulty = Number(difficultyText);
   if (!(difficulty >= minDifficulty)) return { ok: false, reason: "pow_too_easy" };
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(`${solution.challenge}:${solution.nonce}`)));
+  const digest = sha256(encoder.encode(`${solution.challenge}:${solution.nonce}`));
   if (leadingZeroBits(digest) < difficulty) return { ok: false, reason: "pow_invalid" };
   return { ok: true, id, difficulty };
 }

@@ -3,7 +3,7 @@
 // bytes: two blocks of SHA-256 once the key's pads are hashed, which is done
 // once per key), and there WebCrypto's own cost is the call, not the hash: a
 // promise, an await and a copy into the runtime, several times the two
-// blocks. Tested against WebCrypto on RFC 4231's vectors and on random keys
+// blocks. Tested on RFC 4231's vectors, and against WebCrypto on random keys
 // and messages of every length around the block edges (test/sha256.test.ts).
 // Nothing here branches or indexes on secret data.
 

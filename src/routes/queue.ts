@@ -13,7 +13,7 @@ import { audienceOf, cookieHeader, cookieValue, deviceOfRequest, eventIdOf, issu
 import { perClientLimit } from "../ratelimit";
 import { proveArrival } from "../proof";
 import { cachedSnapshot, roomSnapshot } from "../snapshots";
-import { knownTicket, verifyTicketCached } from "../ticketCache";
+import { verifyTicketCached } from "../ticketCache";
 import { phaseOf, statusFromSnapshot, statusFromTicket, type StatusBody } from "../status";
 import { bodyLimit, valid } from "../validation";
 
@@ -124,7 +124,7 @@ queue.get("/challenge", async (c) => {
   const eventId = eventIdOf(c);
   const s = await existingRoom(c, eventId);
   if (s.powDifficulty === 0) return c.json({ challenge: null, difficulty: 0, expiresAt: null });
-  return c.json(await issueChallenge(c.env.TICKET_HMAC_KEY, eventId, s.powDifficulty, Date.now()));
+  return c.json(issueChallenge(c.env.TICKET_HMAC_KEY, eventId, s.powDifficulty, Date.now()));
 });
 
 /** The pre-queue's draw, for anyone to check: commitment before, seed and every number after. */
@@ -148,11 +148,9 @@ queue.get("/fairness", async (c) => {
 
 queue.get("/status", async (c) => {
   const eventId = eventIdOf(c);
-  // Hot path (most polls): a cookie this isolate verified before, a fresh
-  // snapshot and a number above the cursor answer without an await.
-  const raw = cookieValue(c, TICKET_COOKIE);
-  const known = raw ? knownTicket(c.env.TICKET_HMAC_KEY, raw) : null;
-  const ticket = known && known.event === eventId ? known : requireTicket(c, eventId);
+  // Hot path (most polls): a cookie this isolate verified before (no HMAC), a
+  // fresh snapshot and a number above the cursor answer without an await.
+  const ticket = requireTicket(c, eventId);
   const s = cachedSnapshot(eventId) ?? (await existingRoom(c, eventId));
   if (!s.exists) throw new ApiError(404, "unknown_event");
   const fast = statusFromSnapshot(s, ticket.number, Date.now());
@@ -177,14 +175,12 @@ interface ClaimItem {
 type SignedClaim = ClaimResult & { token?: string };
 
 /**
- * Claims `items` in the room, then signs every admission of the batch one
- * after the other: ES256 signing walks large precomputed tables, which stay in
- * the processor's cache across consecutive signatures but not when each is
- * interleaved with a whole request's other work.
+ * Signs every admission among the room's `results` for `items`, one after the
+ * other, where the batch's sender has them: ES256 signing walks large
+ * precomputed tables, which stay in the processor's cache across consecutive
+ * signatures but not when each is interleaved with a whole request's work.
  */
-async function claimAndSign(env: Env, eventId: string, items: ClaimItem[], single: boolean): Promise<SignedClaim[]> {
-  const room = env.QUEUE_ROOM.getByName(eventId);
-  const results = single ? [await room.claim(items[0]!.ticketId, items[0]!.device)] : await room.claimMany(items.map(({ ticketId, device }) => ({ ticketId, device })));
+function signAdmissions(env: Env, eventId: string, items: ClaimItem[], results: ClaimResult[]): Promise<SignedClaim[]> {
   const audience = audienceOf(env);
   return Promise.all(
     results.map(async (r, i) => {
@@ -200,10 +196,11 @@ queue.post("/claim", sameOrigin, perClientLimit, bodyLimit(1024, { optional: tru
   const ticket = requireTicket(c, eventId, { once: true });
   const { touchPoints } = c.req.valid("json");
   const item: ClaimItem = { ticketId: ticket.ticketId, device: deviceOfRequest(c, touchPoints), issuer: issuerOf(c) };
+  const room = c.env.QUEUE_ROOM.getByName(eventId);
   // Concurrent claims in this isolate share one room call (src/batch.ts).
-  const result = batching(c)
-    ? await batched(`claim:${eventId}`, item, (items: ClaimItem[]) => claimAndSign(c.env, eventId, items, false), keepAlive(c))
-    : (await claimAndSign(c.env, eventId, [item], true))[0]!;
+  const send = async (items: ClaimItem[]) => signAdmissions(c.env, eventId, items, await room.claimMany(items.map(({ ticketId, device }) => ({ ticketId, device }))));
+  const [result] = batching(c) ? [await batched(`claim:${eventId}`, item, send, keepAlive(c))] : await signAdmissions(c.env, eventId, [item], [await room.claim(item.ticketId, item.device)]);
+  if (!result) throw new Error("claim returned no result");
   if (!result.ok) {
     switch (result.reason) {
       case "not_your_turn":

@@ -85,7 +85,7 @@ function deviceOf(reported: z.infer<typeof DeviceSchema> | undefined): DeviceCla
 }
 
 /** The receipt as the contract shows it: ISO times and the receipt token. */
-async function receiptBody(c: AppContext, r: Receipt) {
+function receiptBody(c: AppContext, r: Receipt) {
   return {
     id: r.id,
     kind: r.kind,
@@ -95,13 +95,13 @@ async function receiptBody(c: AppContext, r: Receipt) {
     acceptedAt: new Date(r.acceptedAt).toISOString(),
     paymentDueAt: new Date(r.paymentDueAt).toISOString(),
     paidAt: r.paidAt === null ? null : new Date(r.paidAt).toISOString(),
-    receiptToken: await receiptToken(c.env.TICKET_HMAC_KEY, r.eventId, r.id),
+    receiptToken: receiptToken(c.env.TICKET_HMAC_KEY, r.eventId, r.id),
   };
 }
 
 async function answer(c: AppContext, result: SubmitResult) {
   if (result.ok) {
-    const receipt = await receiptBody(c, result.receipt);
+    const receipt = receiptBody(c, result.receipt);
     return result.replay ? c.json({ receipt, replay: true }, 200) : c.json({ receipt }, 201);
   }
   switch (result.reason) {
@@ -166,7 +166,7 @@ submissions.get("/submissions/:id", async (c) => {
   const token = bearerOf(c.req.header("authorization")) ?? c.req.query("receipt") ?? "";
   let eventId: string;
   if (token.startsWith("r1.")) {
-    const receipt = await verifyReceiptToken(c.env.TICKET_HMAC_KEY, token);
+    const receipt = verifyReceiptToken(c.env.TICKET_HMAC_KEY, token);
     if (!receipt || receipt.id !== submissionId) throw new ApiError(401, "unauthorized");
     eventId = receipt.eventId;
   } else if (token && (await sameSecret(token, c.env.ORIGIN_API_KEY))) {
@@ -176,7 +176,7 @@ submissions.get("/submissions/:id", async (c) => {
   }
   const r = await c.env.QUOTA_COUNTER.getByName(eventId).receipt(submissionId);
   if (!r) throw new ApiError(404, "not_found");
-  return c.json({ submission: await receiptBody(c, r) });
+  return c.json({ submission: receiptBody(c, r) });
 });
 
 submissions.post("/submissions/:id/payment", originOnly, bodyLimit(1024, { optional: true }), valid("json", PaymentBody), async (c) => {
@@ -186,7 +186,7 @@ submissions.post("/submissions/:id/payment", originOnly, bodyLimit(1024, { optio
     if (result.reason === "not_found") throw new ApiError(404, "not_found");
     throw new ApiError(409, "invalid_change", { reason: result.reason });
   }
-  return c.json({ submission: await receiptBody(c, result.receipt) });
+  return c.json({ submission: receiptBody(c, result.receipt) });
 });
 
 /** Ends a session early (submitted or abandoned): the place is freed at once and the token can no longer submit. */

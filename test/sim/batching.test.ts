@@ -93,23 +93,34 @@ describe("enter batching", () => {
   });
 });
 
+/** An open event with `maxActive` places, and the ticket cookies of `n` arrivals (one after the other: numbers 1..n). */
+async function lineOf(event: string, n: number, maxActive: number): Promise<string[]> {
+  const ops = opsClient(g.url, g.secrets);
+  await ops.configure(event, { opensAt: new Date(Date.now() - 1000).toISOString(), maxActive, admitPerMinute: 60_000 });
+  const cookies: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const res = await fetch(`${g.url}/guichet/api/enter?event=${event}`, { method: "POST" });
+    cookies.push(res.headers.getSetCookie()[0]!.split(";")[0]!);
+    await res.arrayBuffer();
+  }
+  return cookies;
+}
+
+/** The state a ticket's holder sees. */
+async function stateOf(event: string, cookie: string): Promise<string> {
+  return ((await (await fetch(`${g.url}/guichet/api/status?event=${event}`, { headers: { cookie } })).json()) as any).state;
+}
+
+/** Waits (up to 10 s) for `cookie`'s turn: calls run on the room's alarm, a sixtieth of admitPerMinute a tick (1,000 here). */
+async function turnOf(event: string, cookie: string): Promise<void> {
+  for (let i = 0; i < 40 && (await stateOf(event, cookie)) !== "your_turn"; i++) await new Promise((r) => setTimeout(r, 250));
+}
+
 describe("claim batching", () => {
   it("gives each called ticket its own admission, and the same one to a ticket claimed twice at once", async () => {
     const event = "batch-claims";
-    const ops = opsClient(g.url, g.secrets);
-    await ops.configure(event, { opensAt: new Date(Date.now() - 1000).toISOString(), maxActive: 10_000, admitPerMinute: 60_000 });
-    const cookies: string[] = [];
-    for (let i = 0; i < 300; i++) {
-      const res = await fetch(`${g.url}/guichet/api/enter?event=${event}`, { method: "POST" });
-      cookies.push(res.headers.getSetCookie()[0]!.split(";")[0]!);
-      await res.arrayBuffer();
-    }
-    // Calls run on the room's alarm, a sixtieth of admitPerMinute a tick (1,000 here).
-    for (let i = 0; i < 40; i++) {
-      const s = (await (await fetch(`${g.url}/guichet/api/status?event=${event}`, { headers: { cookie: cookies.at(-1)! } })).json()) as any;
-      if (s.state === "your_turn") break;
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    const cookies = await lineOf(event, 300, 10_000);
+    await turnOf(event, cookies.at(-1)!);
     const claim = (cookie: string) =>
       fetch(`${g.url}/guichet/api/claim?event=${event}`, { method: "POST", headers: { cookie } }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
     // Every ticket once, and the first 50 a second time in the same burst.
@@ -135,18 +146,10 @@ describe("claim batching", () => {
 
   it("signs only the admissions of a batch that mixes called and waiting tickets", async () => {
     const event = "batch-claims-mixed";
-    const ops = opsClient(g.url, g.secrets);
-    await ops.configure(event, { opensAt: new Date(Date.now() - 1000).toISOString(), maxActive: 100, admitPerMinute: 60_000 });
-    const cookies: string[] = [];
-    for (let i = 0; i < 300; i++) {
-      const res = await fetch(`${g.url}/guichet/api/enter?event=${event}`, { method: "POST" });
-      cookies.push(res.headers.getSetCookie()[0]!.split(";")[0]!);
-      await res.arrayBuffer();
-    }
-    const state = async (cookie: string) => ((await (await fetch(`${g.url}/guichet/api/status?event=${event}`, { headers: { cookie } })).json()) as any).state;
-    for (let i = 0; i < 40 && (await state(cookies[99]!)) !== "your_turn"; i++) await new Promise((r) => setTimeout(r, 250));
-    expect(await state(cookies[99]!)).toBe("your_turn");
-    expect(await state(cookies[100]!)).toBe("waiting");
+    const cookies = await lineOf(event, 300, 100);
+    await turnOf(event, cookies[99]!);
+    expect(await stateOf(event, cookies[99]!)).toBe("your_turn");
+    expect(await stateOf(event, cookies[100]!)).toBe("waiting");
     // Waiting and called tickets interleaved in one burst.
     const order = cookies.map((_, i) => i).sort((a, b) => (a % 3) - (b % 3) || a - b);
     const results = await Promise.all(
