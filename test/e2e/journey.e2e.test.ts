@@ -48,11 +48,13 @@ async function describePage(p: Page): Promise<string> {
     .getAttribute("id", { timeout: 1_000 })
     .catch(() => "none");
   const net = await p.locator("#net:visible").textContent({ timeout: 500 }).catch(() => null);
+  const entry = await p.locator("#entry-msg").textContent({ timeout: 500 }).catch(() => null);
+  const enterDisabled = await p.locator("#enter").isDisabled({ timeout: 500 }).catch(() => null);
   const status = await p.request
     .get(`${gw.url}/guichet/api/status`, { timeout: 5_000 })
     .then(async (r) => `${r.status()} ${await r.text()}`)
     .catch((e: Error) => e.message);
-  return `${p.url()}: panel ${panel}${net ? `, « ${spaces(net)} »` : ""}; status ${status}`;
+  return `${p.url()}: panel ${panel}${net ? `, « ${spaces(net)} »` : ""}${entry ? `, entry « ${spaces(entry)} »` : ""}, enter button ${enterDisabled ? "disabled" : "enabled"}; status ${status}`;
 }
 
 /** The turn comes: the chime started, the message, then the redirect to the origin's login page. */
@@ -165,7 +167,13 @@ describe("the whole journey: the gateway in front of the demo origin", () => {
     }
     for (const [p, number] of [[a, 3], [b, 4], [c, 5]] as const) {
       await p.locator("#enter:enabled").click();
-      await p.locator("#s-waiting").waitFor({ state: "visible" });
+      // Once failed in CI (not reproduced): say what the page showed instead.
+      await p
+        .locator("#s-waiting")
+        .waitFor({ state: "visible" })
+        .catch(async (e: Error) => {
+          throw new Error(`no waiting panel after « Se connecter »: ${await describePage(p)}`, { cause: e });
+        });
       expect(await text(p, "[data-f=number]")).toBe(String(number));
     }
     // 1 and 2 are called at the next tick: A is next, then B, then C.
