@@ -138,6 +138,46 @@ describe("expiry and no-shows", () => {
   });
 });
 
+describe("a batch of claims", () => {
+  it("reads and writes a mixed batch in one go, each claim as if it came alone", async () => {
+    const id = uniqueEvent("claimbatch");
+    await createEvent(id, { maxActive: 1, admitPerMinute: 100_000, noShowGraceSeconds: 120, admissionSeconds: 600 });
+    const [lapsed, twice, held, called, , waiting] = await fill(id, 6);
+    await tick(id); // calls 1, who never claims
+    await room(id).advanceClock(121_000);
+    await room(id).configure({ maxActive: 4 }, "test");
+    await tick(id); // 1 is a no-show; 2 to 5 are called
+    const before = await room(id).claim(held!, "desktop");
+    const batch = [
+      { ticketId: twice!, device: "desktop" as const },
+      { ticketId: lapsed!, device: "desktop" as const },
+      { ticketId: waiting!, device: "desktop" as const },
+      { ticketId: newTicketId(), device: "desktop" as const },
+      { ticketId: held!, device: "desktop" as const },
+      { ticketId: called!, device: "tablet" as const },
+      { ticketId: twice!, device: "desktop" as const },
+    ];
+    const r = await room(id).claimMany(batch);
+    expect(r.map((x) => (x.ok ? x.number : x.reason))).toEqual([2, "not_your_turn", "not_your_turn", "bad_ticket", 3, 4, 2]);
+    // The ticket named twice gets one admission; the one admitted before keeps its own.
+    expect(r[0]).toEqual(r[6]);
+    expect(before.ok && r[4]!.ok && r[4]!.jti).toBe(before.ok && before.jti);
+    expect(r[5]).toMatchObject({ ok: true, device: "tablet" });
+    // What was answered is what was written: three admissions (one from before), 1 requeued on its return.
+    const rows = await runInDurableObject(room(id), (_: QueueRoom, state) =>
+      state.storage.sql.exec<{ number: number; state: string; jti: string | null; device: string | null; deadline: number | null }>("SELECT number, state, jti, device, deadline FROM tickets ORDER BY number").toArray(),
+    );
+    expect(rows.map((row) => row.state)).toEqual(["requeued", "admitted", "admitted", "admitted", "called", "waiting"]);
+    for (const i of [0, 5]) {
+      const answer = r[i]!;
+      if (!answer.ok) throw new Error("expected an admission");
+      // Deadlines are on the room's clock, which the test moved 121 s ahead.
+      expect(rows[answer.number - 1]).toMatchObject({ jti: answer.jti, device: answer.device, deadline: answer.exp * 1000 + 121_000 });
+    }
+    expect((await snap(id)).activeCount).toBe(4);
+  });
+});
+
 describe("storage is the truth", () => {
   it("changes no state when the object is evicted in the middle of a line", async () => {
     const id = uniqueEvent("evict");

@@ -848,72 +848,101 @@ export class QueueRoom extends DurableObject<Env> {
   }
 
   /**
-   * Claims in order, in one transaction with one count of admissions; the
-   * alarm is looked at once for the batch, and only if a new deadline could
-   * come before it (usually it cannot: an admission's expiry is minutes away).
+   * Claims in order, in one transaction: one read of the batch's tickets, one
+   * write of its admissions (two statements per batch rather than two per
+   * claim) and one count of admissions. The alarm is looked at once for the
+   * batch, and only if a new deadline could come before it (usually it
+   * cannot: an admission's expiry is minutes away).
    */
   private async claimAll(claims: { ticketId: string; device: DeviceClass }[]): Promise<ClaimResult[]> {
     const now = this.now();
     if (!this.room) return claims.map(() => ({ ok: false, reason: "unknown_event" }));
+    const room = this.room;
     this.shuffleIfDue(now);
-    let admitted = 0;
+    // Token times are wall-clock seconds; deadlines are on this object's clock (equal but for the test seam).
+    const iat = Math.floor((now - room.clockOffsetMs) / 1000);
+    const exp = iat + room.config.admissionSeconds;
     let requeued = false;
+    let admissions = 0;
     const results = this.ctx.storage.transactionSync(() => {
+      const rows = this.ticketsById(claims.map((c) => c.ticketId));
+      const admitted: [number, string, DeviceClass][] = [];
       const out = claims.map(({ ticketId, device }) => {
-        const { result, change } = this.claimTicket(ticketId, device, now);
-        if (change === "admitted") admitted += 1;
+        const { result, change, row } = this.claimTicket(rows.get(ticketId), ticketId, device, now, { iat, exp });
+        // A ticket named twice in one batch (two tabs) finds what its first claim did.
+        if (row) rows.set(ticketId, row);
+        if (change === "admitted" && result.ok) admitted.push([result.number, result.jti, device]);
         if (change === "requeued") requeued = true;
         return result;
       });
-      this.bump(now, "admissions", admitted);
+      if (admitted.length > 0) {
+        this.sql.exec(
+          `UPDATE tickets SET state = 'admitted', deadline = ?, jti = a.value ->> 1, device = a.value ->> 2
+           FROM json_each(?) AS a WHERE tickets.number = a.value ->> 0`,
+          exp * 1000 + room.clockOffsetMs,
+          JSON.stringify(admitted),
+        );
+        this.moved("called", "admitted", admitted.length);
+        this.bump(now, "admissions", admitted.length);
+        admissions = admitted.length;
+      }
       return out;
     });
     if (requeued) await this.schedule(now);
     // The batch's admissions all expire at the same second.
-    else if (admitted > 0) await this.scheduleUnlessBefore(now, now + this.room.config.admissionSeconds * 1000 + EXPIRY_MARGIN_MS - 1000);
+    else if (admissions > 0) await this.scheduleUnlessBefore(now, now + room.config.admissionSeconds * 1000 + EXPIRY_MARGIN_MS - 1000);
     return results;
   }
 
-  private claimTicket(ticketId: string, device: DeviceClass, now: number): { result: ClaimResult; change?: "admitted" | "requeued" } {
+  /** The rows of `ids` that are in the line, by ticket id: one statement for a batch. */
+  private ticketsById(ids: string[]): Map<string, TicketRow> {
+    const rows = this.sql.exec<TicketRow>("SELECT tickets.* FROM json_each(?) AS i JOIN tickets ON tickets.ticket_id = i.value", JSON.stringify(ids));
+    const byId = new Map<string, TicketRow>();
+    for (const row of rows) byId.set(row.ticket_id, row);
+    return byId;
+  }
+
+  /**
+   * One claim's outcome from its ticket's row. An admission is returned, not
+   * written: claimAll writes the batch's together (`change: "admitted"`, and
+   * `row` as it will be). A lapse or a requeue is written at once.
+   */
+  private claimTicket(
+    found: TicketRow | undefined,
+    ticketId: string,
+    device: DeviceClass,
+    now: number,
+    times: { iat: number; exp: number },
+  ): { result: ClaimResult; change?: "admitted" | "requeued"; row?: TicketRow } {
     const room = this.room!;
-    let row = this.ticket(ticketId);
+    let row = found;
     if (!row) return { result: { ok: false, reason: this.inPrequeue(ticketId) ? "not_your_turn" : "bad_ticket" } };
     if (this.phase(now) === "closed") return { result: { ok: false, reason: "closed" } };
     if (row.state === "called" && row.deadline! <= now) row = this.lapseOne(row, now);
     switch (row.state) {
       case "waiting":
       case "requeued":
-        return { result: { ok: false, reason: "not_your_turn" } };
+        return { result: { ok: false, reason: "not_your_turn" }, row };
       case "no_show":
-        this.requeue(row, now);
-        return { result: { ok: false, reason: "not_your_turn" }, change: "requeued" };
+        return { result: { ok: false, reason: "not_your_turn" }, change: "requeued", row: this.requeue(row, now) };
       case "left":
-        return { result: { ok: false, reason: "ticket_left" } };
+        return { result: { ok: false, reason: "ticket_left" }, row };
       case "admitted":
         if (row.deadline! > now) {
           // The same admission again: same jti, same expiry.
           const exp = Math.floor((row.deadline! - room.clockOffsetMs) / 1000);
           const iat = exp - room.config.admissionSeconds;
-          return { result: { ok: true, ticketId, number: row.number, jti: row.jti!, iat, exp, device: row.device as DeviceClass } };
+          return { result: { ok: true, ticketId, number: row.number, jti: row.jti!, iat, exp, device: row.device as DeviceClass }, row };
         }
-        return { result: { ok: false, reason: "turn_lost" } };
+        return { result: { ok: false, reason: "turn_lost" }, row };
       case "called": {
-        // Token times are wall-clock seconds; the deadline is on this object's clock (equal but for the test seam).
-        const iat = Math.floor((now - room.clockOffsetMs) / 1000);
-        const exp = iat + room.config.admissionSeconds;
+        const { iat, exp } = times;
         const jti = newJti(now);
-        this.sql.exec(
-          "UPDATE tickets SET state = 'admitted', deadline = ?, jti = ?, device = ? WHERE number = ?",
-          exp * 1000 + room.clockOffsetMs,
-          jti,
-          device,
-          row.number,
-        );
-        this.moved("called", "admitted");
-        return { result: { ok: true, ticketId, number: row.number, jti, iat, exp, device }, change: "admitted" };
+        const admitted: TicketRow = { ...row, state: "admitted", deadline: exp * 1000 + room.clockOffsetMs, jti, device };
+        return { result: { ok: true, ticketId, number: row.number, jti, iat, exp, device }, change: "admitted", row: admitted };
       }
       default:
-        return { result: { ok: false, reason: "turn_lost" } };
+        return { result: { ok: false, reason: "turn_lost" }, row };
     }
   }
 
