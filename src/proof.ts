@@ -38,6 +38,11 @@ async function turnstilePasses(secret: string, token: string | undefined, ip: st
   }
 }
 
+/** Whether a new arrival must show a proof (a puzzle, a Turnstile token) for this event. */
+export function proofRequired(c: AppContext, s: RoomSnapshot): boolean {
+  return Boolean(c.env.TURNSTILE_SECRET) || s.powDifficulty > 0;
+}
+
 /** Checks the arrival's proofs; returns the puzzle's id (single use, the room records it) or throws 403. */
 export async function proveArrival(c: AppContext, s: RoomSnapshot, proof: ArrivalProof, now: number): Promise<string | undefined> {
   if (c.env.TURNSTILE_SECRET && !(await turnstilePasses(c.env.TURNSTILE_SECRET, proof.turnstile, c.req.header("cf-connecting-ip")))) {

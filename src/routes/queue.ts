@@ -11,7 +11,7 @@ import type { DeviceClass } from "../domain/device";
 import { ApiError } from "../errors";
 import { audienceOf, cookieHeader, cookieValue, deviceOfRequest, eventIdOf, issuerOf, sameOrigin, type AppContext, type AppEnv } from "../http";
 import { perClientLimit } from "../ratelimit";
-import { proveArrival } from "../proof";
+import { proofRequired, proveArrival } from "../proof";
 import { cachedSnapshot, roomSnapshot } from "../snapshots";
 import { verifyTicketCached } from "../ticketCache";
 import { phaseOf, statusFromSnapshot, statusFromTicket, type StatusBody } from "../status";
@@ -68,6 +68,14 @@ function notOpenError(opensAt: number | null, now: number): ApiError {
   return new ApiError(409, "not_open", { opensAt: opensAt === null ? null : new Date(opensAt).toISOString() }, headers);
 }
 
+/** The status of a number above the snapshot's cursor, from the snapshot alone; null for any other (ask ticketStatus). */
+function snapshotStatus(c: AppContext, s: RoomSnapshot, number: number, now: number): StatusBody | null {
+  const status = statusFromSnapshot(s, number, now);
+  if (status === null || status === "left") return null;
+  status.device = deviceOfRequest(c);
+  return status;
+}
+
 /** The status of a ticket: from the snapshot when it is above the cursor, else from the room. */
 export async function ticketStatus(c: AppContext, s: RoomSnapshot, ticket: Ticket, now = Date.now()): Promise<StatusBody> {
   let status = statusFromSnapshot(s, ticket.number, now);
@@ -83,7 +91,9 @@ export async function ticketStatus(c: AppContext, s: RoomSnapshot, ticket: Ticke
 queue.post("/enter", sameOrigin, perClientLimit, bodyLimit(4096, { optional: true }), valid("json", ClientBody), async (c) => {
   const eventId = eventIdOf(c);
   const now = Date.now();
-  const s = await existingRoom(c, eventId);
+  // Under load the snapshot is almost always fresh: no await for it then.
+  const s = cachedSnapshot(eventId, now) ?? (await existingRoom(c, eventId));
+  if (!s.exists) throw new ApiError(404, "unknown_event");
   const phase = phaseOf(s, now);
   if (phase === "closed") throw closedError(s);
   if (phase === "before_open" && !prequeueOpen(s, now)) throw notOpenError(s.opensAt, now);
@@ -91,8 +101,8 @@ queue.post("/enter", sameOrigin, perClientLimit, bodyLimit(4096, { optional: tru
   const raw = cookieValue(c, TICKET_COOKIE);
   const held = raw ? verifyTicket(c.env.TICKET_HMAC_KEY, raw) : null;
   const returning = held !== null && held.event === eventId;
-  // Only a new arrival proves anything: a reload or a second tab keeps its place as is.
-  const powId = returning ? undefined : await proveArrival(c, s, c.req.valid("json"), now);
+  // Only a new arrival proves anything, and only where the event asks for a proof: a reload or a second tab keeps its place as is.
+  const powId = returning || !proofRequired(c, s) ? undefined : await proveArrival(c, s, c.req.valid("json"), now);
   // `fresh`: an id just drawn, not yet in the line (the room skips its lookup).
   const arrival: Arrival = returning ? { ticketId: held.ticketId } : { ticketId: newTicketId(), powId, fresh: true };
   // Concurrent enters in this isolate share one room call (src/batch.ts).
@@ -107,7 +117,8 @@ queue.post("/enter", sameOrigin, perClientLimit, bodyLimit(4096, { optional: tru
   }
   const ticket: Ticket = { event: eventId, ticketId: result.ticketId, number: result.number };
   setTicketCookie(c, ticket);
-  return c.json(await ticketStatus(c, s, ticket, now), result.created ? 201 : 200);
+  // A new number is above the cursor: the snapshot answers, without an await.
+  return c.json(snapshotStatus(c, s, ticket.number, now) ?? (await ticketStatus(c, s, ticket, now)), result.created ? 201 : 200);
 });
 
 /** Whether new arrivals join the pre-queue now (after it opens, before the draw). */
@@ -153,11 +164,8 @@ queue.get("/status", async (c) => {
   const ticket = requireTicket(c, eventId);
   const s = cachedSnapshot(eventId) ?? (await existingRoom(c, eventId));
   if (!s.exists) throw new ApiError(404, "unknown_event");
-  const fast = statusFromSnapshot(s, ticket.number, Date.now());
-  if (fast !== null && fast !== "left") {
-    fast.device = deviceOfRequest(c);
-    return c.json(fast);
-  }
+  const fast = snapshotStatus(c, s, ticket.number, Date.now());
+  if (fast) return c.json(fast);
   const status = await ticketStatus(c, s, ticket);
   // A pre-queue ticket learns its number from the draw: the cookie carries it from now on.
   if (ticket.number === 0 && status.number !== null && status.number > 0) setTicketCookie(c, { ...ticket, number: status.number });
