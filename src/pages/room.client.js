@@ -103,6 +103,9 @@
   let pausedWhileHidden = false;
   let failures = 0;
   let entering = false;
+  // Counts enters begun and ended: a poll sent before an enter and answered
+  // after it speaks of a page without the new number, and is not shown.
+  let entries = 0;
   // null, "claiming" or "claimed": the turn is handled once.
   let turn = null;
   let said = { position: st.position, at: Date.now() };
@@ -235,15 +238,24 @@
       return;
     }
     polling = true;
+    const before = entries;
+    // An enter began or ended meanwhile: this answer is older than the page (the enter polls next).
+    const outdated = () => {
+      if (entries === before) return false;
+      if (pollTimer === undefined) schedule(1000);
+      return true;
+    };
     try {
       let res;
       try {
         res = await fetch(holdsNumber() ? api("status") : roomUrl, { headers: { accept: "application/json" }, cache: "no-store" });
       } catch {
-        return retryLater(null);
+        return outdated() || retryLater(null);
       }
+      if (outdated()) return;
       if (res.ok) {
         const s = await res.json().catch(() => null);
+        if (outdated()) return;
         if (!s || !s.state) return retryLater(res);
         failures = 0;
         connection(false);
@@ -252,6 +264,7 @@
         return schedule(jittered(s.pollAfterMs));
       }
       const code = await errorCode(res);
+      if (outdated()) return;
       if (res.status === 401 || code === "ticket_left") {
         // The number is gone (cookies cleared, or left from another tab): back to the entrance.
         failures = 0;
@@ -326,6 +339,7 @@
     unlockAudio();
     if (entering || !(st.state === "not_entered" || prequeueJoinable(st))) return;
     entering = true;
+    entries += 1;
     $("enter").disabled = true;
     entryMessage("");
     let res = null;
@@ -335,6 +349,7 @@
       res = null;
     }
     entering = false;
+    entries += 1;
     if (res && res.ok) {
       const s = await res.json();
       said = { position: null, at: 0 };

@@ -219,6 +219,50 @@ describe("the waiting room in Chromium", () => {
     expect(cookies.map((c) => c.name)).toContain("guichet_admission");
   });
 
+  it("keeps the number it was just given when a poll sent before the click is answered after it", async () => {
+    const other = await localContext(browser);
+    try {
+      // Two ahead, so that this page waits (one place in flight) rather than being called.
+      for (let i = 0; i < 2; i++) expect((await new NodeCandidate(gw.url).enter()).status).toBe(201);
+      const p = await other.newPage();
+      // The room's JSON polls are fetched at once (no ticket yet) but answered only when the test says.
+      let release!: () => void;
+      const released = new Promise<void>((r) => (release = r));
+      let held = 0;
+      let answered = 0;
+      await p.route(
+        (url) => url.pathname === ROOM,
+        async (route) => {
+          const request = route.request();
+          if (request.method() !== "GET" || !(request.headers()["accept"] ?? "").includes("application/json")) return route.continue();
+          const response = await route.fetch();
+          held += 1;
+          await released;
+          await route.fulfill({ response });
+          answered += 1;
+        },
+      );
+      await p.goto(`${gw.url}${ROOM}`);
+      await p.locator("#enter:enabled").waitFor();
+      // Back in view, the page polls at once (at the opening it polls within three seconds).
+      await p.evaluate(`document.dispatchEvent(new Event("visibilitychange"))`);
+      await eventually(async () => held > 0, "a poll of the room on its way", 5_000);
+      await p.locator("#enter").click();
+      await p.locator("#s-waiting").waitFor({ state: "visible" });
+      const number = await text(p, "[data-f=number]");
+      expect(Number(number)).toBeGreaterThan(2);
+      // The old answer (no number) arrives now: the page keeps what the enter gave it.
+      release();
+      await eventually(async () => answered > 0, "the held poll answered");
+      await p.waitForTimeout(500);
+      expect(await p.locator("#s-waiting").isVisible()).toBe(true);
+      expect(await p.locator("#entry").isHidden()).toBe(true);
+      expect(await text(p, "[data-f=number]")).toBe(number);
+    } finally {
+      await other.close();
+    }
+  });
+
   it("says plainly when the intake is closed, shows the banner on every state, and stops polling", async () => {
     const late = await localContext(browser);
     try {
