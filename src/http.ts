@@ -48,13 +48,14 @@ export const gatewayHeaders: MiddlewareHandler<AppEnv> = async (c, next) => {
  * Origin header, when sent, must be this gateway's own (SameSite=Lax cookies
  * are the second line).
  */
-export const sameOrigin: MiddlewareHandler<AppEnv> = async (c, next) => {
+export const sameOrigin: MiddlewareHandler<AppEnv> = (c, next) => {
   const origin = c.req.header("origin");
   const site = c.req.header("sec-fetch-site");
   if (site === "cross-site" || (origin !== undefined && origin !== new URL(c.req.url).origin)) {
     throw new ApiError(403, "bad_origin");
   }
-  await next();
+  // Not async: nothing to await here, and every enter and claim passes by (one promise less each).
+  return next();
 };
 
 /**

@@ -1,7 +1,7 @@
 // Request bodies: size (413), content type (415), JSON (400), schema (422,
 // with the field at fault). The schema itself is checked by zValidator.
 import { zValidator } from "@hono/zod-validator";
-import type { MiddlewareHandler, ValidationTargets } from "hono";
+import type { Context, MiddlewareHandler, ValidationTargets } from "hono";
 import type * as z from "zod";
 import { ApiError } from "./errors";
 import type { AppEnv } from "./http";
@@ -11,29 +11,37 @@ const NO_BODY: Promise<unknown> = Promise.resolve({});
 
 /** Reads at most `maxBytes` of the body; refuses more, and refuses a body that is not JSON. */
 export function bodyLimit(maxBytes: number, options: { optional?: boolean } = {}): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
+  const noBody = (c: Context<AppEnv>): void => {
+    if (!options.optional) throw new ApiError(422, "invalid_body", { field: "(body)" });
+    c.req.bodyCache.json = NO_BODY;
+  };
+  return (c, next) => {
     const declared = c.req.header("content-length");
     if (declared !== undefined && !/^\d{1,12}$/.test(declared)) throw new ApiError(400, "invalid_body");
     if (declared !== undefined && Number(declared) > maxBytes) throw new ApiError(413, "payload_too_large", { limitBytes: maxBytes });
-    // A declared empty body is not read (no stream to open): most enters and claims send none.
-    const text = declared === "0" ? "" : await readLimited(c.req.raw, maxBytes);
-    if (text === null) throw new ApiError(413, "payload_too_large", { limitBytes: maxBytes });
-    const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
-    if (text.length === 0) {
-      if (!options.optional) throw new ApiError(422, "invalid_body", { field: "(body)" });
-      c.req.bodyCache.json = NO_BODY;
-    } else {
-      if (!/^application\/([\w.-]+\+)?json$/.test(type)) throw new ApiError(415, "unsupported_media_type");
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        throw new ApiError(400, "invalid_json");
-      }
-      c.req.bodyCache.json = Promise.resolve(parsed);
+    // A declared empty body is not read (no stream to open, nothing to await): most enters and claims send none.
+    if (declared === "0") {
+      noBody(c);
+      return next();
     }
-    await next();
+    return readLimited(c.req.raw, maxBytes).then((text) => {
+      if (text === null) throw new ApiError(413, "payload_too_large", { limitBytes: maxBytes });
+      if (text.length === 0) noBody(c);
+      else c.req.bodyCache.json = Promise.resolve(parseJson(text, c.req.header("content-type")));
+      return next();
+    });
   };
+}
+
+/** A body's JSON, if its type says JSON (415 otherwise) and it parses (400 otherwise). */
+function parseJson(text: string, contentType: string | undefined): unknown {
+  const type = (contentType ?? "").split(";")[0]!.trim().toLowerCase();
+  if (!/^application\/([\w.-]+\+)?json$/.test(type)) throw new ApiError(415, "unsupported_media_type");
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ApiError(400, "invalid_json");
+  }
 }
 
 async function readLimited(req: Request, maxBytes: number): Promise<string | null> {
@@ -85,10 +93,10 @@ export function valid<T extends z.ZodType, Target extends keyof ValidationTarget
   const empty = target === "json" ? schema.safeParse({}) : null;
   // Only a schema that takes `{}` as it is (no defaults filled in) may skip.
   if (!empty?.success || typeof empty.data !== "object" || empty.data === null || Object.keys(empty.data).length > 0) return check;
-  const skipWhenEmpty: MiddlewareHandler = async (c, next) => {
+  const skipWhenEmpty: MiddlewareHandler = (c, next) => {
     if (c.req.bodyCache.json !== NO_BODY) return check(c, next);
     c.req.addValidatedData("json", {});
-    await next();
+    return next();
   };
   return skipWhenEmpty as typeof check;
 }
