@@ -894,10 +894,14 @@ export class QueueRoom extends DurableObject<Env> {
     return results;
   }
 
-  /** The rows of `ids` that are in the line, by ticket id: one statement for a batch. */
-  private ticketsById(ids: string[]): Map<string, TicketRow> {
-    const rows = this.sql.exec<TicketRow>("SELECT tickets.* FROM json_each(?) AS i JOIN tickets ON tickets.ticket_id = i.value", JSON.stringify(ids));
-    const byId = new Map<string, TicketRow>();
+  /** What a claim reads of the rows of `ids` that are in the line, by ticket id: one statement for a batch. */
+  private ticketsById(ids: string[]): Map<string, ClaimRow> {
+    const rows = this.sql.exec<ClaimRow>(
+      `SELECT t.number, t.ticket_id, t.state, t.deadline, t.jti, t.device
+       FROM json_each(?) AS i JOIN tickets AS t ON t.ticket_id = i.value`,
+      JSON.stringify(ids),
+    );
+    const byId = new Map<string, ClaimRow>();
     for (const row of rows) byId.set(row.ticket_id, row);
     return byId;
   }
@@ -908,12 +912,12 @@ export class QueueRoom extends DurableObject<Env> {
    * `row` as it will be). A lapse or a requeue is written at once.
    */
   private claimTicket(
-    found: TicketRow | undefined,
+    found: ClaimRow | undefined,
     ticketId: string,
     device: DeviceClass,
     now: number,
     times: { iat: number; exp: number },
-  ): { result: ClaimResult; change?: "admitted" | "requeued"; row?: TicketRow } {
+  ): { result: ClaimResult; change?: "admitted" | "requeued"; row?: ClaimRow } {
     const room = this.room!;
     let row = found;
     if (!row) return { result: { ok: false, reason: this.inPrequeue(ticketId) ? "not_your_turn" : "bad_ticket" } };
@@ -938,7 +942,7 @@ export class QueueRoom extends DurableObject<Env> {
       case "called": {
         const { iat, exp } = times;
         const jti = newJti(now);
-        const admitted: TicketRow = { ...row, state: "admitted", deadline: exp * 1000 + room.clockOffsetMs, jti, device };
+        const admitted: ClaimRow = { ...row, state: "admitted", deadline: exp * 1000 + room.clockOffsetMs, jti, device };
         return { result: { ok: true, ticketId, number: row.number, jti, iat, exp, device }, change: "admitted", row: admitted };
       }
       default:
@@ -1274,14 +1278,14 @@ export class QueueRoom extends DurableObject<Env> {
     return this.sql.exec<TicketRow>("SELECT * FROM tickets WHERE ticket_id = ?", ticketId).toArray()[0];
   }
 
-  private lapseOne(row: TicketRow, now: number): TicketRow {
+  private lapseOne<R extends Pick<TicketRow, "number" | "state">>(row: R, now: number): R {
     this.sql.exec("UPDATE tickets SET state = 'no_show', ended_at = ? WHERE number = ?", now, row.number);
     this.bump(now, "no_shows");
     this.moved("called", "no_show");
     return { ...row, state: "no_show" };
   }
 
-  private requeue(row: TicketRow, now: number): TicketRow {
+  private requeue<R extends Pick<TicketRow, "number" | "state" | "deadline">>(row: R, now: number): R {
     this.sql.exec("UPDATE tickets SET state = 'requeued', requeued_at = ?, deadline = NULL WHERE number = ?", now, row.number);
     this.moved("no_show", "requeued");
     return { ...row, state: "requeued", deadline: null };
@@ -1405,6 +1409,9 @@ export class QueueRoom extends DurableObject<Env> {
 function nearestRank(n: number, p: number): number {
   return Math.max(1, Math.ceil((p / 100) * n));
 }
+
+/** The columns a claim reads. */
+type ClaimRow = Pick<TicketRow, "number" | "ticket_id" | "state" | "deadline" | "jti" | "device">;
 
 interface TicketRow {
   [key: string]: SqlStorageValue;

@@ -204,10 +204,10 @@ queue.post("/claim", sameOrigin, perClientLimit, bodyLimit(1024, { optional: tru
   const ticket = requireTicket(c, eventId, { once: true });
   const { touchPoints } = c.req.valid("json");
   const item: ClaimItem = { ticketId: ticket.ticketId, device: deviceOfRequest(c, touchPoints), issuer: issuerOf(c) };
-  const room = c.env.QUEUE_ROOM.getByName(eventId);
-  // Concurrent claims in this isolate share one room call (src/batch.ts).
-  const send = async (items: ClaimItem[]) => signAdmissions(c.env, eventId, items, await room.claimMany(items.map(({ ticketId, device }) => ({ ticketId, device }))));
-  const [result] = batching(c) ? [await batched(`claim:${eventId}`, item, send, keepAlive(c))] : await signAdmissions(c.env, eventId, [item], [await room.claim(item.ticketId, item.device)]);
+  // Concurrent claims in this isolate share one room call (src/batch.ts): the stub is the batch sender's to get.
+  const room = () => c.env.QUEUE_ROOM.getByName(eventId);
+  const send = async (items: ClaimItem[]) => signAdmissions(c.env, eventId, items, await room().claimMany(items.map(({ ticketId, device }) => ({ ticketId, device }))));
+  const [result] = batching(c) ? [await batched(`claim:${eventId}`, item, send, keepAlive(c))] : await signAdmissions(c.env, eventId, [item], [await room().claim(item.ticketId, item.device)]);
   if (!result) throw new Error("claim returned no result");
   if (!result.ok) {
     switch (result.reason) {
