@@ -23,6 +23,8 @@ const { values: args } = parseArgs({
     slices: { type: "string", default: "8" },
     seconds: { type: "string", default: "3" },
     connections: { type: "string", default: "50" },
+    // Waiting tickets the poll scenario rotates over (100000: every poll a cookie the isolate has not seen lately).
+    tickets: { type: "string", default: "5000" },
     // Variables for one side only, as JSON: compares settings of one build, e.g. --vars-b '{"ROOM_BATCHING":"off"}'.
     "vars-a": { type: "string", default: "{}" },
     "vars-b": { type: "string", default: "{}" },
@@ -52,7 +54,7 @@ try {
     const pid = workerdPid(builds.map((b) => b.pid));
     const build = { label, bundle, g, pid, slices: [] };
     builds.push(build);
-    build.run = await prepare(g, args.scenario, `ab-${args.scenario}`, { connections: Number(args.connections) });
+    build.run = await prepare(g, args.scenario, `ab-${args.scenario}`, { connections: Number(args.connections), tickets: Number(args.tickets) });
     await build.run(1); // warm up: JIT, caches, the room's first snapshot
   }
   for (let i = 0; i < slices; i++) {

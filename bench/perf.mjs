@@ -8,7 +8,7 @@
 // part met from its innermost frame outwards, and prints µs per request by
 // part for `GET /guichet/healthz` and for the scenario, measured on the same
 // gateway one after the other, and the difference.
-//   node bench/perf.mjs --scenario enter|claim|poll|submit [--seconds 6] [--json out.json]
+//   node bench/perf.mjs --scenario enter|claim|poll|submit [--seconds 6] [--json out.json] [--tickets 100000 (polls)] [--others 20]
 // Needs `perf` (Debian: linux-perf) and the right to profile a child process;
 // it talks only to 127.0.0.1 and stops everything it started.
 import { spawn, spawnSync } from "node:child_process";
@@ -20,7 +20,7 @@ import { cpuMs, startGateway, workerdPid } from "./gateway.mjs";
 import { prepare, SCENARIOS } from "./scenarios.mjs";
 
 const { values: args } = parseArgs({
-  options: { scenario: { type: "string", default: "enter" }, seconds: { type: "string", default: "6" }, json: { type: "string" }, others: { type: "string", default: "0" } },
+  options: { scenario: { type: "string", default: "enter" }, seconds: { type: "string", default: "6" }, json: { type: "string" }, others: { type: "string", default: "0" }, tickets: { type: "string", default: "5000" } },
 });
 if (!SCENARIOS.includes(args.scenario) || args.scenario === "health") throw new Error(`--scenario: one of ${SCENARIOS.filter((s) => s !== "health").join(", ")}`);
 if (spawnSync("perf", ["--version"]).status !== 0) {
@@ -111,7 +111,7 @@ try {
   const pid = workerdPid();
   const results = {};
   for (const name of ["health", args.scenario]) {
-    const run = await prepare(g, name, `perf-${name}`);
+    const run = await prepare(g, name, `perf-${name}`, { tickets: Number(args.tickets) });
     await run(2); // warm up
     results[name] = await measure(pid, run, dir, name);
   }

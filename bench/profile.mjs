@@ -4,21 +4,21 @@
 // isolate (which also runs the Durable Objects) during a bounded autocannon
 // run, and prints the heaviest functions by self time. Optionally writes the
 // .cpuprofile (open it in Chrome DevTools).
-//   node bench/profile.mjs --scenario health|poll|enter|claim|submit [--seconds 5] [--out file.cpuprofile]
+//   node bench/profile.mjs --scenario health|poll|enter|claim|submit [--seconds 5] [--out file.cpuprofile] [--tickets 100000 (polls)]
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { startGateway } from "./gateway.mjs";
 import { prepare } from "./scenarios.mjs";
 
 const { values: args } = parseArgs({
-  options: { scenario: { type: "string", default: "poll" }, seconds: { type: "string", default: "5" }, out: { type: "string" }, top: { type: "string", default: "30" } },
+  options: { scenario: { type: "string", default: "poll" }, seconds: { type: "string", default: "5" }, out: { type: "string" }, top: { type: "string", default: "30" }, tickets: { type: "string", default: "5000" } },
 });
 const inspectorPort = 9300 + Math.floor(Math.random() * 500);
 const g = await startGateway({ vars: { EVENT_OPENS_AT: new Date(Date.now() - 1000).toISOString() }, inspectorPort });
 const stop = () => g.dispose();
 process.on("SIGINT", () => void stop().finally(() => process.exit(130)));
 try {
-  const runFor = await prepare(g, args.scenario, `prof-${args.scenario}`);
+  const runFor = await prepare(g, args.scenario, `prof-${args.scenario}`, { tickets: Number(args.tickets) });
   const run = () => runFor(Number(args.seconds));
 
   const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json();

@@ -6,8 +6,11 @@ import { admissionToken, load, newTicketId, opsClient, pool, submissionBody, tic
 
 export const SCENARIOS = ["health", "poll", "enter", "claim", "submit"];
 
-/** Sets `name` up on gateway `g` (from startGateway) for event `event`; returns a runner of `seconds` of load. */
-export async function prepare(g, name, event, { connections = 50 } = {}) {
+/**
+ * Sets `name` up on gateway `g` (from startGateway) for event `event`; returns a runner of `seconds` of load.
+ * `tickets`: how many waiting tickets polls rotate over (5,000; 100,000 is the growth bench's largest line).
+ */
+export async function prepare(g, name, event, { connections = 50, tickets = 5000 } = {}) {
   const ops = opsClient(g.url, g.secrets);
   const opensAt = new Date(Date.now() - 1000).toISOString();
   const line = async (n) => {
@@ -33,7 +36,7 @@ export async function prepare(g, name, event, { connections = 50 } = {}) {
   if (name === "poll") {
     await ops.configure(event, { opensAt });
     await ops.pause(event);
-    const cookies = await line(5000);
+    const cookies = await line(tickets);
     const items = cookies.map((cookie) => ({ headers: { cookie } }));
     return rotating(items, (seconds, start) => load(g.url, { connections, duration: seconds, path: `/guichet/api/status?event=${event}`, items, start }));
   }
