@@ -4,7 +4,9 @@
 // block edges (55/56/63/64/65 bytes, where padding takes a second block).
 import { describe, expect, it } from "vitest";
 import { equalBytes, HmacSha256, sha256 } from "../src/auth/sha256";
-import { hmac, hmacMatches } from "../src/auth/ticket";
+import { hmac, hmacMatches, signTicket, verifyTicket } from "../src/auth/ticket";
+
+const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 const bytes = (h: string) => Uint8Array.from(h.match(/../g)!, (x) => parseInt(x, 16));
@@ -98,5 +100,50 @@ describe("hmac / hmacMatches (src/auth/ticket.ts)", () => {
     expect(hmacMatches(secret, message, flip(mac, 41))).toBe(false);
     expect(hmacMatches(secret, message, mac.slice(0, 42))).toBe(false);
     expect(hmacMatches(secret, message, `${mac.slice(0, 42)}*`)).toBe(false);
+    // The last character carries two bits that must be zero: another spelling of the same bytes is refused.
+    const last = BASE64URL.indexOf(mac[42]!);
+    expect(last & 3).toBe(0);
+    expect(hmacMatches(secret, message, mac.slice(0, 42) + BASE64URL[last | 1])).toBe(false);
+    expect(hmacMatches(secret, message, `${mac}A`)).toBe(false);
+  });
+
+  it("MAC text that is not ASCII as WebCrypto does (UTF-8), however long", async () => {
+    const secret = "0123456789abcdef0123456789abcdef";
+    for (const message of ["Québec — café", "é".repeat(300), "a".repeat(256), "a".repeat(257), ""]) {
+      const expected = btoa(String.fromCharCode(...bytes(await webCrypto(text(secret), text(message)))))
+        .replace(/\+/g, "-")
+        .replace(/\//g, "_")
+        .replace(/=+$/, "");
+      expect(hmac(secret, message)).toBe(expected);
+      expect(hmacMatches(secret, message, expected)).toBe(true);
+    }
+  });
+});
+
+describe("verifyTicket (src/auth/ticket.ts)", () => {
+  const secret = "0123456789abcdef0123456789abcdef";
+  const ticket = { event: "csq-2016-06", ticketId: "-0AZ_az09-0AZ_az09-0AZ", number: 4321 };
+
+  it("reads back what signTicket wrote, and nothing else", () => {
+    const value = signTicket(secret, ticket);
+    expect(verifyTicket(secret, value)).toEqual(ticket);
+    expect(verifyTicket(secret, signTicket(secret, { ...ticket, number: 0 }))).toEqual({ ...ticket, number: 0 });
+    const [event, id, number, mac] = value.split(".") as [string, string, string, string];
+    for (const bad of [
+      `${event}.${id}.${number}`,
+      `${value}.x`,
+      `${event}.${id}.${number}.${mac}A`,
+      `${event}.${id}.0${number}.${mac}`,
+      `${event}.${id}.${number + 1}.${mac}`,
+      `${event.toUpperCase()}.${id}.${number}.${mac}`,
+      `${event}.${id.slice(1)}.${number}.${mac}`,
+      `-${event.slice(1)}.${id}.${number}.${mac}`,
+      `${event}.${id}.${number}.${mac.slice(0, 42)}*`,
+      ` ${value}`,
+      `${value}\n`,
+    ]) {
+      expect(verifyTicket(secret, bad), bad).toBeNull();
+    }
+    expect(verifyTicket("another secret", value)).toBeNull();
   });
 });
