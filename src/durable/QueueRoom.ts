@@ -860,15 +860,17 @@ export class QueueRoom extends DurableObject<Env> {
     const room = this.room;
     this.shuffleIfDue(now);
     // Token times are wall-clock seconds; deadlines are on this object's clock (equal but for the test seam).
+    // The batch's admissions share them, to the second.
     const iat = Math.floor((now - room.clockOffsetMs) / 1000);
     const exp = iat + room.config.admissionSeconds;
+    const times = { iat, exp, deadline: exp * 1000 + room.clockOffsetMs };
     let requeued = false;
     let admissions = 0;
     const results = this.ctx.storage.transactionSync(() => {
       const rows = this.ticketsById(claims.map((c) => c.ticketId));
       const admitted: [number, string, DeviceClass][] = [];
       const out = claims.map(({ ticketId, device }) => {
-        const { result, change, row } = this.claimTicket(rows.get(ticketId), ticketId, device, now, { iat, exp });
+        const { result, change, row } = this.claimTicket(rows.get(ticketId), ticketId, device, now, times);
         // A ticket named twice in one batch (two tabs) finds what its first claim did.
         if (row) rows.set(ticketId, row);
         if (change === "admitted" && result.ok) admitted.push([result.number, result.jti, device]);
@@ -879,7 +881,7 @@ export class QueueRoom extends DurableObject<Env> {
         this.sql.exec(
           `UPDATE tickets SET state = 'admitted', deadline = ?, jti = a.value ->> 1, device = a.value ->> 2
            FROM json_each(?) AS a WHERE tickets.number = a.value ->> 0`,
-          exp * 1000 + room.clockOffsetMs,
+          times.deadline,
           JSON.stringify(admitted),
         );
         this.moved("called", "admitted", admitted.length);
@@ -889,8 +891,8 @@ export class QueueRoom extends DurableObject<Env> {
       return out;
     });
     if (requeued) await this.schedule(now);
-    // The batch's admissions all expire at the same second.
-    else if (admissions > 0) await this.scheduleUnlessBefore(now, now + room.config.admissionSeconds * 1000 + EXPIRY_MARGIN_MS - 1000);
+    // The batch's admissions all expire at times.deadline (and are freed EXPIRY_MARGIN_MS later).
+    else if (admissions > 0) await this.scheduleUnlessBefore(now, times.deadline + EXPIRY_MARGIN_MS);
     return results;
   }
 
@@ -916,7 +918,7 @@ export class QueueRoom extends DurableObject<Env> {
     ticketId: string,
     device: DeviceClass,
     now: number,
-    times: { iat: number; exp: number },
+    times: { iat: number; exp: number; deadline: number },
   ): { result: ClaimResult; change?: "admitted" | "requeued"; row?: ClaimRow } {
     const room = this.room!;
     let row = found;
@@ -940,9 +942,9 @@ export class QueueRoom extends DurableObject<Env> {
         }
         return { result: { ok: false, reason: "turn_lost" }, row };
       case "called": {
-        const { iat, exp } = times;
+        const { iat, exp, deadline } = times;
         const jti = newJti(now);
-        const admitted: ClaimRow = { ...row, state: "admitted", deadline: exp * 1000 + room.clockOffsetMs, jti, device };
+        const admitted: ClaimRow = { ...row, state: "admitted", deadline, jti, device };
         return { result: { ok: true, ticketId, number: row.number, jti, iat, exp, device }, change: "admitted", row: admitted };
       }
       default:
@@ -1353,7 +1355,6 @@ export class QueueRoom extends DurableObject<Env> {
     });
   }
 
-  /** Sets the alarm to the earliest due work: the next tick, an expiry, the opening, an outbox retry. */
   /**
    * `schedule`, after work was added that is due no earlier than `due` (room
    * clock): an alarm already set before it (and before any history copy now
@@ -1365,6 +1366,7 @@ export class QueueRoom extends DurableObject<Env> {
     await this.schedule(now);
   }
 
+  /** Sets the alarm to the earliest due work: the next tick, an expiry, the opening, an outbox retry. */
   private async schedule(now: number, reconsider = false): Promise<void> {
     if (!this.room) return;
     // An alarm due within a tick already covers any new work: it recomputes the

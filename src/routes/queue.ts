@@ -68,24 +68,30 @@ function notOpenError(opensAt: number | null, now: number): ApiError {
   return new ApiError(409, "not_open", { opensAt: opensAt === null ? null : new Date(opensAt).toISOString() }, headers);
 }
 
-/** The status of a number above the snapshot's cursor, from the snapshot alone; null for any other (ask ticketStatus). */
+/**
+ * The status of a number above the snapshot's cursor, from the snapshot alone
+ * (no await: the hot path of polls and enters); null at or below the cursor,
+ * where the room must be asked (statusFromRoom). 410 for a number given up.
+ */
 function snapshotStatus(c: AppContext, s: RoomSnapshot, number: number, now: number): StatusBody | null {
   const status = statusFromSnapshot(s, number, now);
-  if (status === null || status === "left") return null;
-  status.device = deviceOfRequest(c);
+  if (status === "left") throw new ApiError(410, "ticket_left");
+  if (status !== null) status.device = deviceOfRequest(c);
   return status;
+}
+
+/** The status of a ticket at or below the snapshot's cursor: the room's word on it. */
+async function statusFromRoom(c: AppContext, s: RoomSnapshot, ticket: Ticket, now: number): Promise<StatusBody> {
+  const t = await c.env.QUEUE_ROOM.getByName(ticket.event).ticketStatus(ticket.ticketId);
+  if (!t.found) throw new ApiError(401, "bad_ticket");
+  const status = statusFromTicket(s, t, now);
+  if (status === "left") throw new ApiError(410, "ticket_left");
+  return { ...status, device: deviceOfRequest(c) };
 }
 
 /** The status of a ticket: from the snapshot when it is above the cursor, else from the room. */
 export async function ticketStatus(c: AppContext, s: RoomSnapshot, ticket: Ticket, now = Date.now()): Promise<StatusBody> {
-  let status = statusFromSnapshot(s, ticket.number, now);
-  if (status === null) {
-    const t = await c.env.QUEUE_ROOM.getByName(ticket.event).ticketStatus(ticket.ticketId);
-    if (!t.found) throw new ApiError(401, "bad_ticket");
-    status = statusFromTicket(s, t, now);
-  }
-  if (status === "left") throw new ApiError(410, "ticket_left");
-  return { ...status, device: deviceOfRequest(c) };
+  return snapshotStatus(c, s, ticket.number, now) ?? statusFromRoom(c, s, ticket, now);
 }
 
 queue.post("/enter", sameOrigin, perClientLimit, bodyLimit(4096, { optional: true }), valid("json", ClientBody), async (c) => {
@@ -118,7 +124,7 @@ queue.post("/enter", sameOrigin, perClientLimit, bodyLimit(4096, { optional: tru
   const ticket: Ticket = { event: eventId, ticketId: result.ticketId, number: result.number };
   setTicketCookie(c, ticket);
   // A new number is above the cursor: the snapshot answers, without an await.
-  return c.json(snapshotStatus(c, s, ticket.number, now) ?? (await ticketStatus(c, s, ticket, now)), result.created ? 201 : 200);
+  return c.json(snapshotStatus(c, s, ticket.number, now) ?? (await statusFromRoom(c, s, ticket, now)), result.created ? 201 : 200);
 });
 
 /** Whether new arrivals join the pre-queue now (after it opens, before the draw). */
@@ -164,9 +170,10 @@ queue.get("/status", async (c) => {
   const ticket = requireTicket(c, eventId);
   const s = cachedSnapshot(eventId) ?? (await existingRoom(c, eventId));
   if (!s.exists) throw new ApiError(404, "unknown_event");
-  const fast = snapshotStatus(c, s, ticket.number, Date.now());
+  const now = Date.now();
+  const fast = snapshotStatus(c, s, ticket.number, now);
   if (fast) return c.json(fast);
-  const status = await ticketStatus(c, s, ticket);
+  const status = await statusFromRoom(c, s, ticket, now);
   // A pre-queue ticket learns its number from the draw: the cookie carries it from now on.
   if (ticket.number === 0 && status.number !== null && status.number > 0) setTicketCookie(c, { ...ticket, number: status.number });
   return c.json(status);
