@@ -9,6 +9,7 @@
 // part for `GET /guichet/healthz` and for the scenario, measured on the same
 // gateway one after the other, and the difference.
 //   node bench/perf.mjs --scenario enter|claim|poll|submit [--seconds 6] [--json out.json] [--tickets 100000 (polls)] [--others 20]
+//   --detail runtime: the innermost frames inside one part (by name), µs per request, healthz against the scenario
 // Needs `perf` (Debian: linux-perf) and the right to profile a child process;
 // it talks only to 127.0.0.1 and stops everything it started.
 import { spawn, spawnSync } from "node:child_process";
@@ -20,7 +21,7 @@ import { cpuMs, startGateway, workerdPid } from "./gateway.mjs";
 import { prepare, SCENARIOS } from "./scenarios.mjs";
 
 const { values: args } = parseArgs({
-  options: { scenario: { type: "string", default: "enter" }, seconds: { type: "string", default: "6" }, json: { type: "string" }, others: { type: "string", default: "0" }, tickets: { type: "string", default: "5000" } },
+  options: { scenario: { type: "string", default: "enter" }, seconds: { type: "string", default: "6" }, json: { type: "string" }, others: { type: "string", default: "0" }, detail: { type: "string" }, tickets: { type: "string", default: "5000" } },
 });
 if (!SCENARIOS.includes(args.scenario) || args.scenario === "health") throw new Error(`--scenario: one of ${SCENARIOS.filter((s) => s !== "health").join(", ")}`);
 if (spawnSync("perf", ["--version"]).status !== 0) {
@@ -55,6 +56,7 @@ const OTHER = "other (allocator, kernel)";
 function shares(script) {
   const counts = new Map();
   const others = new Map();
+  const details = new Map();
   let total = 0;
   for (const sample of script.split("\n\n")) {
     // Frame lines only ("<address> <symbol> (<object>)"), innermost first.
@@ -78,13 +80,19 @@ function shares(script) {
       }
     }
     counts.set(part, (counts.get(part) ?? 0) + 1);
+    if (args.detail && part.includes(args.detail)) {
+      const where = parsed.slice(0, 2).map((f) => (f.jit ? "(JIT)" : f.sym.slice(0, 70))).join(" < ");
+      details.set(where, (details.get(where) ?? 0) + 1);
+    }
     if (part === OTHER) {
       const where = parsed.slice(0, 3).map((f) => f.sym.slice(0, 60)).join(" < ");
       others.set(where, (others.get(where) ?? 0) + 1);
     }
   }
   const topOthers = (n) => [...others].sort((a, b) => b[1] - a[1]).slice(0, n).map(([where, k]) => `${((k / total) * 100).toFixed(2)}% ${where}`);
-  return { total, share: (name) => (counts.get(name) ?? 0) / Math.max(1, total), topOthers };
+  // µs per request of each innermost frame pair in the part named by --detail.
+  const detailUs = (usPerRequest) => new Map([...details].map(([where, k]) => [where, (k / total) * usPerRequest]));
+  return { total, share: (name) => (counts.get(name) ?? 0) / Math.max(1, total), topOthers, detailUs };
 }
 
 /** Runs `run` for `seconds` under perf; returns workerd's CPU µs per request and the parts' shares. */
@@ -128,6 +136,13 @@ try {
   console.log(`| all (req/s ${base.rps} and ${it.rps}) | ${Math.round(base.usPerRequest)} | ${Math.round(it.usPerRequest)} | ${Math.round(it.usPerRequest - base.usPerRequest)} |`);
   // --others N: the innermost frames of the samples no part claimed, to extend PARTS.
   for (const line of it.topOthers(Number(args.others))) console.log(`  other: ${line}`);
+  // --detail PART: the innermost frames within that part, µs per request, scenario against healthz.
+  if (args.detail) {
+    const b = base.detailUs(base.usPerRequest);
+    const s = it.detailUs(it.usPerRequest);
+    const rowsOf = [...new Set([...b.keys(), ...s.keys()])].map((k) => [k, b.get(k) ?? 0, s.get(k) ?? 0]).sort((x, y) => y[2] - y[1] - (x[2] - x[1]));
+    for (const [k, x, y] of rowsOf.slice(0, 40)) console.log(`  ${args.detail}: ${x.toFixed(2)} -> ${y.toFixed(2)} µs  ${k}`);
+  }
   if (args.json) writeFileSync(args.json, JSON.stringify({ at: new Date().toISOString(), scenario: args.scenario, seconds, baseline: { rps: base.rps, usPerRequest: base.usPerRequest }, it: { rps: it.rps, usPerRequest: it.usPerRequest }, rows }, null, 2) + "\n");
 } finally {
   await stop();
