@@ -22,11 +22,16 @@ const BLOCK = 64;
 
 // Scratch space, reused: everything here is synchronous.
 const w = new Uint32Array(64);
-const tail = new Uint8Array(2 * BLOCK);
+/** The running state of the hash being computed (everything here is synchronous: one at a time). */
+const state = new Uint32Array(8);
 
-/** Mixes the 64-byte block of `bytes` at `at` into `state`. */
-function compress(state: Uint32Array, bytes: Uint8Array, at: number): void {
+/** Reads the 64-byte block of `bytes` at `at` into w[0..15], big-endian. */
+function load(bytes: Uint8Array, at: number): void {
   for (let i = 0; i < 16; i++, at += 4) w[i] = (bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!;
+}
+
+/** Mixes the block in w[0..15] into `state`. */
+function compress(): void {
   for (let i = 16; i < 64; i++) {
     const x = w[i - 15]!;
     const y = w[i - 2]!;
@@ -60,57 +65,89 @@ function compress(state: Uint32Array, bytes: Uint8Array, at: number): void {
   state[7]! += h;
 }
 
-/** Hashes `message` into `state`, which has already absorbed `before` bytes (whole blocks); returns the digest. */
-function finish(state: Uint32Array, message: Uint8Array, before: number): Uint8Array {
+/**
+ * Hashes `message` into `state`, which has already absorbed `before` bytes
+ * (whole blocks): every whole block, then the rest with its padding and
+ * length, written into w directly (no copy of the message).
+ */
+function absorb(message: Uint8Array, before: number): void {
   let at = 0;
-  for (; at + BLOCK <= message.length; at += BLOCK) compress(state, message, at);
-  const rest = message.length - at;
-  const blocks = rest + 9 > BLOCK ? 2 : 1;
-  tail.fill(0);
-  tail.set(message.subarray(at));
-  tail[rest] = 0x80;
-  const bits = (before + message.length) * 8;
-  const end = blocks * BLOCK;
-  const high = Math.floor(bits / 0x100000000);
-  for (let i = 0; i < 4; i++) {
-    tail[end - 1 - i] = (bits >>> (8 * i)) & 0xff;
-    tail[end - 5 - i] = (high >>> (8 * i)) & 0xff;
+  for (; at + BLOCK <= message.length; at += BLOCK) {
+    load(message, at);
+    compress();
   }
-  compress(state, tail, 0);
-  if (blocks === 2) compress(state, tail, BLOCK);
-  const digest = new Uint8Array(32);
+  const rest = message.length - at;
+  w.fill(0, 0, 16);
+  for (let i = 0; i < rest; i++) w[i >> 2]! |= message[at + i]! << (24 - 8 * (i & 3));
+  w[rest >> 2]! |= 0x80 << (24 - 8 * (rest & 3));
+  if (rest + 9 > BLOCK) {
+    compress();
+    w.fill(0, 0, 16);
+  }
+  const bits = (before + message.length) * 8;
+  w[14] = Math.floor(bits / 0x100000000);
+  w[15] = bits >>> 0;
+  compress();
+}
+
+/** The state as 32 bytes, big-endian. */
+function digest(): Uint8Array {
+  const out = new Uint8Array(32);
   for (let i = 0; i < 8; i++) {
     const v = state[i]!;
-    digest[4 * i] = v >>> 24;
-    digest[4 * i + 1] = v >>> 16;
-    digest[4 * i + 2] = v >>> 8;
-    digest[4 * i + 3] = v;
+    out[4 * i] = v >>> 24;
+    out[4 * i + 1] = v >>> 16;
+    out[4 * i + 2] = v >>> 8;
+    out[4 * i + 3] = v;
   }
-  return digest;
+  return out;
 }
 
 export function sha256(message: Uint8Array): Uint8Array {
-  return finish(INITIAL.slice(), message, 0);
+  state.set(INITIAL);
+  absorb(message, 0);
+  return digest();
+}
+
+/** The state after absorbing one 64-byte block from the initial state. */
+function afterBlock(block: Uint8Array): Uint32Array {
+  state.set(INITIAL);
+  load(block, 0);
+  compress();
+  return state.slice();
 }
 
 /** HMAC-SHA256 under one key; the key's inner and outer pads are hashed once, here. */
 export class HmacSha256 {
-  private readonly inner = INITIAL.slice();
-  private readonly outer = INITIAL.slice();
+  private readonly inner: Uint32Array;
+  private readonly outer: Uint32Array;
 
   constructor(key: Uint8Array) {
     const k = key.length > BLOCK ? sha256(key) : key;
     const pad = new Uint8Array(BLOCK);
     pad.set(k);
     for (let i = 0; i < BLOCK; i++) pad[i]! ^= 0x36;
-    compress(this.inner, pad, 0);
+    this.inner = afterBlock(pad);
     for (let i = 0; i < BLOCK; i++) pad[i]! ^= 0x36 ^ 0x5c;
-    compress(this.outer, pad, 0);
+    this.outer = afterBlock(pad);
   }
 
+  /**
+   * The inner hash over the message, then the outer hash over its 32 bytes:
+   * one block, taken from the inner state's words as they are (the bytes
+   * would be read back into the same words), with its padding and length
+   * (64 + 32 bytes).
+   */
   mac(message: Uint8Array): Uint8Array {
-    const inner = finish(this.inner.slice(), message, BLOCK);
-    return finish(this.outer.slice(), inner, BLOCK);
+    state.set(this.inner);
+    absorb(message, BLOCK);
+    for (let i = 0; i < 8; i++) w[i] = state[i]!;
+    w[8] = 0x80000000;
+    w.fill(0, 9, 15);
+    w[15] = (BLOCK + 32) * 8;
+    state.set(this.outer);
+    compress();
+    return digest();
   }
 }
 
