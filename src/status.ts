@@ -85,18 +85,18 @@ export function roomStatus(s: RoomSnapshot, now: number): StatusBody {
   return body;
 }
 
+/** base() with a waiting number's fields filled in (set on base's fresh object, not copied: every poll comes here). */
 function waiting(s: RoomSnapshot, now: number, number: number, position: number): StatusBody {
-  return {
-    ...base(s, now),
-    state: "waiting",
-    number,
-    position,
-    ahead: position - 1,
-    // A number just handed out may be newer than the snapshot.
-    waitingCount: Math.max(s.waitingCount, position),
-    estimatedWaitSeconds: estimateWaitSeconds(position, s),
-    pollAfterMs: pollAfterMs(position),
-  };
+  const body = base(s, now);
+  body.state = "waiting";
+  body.number = number;
+  body.position = position;
+  body.ahead = position - 1;
+  // A number just handed out may be newer than the snapshot.
+  body.waitingCount = Math.max(s.waitingCount, position);
+  body.estimatedWaitSeconds = estimateWaitSeconds(position, s);
+  body.pollAfterMs = pollAfterMs(position);
+  return body;
 }
 
 /**
@@ -135,7 +135,9 @@ export function statusFromTicket(s: RoomSnapshot, t: TicketStatus, now: number):
     case "requeued":
     case "no_show": {
       const position = t.requeuedAhead + 1;
-      return { ...waiting(s, now, t.number, position), pollAfterMs: POLL_MIN_MS };
+      const body = waiting(s, now, t.number, position);
+      body.pollAfterMs = POLL_MIN_MS;
+      return body;
     }
     case "called":
       return { ...body, state: "your_turn", position: 0, ahead: 0, claimDeadline: iso(t.deadline), pollAfterMs: POLL_MIN_MS };
