@@ -353,13 +353,15 @@ function merge(parts) {
 
 function checkTargets(scenarios, bundle) {
   const by = Object.fromEntries(scenarios.map((s) => [s.name, s]));
+  // Against the ratio to three places, not the two the tables show: 0.698 rounds to 0.70 and is not 0.7.
+  const ratio = (s) => Math.round((s.rps / s.baselineRps) * 1000) / 1000;
   const out = [];
   if (by.poll) {
-    out.push({ target: `status polls ≥ ${TARGETS.poll.ratio} of baseline`, value: by.poll.ratio, met: by.poll.ratio >= TARGETS.poll.ratio });
+    out.push({ target: `status polls ≥ ${TARGETS.poll.ratio} of baseline`, value: ratio(by.poll), met: ratio(by.poll) >= TARGETS.poll.ratio });
     out.push({ target: `status polls ≤ ${TARGETS.poll.doPer1000} DO calls / 1,000`, value: by.poll.doCallsPer1000, met: by.poll.doCallsPer1000 <= TARGETS.poll.doPer1000 });
   }
-  if (by.enter) out.push({ target: `enters ≥ ${TARGETS.enter.ratio} of baseline`, value: by.enter.ratio, met: by.enter.ratio >= TARGETS.enter.ratio });
-  if (by.claim) out.push({ target: `claims ≥ ${TARGETS.claim.ratio} of baseline`, value: by.claim.ratio, met: by.claim.ratio >= TARGETS.claim.ratio });
+  if (by.enter) out.push({ target: `enters ≥ ${TARGETS.enter.ratio} of baseline`, value: ratio(by.enter), met: ratio(by.enter) >= TARGETS.enter.ratio });
+  if (by.claim) out.push({ target: `claims ≥ ${TARGETS.claim.ratio} of baseline`, value: ratio(by.claim), met: ratio(by.claim) >= TARGETS.claim.ratio });
   // wrangler's "Total Upload … gzip" when the bench built the bundle, else the modules gzipped here.
   const kib = bundle.uploadGzipKiB ?? round1(bundle.gzipBytes / 1024);
   out.push({ target: `bundle ≤ ${TARGETS.bundleGzipKiB} KiB gzip`, value: kib, met: kib <= TARGETS.bundleGzipKiB });
