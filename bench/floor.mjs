@@ -9,12 +9,11 @@
 // healthz. The routes exist only in the copy (built into a temporary
 // directory, removed at the end): the Worker that ships has none of them.
 //   node bench/floor.mjs [--rounds 6] [--seconds 3]
-import { spawnSync } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { cpuMs, startGateway, workerdPid } from "./gateway.mjs";
+import { build, cpuMs, startGateway, workerdPid } from "./gateway.mjs";
 import { load, opsClient } from "./lib.mjs";
 
 const { values: args } = parseArgs({ options: { rounds: { type: "string", default: "6" }, seconds: { type: "string", default: "3" } } });
@@ -48,8 +47,7 @@ function buildCopy(dir) {
   const at = text.indexOf('app.get("/guichet/healthz"');
   if (at < 0) throw new Error("src/worker.ts: the healthz route was not found");
   writeFileSync(worker, imports + text.slice(0, at) + routes + "\n" + text.slice(at));
-  const run = spawnSync(join(ROOT, "node_modules/.bin/wrangler"), ["deploy", "--dry-run", "--outdir", "dist"], { cwd: dir, stdio: "pipe", env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", CI: "1" } });
-  if (run.status !== 0) throw new Error(`wrangler build of the copy failed:\n${run.stderr}`);
+  build({ root: dir });
   return join(dir, "dist/worker.js");
 }
 

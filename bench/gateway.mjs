@@ -21,18 +21,21 @@ const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = requireFromWrang
 export const MINIFLARE_VERSION = requireFromWrangler("miniflare/package.json").version;
 const WORKERD_BIN = join(requireFromWrangler.resolve("workerd/package.json"), "../bin/workerd");
 
-/** Builds the bundle exactly as `npm run build` does (into a clean dist/); returns its sizes. */
-export function build({ quiet = true } = {}) {
-  rmSync(join(ROOT, "dist"), { recursive: true, force: true });
+/**
+ * Builds the bundle exactly as `npm run build` does (into a clean dist/); returns its sizes.
+ * `root`: another copy of the project to build (bench/floor.mjs), with this one's node_modules.
+ */
+export function build({ quiet = true, root = ROOT } = {}) {
+  rmSync(join(root, "dist"), { recursive: true, force: true });
   const run = spawnSync(join(ROOT, "node_modules/.bin/wrangler"), ["deploy", "--dry-run", "--outdir", "dist"], {
-    cwd: ROOT,
+    cwd: root,
     stdio: quiet ? "pipe" : "inherit",
     env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", CI: "1" },
   });
   if (run.status !== 0) throw new Error(`wrangler build failed:\n${run.stderr?.toString() ?? ""}`);
   // wrangler's own figure covers every module it would upload (the page scripts are modules beside worker.js).
   const upload = /Total Upload: ([\d.]+) KiB \/ gzip: ([\d.]+) KiB/.exec(`${run.stdout ?? ""}${run.stderr ?? ""}`);
-  return { ...bundleSize(), ...(upload ? { uploadKiB: Number(upload[1]), uploadGzipKiB: Number(upload[2]) } : {}) };
+  return { ...bundleSize(join(root, "dist/worker.js")), ...(upload ? { uploadKiB: Number(upload[1]), uploadGzipKiB: Number(upload[2]) } : {}) };
 }
 
 /** worker.js and the modules beside it, raw and gzip (level 9), in bytes. */

@@ -22,7 +22,7 @@ const BLOCK = 64;
 
 // Scratch space, reused: everything here is synchronous.
 const w = new Uint32Array(64);
-/** The running state of the hash being computed (everything here is synchronous: one at a time). */
+/** The running state of the hash being computed. */
 const state = new Uint32Array(8);
 
 /** Reads the 64-byte block of `bytes` at `at` into w[0..15], big-endian. */
