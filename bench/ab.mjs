@@ -66,9 +66,10 @@ process.on("SIGINT", () => void stop().finally(() => process.exit(130)));
 /**
  * Both workerd processes on the last core and this process (the load
  * generator) on the first, with `--pin` (the default where `taskset` and two
- * cores are there): unpinned, the scheduler placed the two processes
- * differently, and an A/A run (one build on both sides) measured 0.91 to 1.05
- * from one run to the next.
+ * cores are there), so the scheduler's placement is not one more difference
+ * between the sides. A/A runs (one build on both sides) gave 0.91 to 1.05
+ * unpinned and 0.92 to 1.03 pinned: it narrows the per-run bias, it does not
+ * remove it (hence --runs).
  */
 function pinToCores(pids) {
   if (!args.pin || cpus().length < 2 || spawnSync("taskset", ["-V"]).status !== 0) return;
@@ -80,8 +81,7 @@ function pinToCores(pids) {
 /** One run: both gateways started afresh, the scenario set up on each, then the alternating slices; B/A per slice pair. */
 async function oneRun(run) {
   const sides = [["A", args.a, args["vars-a"], args["state-a"]], ["B", args.b, args["vars-b"], args["state-b"]]];
-  // Odd runs start B first: an A/A run measured the side started second ~3% cheaper on average, so with
-  // an even number of runs the order cancels out.
+  // Odd runs start B first: the start order, one thing that differs between the sides, cancels over an even number of runs.
   for (const [label, bundle, vars, state] of run % 2 === 0 ? sides : [...sides].reverse()) {
     const persistDir = state ? mkdtempSync(join(state, "guichet-ab-")) : undefined;
     if (persistDir) cleanups.push(() => rmSync(persistDir, { recursive: true, force: true }));
