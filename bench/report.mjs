@@ -69,7 +69,7 @@ if (after) {
           g.tickets.toLocaleString("en"),
           g.rps,
           g.baselineRps ?? "",
-          g.ratio ?? "",
+          g.ratio?.toFixed(2) ?? "",
           `${g.p50} / ${g.p99}`,
           `${g.cpuUsPerRequest ?? ""} (${g.baselineCpuUsPerRequest ?? ""})`,
           g.doCallsPer1000,
