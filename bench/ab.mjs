@@ -8,13 +8,14 @@
 // alternating slices of one run, both builds see the same neighbours.
 //   node bench/ab.mjs --a /tmp/A/worker.js --b dist/worker.js --scenario enter [--slices 8] [--seconds 3] [--runs 3]
 //   node bench/ab.mjs --vars-b '{"ROOM_BATCHING":"off"}' --scenario claim    one build, two settings
+//   --together: both sides as two Workers of one workerd process, not a process each
 // Build A from another commit with: git worktree add /tmp/a <commit> && (cd /tmp/a && ln -s /work/main/node_modules && npm run build)
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { cpuMs, startGateway, workerdPid } from "./gateway.mjs";
+import { cpuMs, startGateway, startGateways, workerdPid } from "./gateway.mjs";
 import { prepare, SCENARIOS } from "./scenarios.mjs";
 
 const { values: args } = parseArgs({
@@ -27,6 +28,8 @@ const { values: args } = parseArgs({
     runs: { type: "string", default: "1" },
     // Pin both workerd processes to one core and the load generator to another (see pinToCores); --no-pin to leave them.
     pin: { type: "boolean", default: true },
+    // Both sides in one workerd process (see oneRun); the default is a process each.
+    together: { type: "boolean", default: false },
     seconds: { type: "string", default: "3" },
     connections: { type: "string", default: "50" },
     // Waiting tickets the poll scenario rotates over (100000: every poll a cookie the isolate has not seen lately).
@@ -41,6 +44,7 @@ const { values: args } = parseArgs({
 });
 args.a ??= args.b;
 if (args.a === args.b && args["vars-a"] === args["vars-b"]) console.error("ab: A and B are the same build with the same variables (an A/A run: how large is the noise?)");
+if (args.together && (args["state-a"] || args["state-b"])) throw new Error("--state-a/--state-b need a process each: not with --together");
 if (!SCENARIOS.includes(args.scenario)) throw new Error(`--scenario: one of ${SCENARIOS.join(", ")}`);
 const slices = Number(args.slices);
 const seconds = Number(args.seconds);
@@ -78,21 +82,32 @@ function pinToCores(pids) {
   spawnSync("taskset", ["-a", "-p", "-c", "0", String(process.pid)], { stdio: "ignore" });
 }
 
-/** One run: both gateways started afresh, the scenario set up on each, then the alternating slices; B/A per slice pair. */
+/**
+ * One run: both gateways started afresh, the scenario set up on each, then the
+ * alternating slices; B/A per slice pair. With --together both sides are two
+ * Workers of one workerd process (each with its own objects, D1 and socket):
+ * a slice loads one side while the other idles, and the process's CPU over
+ * the slice is that side's.
+ */
 async function oneRun(run) {
   const sides = [["A", args.a, args["vars-a"], args["state-a"]], ["B", args.b, args["vars-b"], args["state-b"]]];
   // Odd runs start B first: the start order, one thing that differs between the sides, cancels over an even number of runs.
-  for (const [label, bundle, vars, state] of run % 2 === 0 ? sides : [...sides].reverse()) {
-    const persistDir = state ? mkdtempSync(join(state, "guichet-ab-")) : undefined;
-    if (persistDir) cleanups.push(() => rmSync(persistDir, { recursive: true, force: true }));
-    const g = await startGateway({ bundle: resolve(bundle), vars: JSON.parse(vars), persistDir });
-    const pid = workerdPid(builds.map((b) => b.pid));
+  const ordered = run % 2 === 0 ? sides : [...sides].reverse();
+  const gateways = args.together ? await startGateways(ordered.map(([, bundle, vars]) => ({ bundle: resolve(bundle), vars: JSON.parse(vars) }))) : [];
+  for (const [i, [label, bundle, vars, state]] of ordered.entries()) {
+    let g = gateways[i];
+    if (!g) {
+      const persistDir = state ? mkdtempSync(join(state, "guichet-ab-")) : undefined;
+      if (persistDir) cleanups.push(() => rmSync(persistDir, { recursive: true, force: true }));
+      g = await startGateway({ bundle: resolve(bundle), vars: JSON.parse(vars), persistDir });
+    }
+    const pid = args.together ? workerdPid() : workerdPid(builds.map((b) => b.pid));
     const build = { label, bundle, g, pid, slices: [] };
     builds.push(build);
     build.run = await prepare(g, args.scenario, `ab-${args.scenario}`, { connections: Number(args.connections), tickets: Number(args.tickets) });
     await build.run(1); // warm up: JIT, caches, the room's first snapshot
   }
-  pinToCores(builds.map((b) => b.pid));
+  pinToCores([...new Set(builds.map((b) => b.pid))]);
   for (let i = 0; i < slices; i++) {
     for (const b of i % 2 === 0 ? builds : [...builds].reverse()) {
       const cpu0 = cpuMs(b.pid);

@@ -115,15 +115,37 @@ export default {
  * Returns { url, secrets, counts(event), sql(q, params), dispose() }.
  */
 export async function startGateway({ vars = {}, port = 0, persistDir, direct = true, inspectorPort, bundle = join(ROOT, "dist/worker.js") } = {}) {
-  if (!existsSync(bundle)) build();
+  const [gateway] = await startGateways([{ bundle, vars }], { port, persistDir, direct, inspectorPort });
+  return gateway;
+}
+
+/**
+ * Several builds (or settings) of the gateway in one workerd process, each
+ * with its own objects, D1 database, control Worker and socket (bench/ab.mjs
+ * --together): one process, so no difference between two processes' memory
+ * or placement can favour one side. One gateway object per side, in order;
+ * disposing any of them stops them all. One side is started as
+ * startGateway's single gateway, under the names it always had.
+ */
+export async function startGateways(sides, { port = 0, persistDir, direct = true, inspectorPort } = {}) {
+  for (const side of sides) if (!existsSync(side.bundle ?? join(ROOT, "dist/worker.js"))) build();
   const secrets = generateSecrets();
   // BENCH_STATE_DIR puts the objects' and D1's files elsewhere (e.g. /dev/shm, to see what the disk costs).
   const dir = persistDir ?? mkdtempSync(join(process.env.BENCH_STATE_DIR || tmpdir(), "guichet-bench-"));
   const { compatibilityDate, compatibilityFlags } = tomlCompat();
-  const bindings = { ...tomlVars(), ENTER_LIMIT_PER_MINUTE: "0", GATEWAY_ISSUER: "http://guichet.bench", ...vars, ...secrets };
+  const named = sides.map((side, i) => {
+    const suffix = sides.length === 1 ? "" : `-${String.fromCharCode(97 + i)}`;
+    return {
+      name: `guichet${suffix}`,
+      control: `bench-control${suffix}`,
+      db: `guichet-bench${suffix}`,
+      bundle: side.bundle ?? join(ROOT, "dist/worker.js"),
+      bindings: { ...tomlVars(), ENTER_LIMIT_PER_MINUTE: "0", GATEWAY_ISSUER: "http://guichet.bench", ...(side.vars ?? {}), ...secrets },
+    };
+  });
   let mf;
   try {
-    mf = newMiniflare({ port, inspectorPort, dir, bundle, direct, compatibilityDate, compatibilityFlags, bindings });
+    mf = newMiniflare({ port, inspectorPort, dir, direct, compatibilityDate, compatibilityFlags, sides: named });
   } catch (e) {
     // Invalid options throw before workerd starts: leave no state directory behind.
     if (!persistDir) rmSync(dir, { recursive: true, force: true });
@@ -140,28 +162,32 @@ export async function startGateway({ vars = {}, port = 0, persistDir, direct = t
   };
   try {
     const entry = (await mf.ready).toString().replace(/\/$/, "");
-    const url = direct ? (await mf.unsafeGetDirectURL("guichet")).toString().replace(/\/$/, "") : entry;
-    const db = await mf.getD1Database("DB");
-    for (const sql of migrations()) {
-      for (const statement of sql.split("--> statement-breakpoint")) {
-        if (statement.trim()) await db.prepare(statement).run();
+    const gateways = [];
+    for (const side of named) {
+      const url = direct ? (await mf.unsafeGetDirectURL(side.name)).toString().replace(/\/$/, "") : entry;
+      const db = await mf.getD1Database("DB", side.name);
+      for (const sql of migrations()) {
+        for (const statement of sql.split("--> statement-breakpoint")) {
+          if (statement.trim()) await db.prepare(statement).run();
+        }
       }
+      const control = await mf.getWorker(side.control);
+      const counts = async (event) => (await control.fetch(`http://control/counts?event=${encodeURIComponent(event)}`)).json();
+      const sql = async (q, params = []) =>
+        (await control.fetch("http://control/sql", { method: "POST", body: JSON.stringify({ sql: q, params }) })).json();
+      const enterBatch = async (event, ticketIds) =>
+        (await control.fetch(`http://control/enter?event=${encodeURIComponent(event)}`, { method: "POST", body: JSON.stringify({ ticketIds }) })).json();
+      gateways.push({ url, mf, secrets, vars: side.bindings, counts, sql, enterBatch, dispose, dir });
     }
-    const control = await mf.getWorker("bench-control");
-    const counts = async (event) => (await control.fetch(`http://control/counts?event=${encodeURIComponent(event)}`)).json();
-    const sql = async (q, params = []) =>
-      (await control.fetch("http://control/sql", { method: "POST", body: JSON.stringify({ sql: q, params }) })).json();
-    const enterBatch = async (event, ticketIds) =>
-      (await control.fetch(`http://control/enter?event=${encodeURIComponent(event)}`, { method: "POST", body: JSON.stringify({ ticketIds }) })).json();
-    return { url, mf, secrets, vars: bindings, counts, sql, enterBatch, dispose, dir };
+    return gateways;
   } catch (e) {
     await dispose();
     throw e;
   }
 }
 
-/** The Miniflare that runs the gateway (and the control Worker) for startGateway. */
-function newMiniflare({ port, inspectorPort, dir, bundle, direct, compatibilityDate, compatibilityFlags, bindings }) {
+/** The Miniflare that runs the gateways (each with its control Worker) for startGateways. */
+function newMiniflare({ port, inspectorPort, dir, direct, compatibilityDate, compatibilityFlags, sides }) {
   return new Miniflare(convertV4MiniflareOptions({
     host: "127.0.0.1",
     port,
@@ -172,37 +198,37 @@ function newMiniflare({ port, inspectorPort, dir, bundle, direct, compatibilityD
     cf: { colo: "YUL", country: "CA", timezone: "America/Montreal" },
     log: new Log(process.env.MF_LOG === "debug" ? LogLevel.DEBUG : LogLevel.WARN),
     resourcePersistencePath: dir,
-    workers: [
+    workers: sides.flatMap((side) => [
       {
-        name: "guichet",
+        name: side.name,
         // The bundle and what it imports, as wrangler wrote them (wrangler.toml's
         // [[rules]]: the room page's browser script is imported as text).
-        modules: bundleModules(bundle),
-        modulesRoot: dirname(bundle),
+        modules: bundleModules(side.bundle),
+        modulesRoot: dirname(side.bundle),
         // A socket straight into the gateway Worker, without Miniflare's entry
         // Worker in between (one hop, as in production).
         unsafeDirectSockets: direct ? [{ host: "127.0.0.1", port: 0 }] : undefined,
         compatibilityDate,
         compatibilityFlags,
-        bindings,
+        bindings: side.bindings,
         durableObjects: {
           QUEUE_ROOM: { className: "QueueRoom", useSQLite: true },
           QUOTA_COUNTER: { className: "QuotaCounter", useSQLite: true },
         },
-        d1Databases: { DB: "guichet-bench" },
+        d1Databases: { DB: side.db },
       },
       {
-        name: "bench-control",
+        name: side.control,
         modules: [{ type: "ESModule", path: "control.mjs", contents: CONTROL }],
         compatibilityDate,
         compatibilityFlags,
         durableObjects: {
-          QUEUE_ROOM: { className: "QueueRoom", scriptName: "guichet", useSQLite: true },
-          QUOTA_COUNTER: { className: "QuotaCounter", scriptName: "guichet", useSQLite: true },
+          QUEUE_ROOM: { className: "QueueRoom", scriptName: side.name, useSQLite: true },
+          QUOTA_COUNTER: { className: "QuotaCounter", scriptName: side.name, useSQLite: true },
         },
-        d1Databases: { DB: "guichet-bench" },
+        d1Databases: { DB: side.db },
       },
-    ],
+    ]),
   }));
 }
 
