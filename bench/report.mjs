@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Prints the README's performance tables (Markdown) from the committed
 // results: bench/results/before.json (the code before this work, measured
-// with `--bundle`), bench/results/round1.json, round2.json, round3.json and
-// round4.json (the first four rounds of work on it, commits 2621aeb, bbcf70f,
-// a0bbeec and e91c84d), bench/results/latest.json (`npm run bench -- --growth`)
+// with `--bundle`), bench/results/round1.json to round5.json (the first five
+// rounds of work on it, commits 2621aeb, bbcf70f, a0bbeec, e91c84d and
+// e2640b6), bench/results/latest.json (`npm run bench -- --growth`)
 // and bench/results/simulate-latest.json (`npm run simulate`).
 //   node bench/report.mjs
 import { existsSync, readFileSync } from "node:fs";
@@ -16,6 +16,7 @@ const round1 = read("round1.json");
 const round2 = read("round2.json");
 const round3 = read("round3.json");
 const round4 = read("round4.json");
+const round5 = read("round5.json");
 const after = read("latest.json");
 const sim = read("simulate-latest.json");
 
@@ -31,9 +32,10 @@ if (after) {
   const r2 = by(round2);
   const r3 = by(round3);
   const r4 = by(round4);
-  // "(before → round 1 → 2 → 3 → 4)": the same figure for the code before this work and after its first rounds.
+  const r5 = by(round5);
+  // "(before → round 1 → … → 5)": the same figure for the code before this work and after its first rounds.
   const earlier = (name, field, fmt = (v) => `${v}`) => {
-    const values = [b[name], r1[name], r2[name], r3[name], r4[name]].map((x) => (x && !x.skipped ? fmt(x[field]) : "–"));
+    const values = [b[name], r1[name], r2[name], r3[name], r4[name], r5[name]].map((x) => (x && !x.skipped ? fmt(x[field]) : "–"));
     return values.every((v) => v === "–") ? "" : ` (${values.join(" → ")})`;
   };
   const rows = after.scenarios.map((s) => {
@@ -52,7 +54,7 @@ if (after) {
   });
   console.log(
     table(
-      ["scenario", "req/s", "baseline req/s", "ratio (before → round 1 → 2 → 3 → 4)", "p50 / p99 ms", "non-2xx / errors", "DO calls per 1,000 (before → round 1 → 2 → 3 → 4)", "workerd CPU µs/req (before → round 1 → 2 → 3 → 4)", "baseline CPU µs/req"],
+      ["scenario", "req/s", "baseline req/s", "ratio (before → round 1 → 2 → 3 → 4 → 5)", "p50 / p99 ms", "non-2xx / errors", "DO calls per 1,000 (before → round 1 → … → 5)", "workerd CPU µs/req (before → round 1 → … → 5)", "baseline CPU µs/req"],
       rows,
     ),
   );
