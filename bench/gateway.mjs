@@ -128,11 +128,7 @@ export async function startGateway({ vars = {}, port = 0, persistDir, direct = t
  * startGateway's single gateway, under the names it always had.
  */
 export async function startGateways(sides, { port = 0, persistDir, direct = true, inspectorPort } = {}) {
-  for (const side of sides) if (!existsSync(side.bundle ?? join(ROOT, "dist/worker.js"))) build();
   const secrets = generateSecrets();
-  // BENCH_STATE_DIR puts the objects' and D1's files elsewhere (e.g. /dev/shm, to see what the disk costs).
-  const dir = persistDir ?? mkdtempSync(join(process.env.BENCH_STATE_DIR || tmpdir(), "guichet-bench-"));
-  const { compatibilityDate, compatibilityFlags } = tomlCompat();
   const named = sides.map((side, i) => {
     const suffix = sides.length === 1 ? "" : `-${String.fromCharCode(97 + i)}`;
     return {
@@ -143,6 +139,10 @@ export async function startGateways(sides, { port = 0, persistDir, direct = true
       bindings: { ...tomlVars(), ENTER_LIMIT_PER_MINUTE: "0", GATEWAY_ISSUER: "http://guichet.bench", ...(side.vars ?? {}), ...secrets },
     };
   });
+  for (const side of named) if (!existsSync(side.bundle)) build();
+  // BENCH_STATE_DIR puts the objects' and D1's files elsewhere (e.g. /dev/shm, to see what the disk costs).
+  const dir = persistDir ?? mkdtempSync(join(process.env.BENCH_STATE_DIR || tmpdir(), "guichet-bench-"));
+  const { compatibilityDate, compatibilityFlags } = tomlCompat();
   let mf;
   try {
     mf = newMiniflare({ port, inspectorPort, dir, direct, compatibilityDate, compatibilityFlags, sides: named });
