@@ -6,7 +6,7 @@ import { classifyDevice, stricterDevice } from "../src/domain/device";
 import { ConfigError, eventFromVars, parseInstant, phaseAt } from "../src/domain/event";
 import { estimateWaitSeconds, pollAfterMs, positionOf } from "../src/domain/position";
 import { validateChange } from "../src/domain/settings";
-import { base64url, newJti, newTicketId } from "../src/auth/ticket";
+import { base64url, base64urlOfText, newJti, newTicketId } from "../src/auth/ticket";
 
 const policy = { active: 0, accepted: 0, callsLastMinute: 0, maxActive: 500, admitPerMinute: 1000, quota: 5100, overbook: 1 };
 
@@ -108,6 +108,25 @@ describe("ticket ids and base64url", () => {
       const expected = btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
       expect(base64url(bytes)).toBe(expected);
     }
+  });
+
+  it("encodes a text's UTF-8 bytes, ASCII or not, short or longer than its scratch buffer", () => {
+    const utf8 = new TextEncoder();
+    const texts = [
+      "",
+      "a",
+      JSON.stringify({ iss: "https://guichet.example", aud: "mpq-origin", sub: "AZ_-09", num: 5100, dev: "desktop" }),
+      "Montréal, Québec — « guichet »",
+      "x".repeat(1023),
+      "x".repeat(1024),
+      "x".repeat(1025),
+      `${"y".repeat(1023)}é`,
+      "\u{1F600} and a lone surrogate \ud800",
+    ];
+    for (let length = 0; length < 200; length++) texts.push(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(length)).map((b) => b & 0x7f)));
+    for (const text of texts) expect(base64urlOfText(text)).toBe(base64url(utf8.encode(text)));
+    // The scratch buffer is not left holding a longer text's bytes for a shorter one.
+    expect(base64urlOfText("ab")).toBe(base64url(utf8.encode("ab")));
   });
 
   it("draws 22-character ids that sort by the millisecond they were drawn in, and do not repeat", () => {

@@ -6,7 +6,7 @@
 // The JWKS lists the current key and every previous key still in force.
 import { createLocalJWKSet, decodeJwt, errors, importJWK, jwtVerify, type JWK } from "jose";
 import type { DeviceClass } from "../domain/device";
-import { base64url } from "./ticket";
+import { base64url, base64urlOfText } from "./ticket";
 
 export const ADMISSION_COOKIE = "guichet_admission";
 
@@ -102,12 +102,22 @@ export type AdmissionInput = Omit<AdmissionClaims, "iss" | "aud" | "nbf">;
  * choice, like any other JWT.
  */
 export async function signAdmission(env: KeyEnv, claims: AdmissionInput, issuer: string, audience: string): Promise<string> {
+  return signWith(await keyRing(env), claims, issuer, audience);
+}
+
+/** Several admissions with one look at the key ring, each signed as signAdmission does, in order. */
+export async function signAdmissions(env: KeyEnv, items: { claims: AdmissionInput; issuer: string }[], audience: string): Promise<string[]> {
   const ring = await keyRing(env);
+  return Promise.all(items.map(({ claims, issuer }) => signWith(ring, claims, issuer, audience)));
+}
+
+function signWith(ring: KeyRing, claims: AdmissionInput, issuer: string, audience: string): Promise<string> {
   const { sub, jti, iat, exp, ...custom } = claims;
   const payload: AdmissionClaims = { ...custom, iss: issuer, aud: audience, sub, jti, iat, nbf: iat, exp };
-  const input = `${ring.header}.${base64url(utf8.encode(JSON.stringify(payload)))}`;
-  const signature = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, ring.signingKey, utf8.encode(input));
-  return `${input}.${base64url(new Uint8Array(signature))}`;
+  const input = `${ring.header}.${base64urlOfText(JSON.stringify(payload))}`;
+  return crypto.subtle
+    .sign({ name: "ECDSA", hash: "SHA-256" }, ring.signingKey, utf8.encode(input))
+    .then((signature) => `${input}.${base64url(new Uint8Array(signature))}`);
 }
 
 export type AdmissionFailure = "admission_invalid" | "admission_expired";

@@ -141,10 +141,11 @@ function macKey(secret: string): HmacSha256 {
   return key;
 }
 
-// What is MACed is ASCII (tickets, puzzles): written into a scratch buffer
-// directly, without a call into the runtime; anything else, by TextEncoder.
-// The buffer is used before anything else can run (all of this is synchronous).
-const scratch = new Uint8Array(256);
+// What is MACed or encoded here is ASCII (tickets, puzzles, a token's claims):
+// written into a scratch buffer directly, without a call into the runtime or
+// a new ArrayBuffer; anything else, by TextEncoder. The buffer is read before
+// anything else can run (every caller here is synchronous).
+const scratch = new Uint8Array(1024);
 
 function bytesOf(text: string): Uint8Array {
   if (text.length > scratch.length) return encoder.encode(text);
@@ -154,6 +155,11 @@ function bytesOf(text: string): Uint8Array {
     scratch[i] = code;
   }
   return scratch.subarray(0, text.length);
+}
+
+/** base64url of `text`'s UTF-8 bytes. */
+export function base64urlOfText(text: string): string {
+  return base64url(bytesOf(text));
 }
 
 /** HMAC-SHA256 of `text` with `secret`, base64url. */
