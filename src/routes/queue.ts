@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import { deleteCookie } from "hono/cookie";
 import * as z from "zod";
-import { ADMISSION_COOKIE, signAdmission } from "../auth/admission";
+import { ADMISSION_COOKIE, signAdmissions } from "../auth/admission";
 import { issueChallenge } from "../auth/pow";
 import { newTicketId, signTicket, TICKET_COOKIE, verifyTicket, type Ticket } from "../auth/ticket";
 import { batched } from "../batch";
@@ -195,15 +195,16 @@ type SignedClaim = ClaimResult & { token?: string };
  * precomputed tables, which stay in the processor's cache across consecutive
  * signatures but not when each is interleaved with a whole request's work.
  */
-function signAdmissions(env: Env, eventId: string, items: ClaimItem[], results: ClaimResult[]): Promise<SignedClaim[]> {
-  const audience = audienceOf(env);
-  return Promise.all(
-    results.map(async (r, i) => {
-      if (!r.ok) return r;
-      const claims = { sub: r.ticketId, jti: r.jti, iat: r.iat, exp: r.exp, evt: eventId, num: r.number, dev: r.device };
-      return { ...r, token: await signAdmission(env, claims, items[i]!.issuer, audience) };
-    }),
+async function signClaims(env: Env, eventId: string, items: ClaimItem[], results: ClaimResult[]): Promise<SignedClaim[]> {
+  const admitted = results.flatMap((r, i) => (r.ok ? [{ r, issuer: items[i]!.issuer }] : []));
+  if (admitted.length === 0) return results;
+  const tokens = await signAdmissions(
+    env,
+    admitted.map(({ r, issuer }) => ({ claims: { sub: r.ticketId, jti: r.jti, iat: r.iat, exp: r.exp, evt: eventId, num: r.number, dev: r.device }, issuer })),
+    audienceOf(env),
   );
+  let k = 0;
+  return results.map((r) => (r.ok ? { ...r, token: tokens[k++]! } : r));
 }
 
 queue.post("/claim", sameOrigin, perClientLimit, bodyLimit(1024, { optional: true }), valid("json", ClientBody), async (c) => {
@@ -213,8 +214,8 @@ queue.post("/claim", sameOrigin, perClientLimit, bodyLimit(1024, { optional: tru
   const item: ClaimItem = { ticketId: ticket.ticketId, device: deviceOfRequest(c, touchPoints), issuer: issuerOf(c) };
   // Concurrent claims in this isolate share one room call (src/batch.ts): the stub is the batch sender's to get.
   const room = () => c.env.QUEUE_ROOM.getByName(eventId);
-  const send = async (items: ClaimItem[]) => signAdmissions(c.env, eventId, items, await room().claimMany(items.map(({ ticketId, device }) => ({ ticketId, device }))));
-  const [result] = batching(c) ? [await batched(`claim:${eventId}`, item, send, keepAlive(c))] : await signAdmissions(c.env, eventId, [item], [await room().claim(item.ticketId, item.device)]);
+  const send = async (items: ClaimItem[]) => signClaims(c.env, eventId, items, await room().claimMany(items.map(({ ticketId, device }) => ({ ticketId, device }))));
+  const [result] = batching(c) ? [await batched(`claim:${eventId}`, item, send, keepAlive(c))] : await signClaims(c.env, eventId, [item], [await room().claim(item.ticketId, item.device)]);
   if (!result) throw new Error("claim returned no result");
   if (!result.ok) {
     switch (result.reason) {
@@ -230,9 +231,11 @@ queue.post("/claim", sameOrigin, perClientLimit, bodyLimit(1024, { optional: tru
   }
   const token = result.token!;
   const maxAge = Math.max(1, result.exp - Math.floor(Date.now() / 1000));
-  c.header("Set-Cookie", cookieHeader(ADMISSION_COOKIE, token, maxAge), { append: true });
   const expiresAt = new Date(result.exp * 1000).toISOString();
-  return c.json({ admission: { token, expiresAt }, redirect: c.env.LOGIN_PATH || "/connexion" });
+  // The answer's own headers, not hono's prepared ones: a claim would build a
+  // second Headers object holding the ~450-character cookie, then copy it.
+  const body = JSON.stringify({ admission: { token, expiresAt }, redirect: c.env.LOGIN_PATH || "/connexion" });
+  return new Response(body, { headers: { "Content-Type": "application/json", "Set-Cookie": cookieHeader(ADMISSION_COOKIE, token, maxAge) } });
 });
 
 queue.post("/leave", sameOrigin, async (c) => {
