@@ -898,13 +898,20 @@ export class QueueRoom extends DurableObject<Env> {
 
   /** What a claim reads of the rows of `ids` that are in the line, by ticket id: one statement for a batch. */
   private ticketsById(ids: string[]): Map<string, ClaimRow> {
-    const rows = this.sql.exec<ClaimRow>(
-      `SELECT t.number, t.ticket_id, t.state, t.deadline, t.jti, t.device
-       FROM json_each(?) AS i JOIN tickets AS t ON t.ticket_id = i.value`,
-      JSON.stringify(ids),
-    );
+    // Rows as arrays (raw), made into objects here: one literal shape, where
+    // the cursor's objects are built a property at a time.
+    const rows = this.sql
+      .exec<ClaimRow>(
+        `SELECT t.number, t.ticket_id, t.state, t.deadline, t.jti, t.device
+         FROM json_each(?) AS i JOIN tickets AS t ON t.ticket_id = i.value`,
+        JSON.stringify(ids),
+      )
+      .raw();
     const byId = new Map<string, ClaimRow>();
-    for (const row of rows) byId.set(row.ticket_id, row);
+    for (const [number, ticket_id, state, deadline, jti, device] of rows) {
+      const row = { number, ticket_id, state, deadline, jti, device } as ClaimRow;
+      byId.set(row.ticket_id, row);
+    }
     return byId;
   }
 
