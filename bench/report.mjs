@@ -25,7 +25,8 @@ const table = (head, rows) =>
 
 if (after) {
   const m = after.machine;
-  console.log(`Measured ${after.at} (${after.mode}: ${after.settings.rounds} × ${after.settings.durationSeconds / after.settings.rounds} s slices per scenario, each after a baseline slice as long, ${after.settings.connections} connections): ${m.cores} cores (${m.cpuModel}), Node ${m.node}, ${m.workerd}, Miniflare ${m.miniflare}, autocannon ${m.autocannon}.\n`);
+  const runs = after.settings.runs > 1 ? `${after.settings.runs} runs, each on a freshly started gateway, each scenario reported by its median run [every run's ratio in brackets]; ` : "";
+  console.log(`Measured ${after.at} (${after.mode}: ${runs}${after.settings.rounds} × ${after.settings.durationSeconds / after.settings.rounds} s slices per scenario, each after a baseline slice as long, ${after.settings.connections} connections): ${m.cores} cores (${m.cpuModel}), Node ${m.node}, ${m.workerd}, Miniflare ${m.miniflare}, autocannon ${m.autocannon}.\n`);
   const by = (r) => Object.fromEntries((r?.scenarios ?? []).map((s) => [s.name, s]));
   const b = by(before);
   const r1 = by(round1);
@@ -44,7 +45,7 @@ if (after) {
       `${s.name}`,
       `${s.rps}`,
       `${s.baselineRps}`,
-      `**${s.ratio.toFixed(2)}**${earlier(s.name, "ratio", (v) => v.toFixed(2))}`,
+      `**${s.ratio.toFixed(2)}**${s.runs ? ` [${s.runs.map((r) => r.ratio.toFixed(2)).join(", ")}]` : ""}${earlier(s.name, "ratio", (v) => v.toFixed(2))}`,
       `${s.p50} / ${s.p99}`,
       `${s.non2xx} / ${s.errors}`,
       `${s.doCallsPer1000}${earlier(s.name, "doCallsPer1000")}`,
