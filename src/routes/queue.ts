@@ -196,13 +196,12 @@ type SignedClaim = ClaimResult & { token?: string };
  * signatures but not when each is interleaved with a whole request's work.
  */
 async function signClaims(env: Env, eventId: string, items: ClaimItem[], results: ClaimResult[]): Promise<SignedClaim[]> {
-  const admitted = results.flatMap((r, i) => (r.ok ? [{ r, issuer: items[i]!.issuer }] : []));
-  if (admitted.length === 0) return results;
-  const tokens = await signAdmissions(
-    env,
-    admitted.map(({ r, issuer }) => ({ claims: { sub: r.ticketId, jti: r.jti, iat: r.iat, exp: r.exp, evt: eventId, num: r.number, dev: r.device }, issuer })),
-    audienceOf(env),
+  const admissions = results.flatMap((r, i) =>
+    r.ok ? [{ claims: { sub: r.ticketId, jti: r.jti, iat: r.iat, exp: r.exp, evt: eventId, num: r.number, dev: r.device }, issuer: items[i]!.issuer }] : [],
   );
+  if (admissions.length === 0) return results;
+  const tokens = await signAdmissions(env, admissions, audienceOf(env));
+  // One token per admission, in the order of the results that are admissions.
   let k = 0;
   return results.map((r) => (r.ok ? { ...r, token: tokens[k++]! } : r));
 }
