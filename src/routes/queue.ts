@@ -122,9 +122,9 @@ queue.post("/enter", sameOrigin, perClientLimit, bodyLimit(4096, { optional: tru
     throw new ApiError(404, "unknown_event");
   }
   const ticket: Ticket = { event: eventId, ticketId: result.ticketId, number: result.number };
-  setTicketCookie(c, ticket);
   // A new number is above the cursor: the snapshot answers, without an await.
-  return c.json(snapshotStatus(c, s, ticket.number, now) ?? (await statusFromRoom(c, s, ticket, now)), result.created ? 201 : 200);
+  const status = snapshotStatus(c, s, ticket.number, now) ?? (await statusFromRoom(c, s, ticket, now));
+  return jsonWithCookie(status, result.created ? 201 : 200, ticketCookie(c, ticket));
 });
 
 /** Whether new arrivals join the pre-queue now (after it opens, before the draw). */
@@ -132,8 +132,17 @@ function prequeueOpen(s: RoomSnapshot, now: number): boolean {
   return s.prequeue !== null && !s.prequeue.shuffled && now >= s.prequeue.opensAt;
 }
 
-function setTicketCookie(c: AppContext, ticket: Ticket): void {
-  c.header("Set-Cookie", cookieHeader(TICKET_COOKIE, signTicket(c.env.TICKET_HMAC_KEY, ticket), TICKET_MAX_AGE_S), { append: true });
+function ticketCookie(c: AppContext, ticket: Ticket): string {
+  return cookieHeader(TICKET_COOKIE, signTicket(c.env.TICKET_HMAC_KEY, ticket), TICKET_MAX_AGE_S);
+}
+
+/**
+ * A JSON answer that sets one cookie, with its own headers: hono's prepared
+ * headers (`c.header`) would be a second Headers object holding the cookie,
+ * copied into the response's (for a claim, a ~450-character token).
+ */
+function jsonWithCookie(body: unknown, status: number, cookie: string): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json", "Set-Cookie": cookie } });
 }
 
 /** A fresh entry puzzle for a new arrival (difficulty 0: none is needed). */
@@ -175,7 +184,7 @@ queue.get("/status", async (c) => {
   if (fast) return c.json(fast);
   const status = await statusFromRoom(c, s, ticket, now);
   // A pre-queue ticket learns its number from the draw: the cookie carries it from now on.
-  if (ticket.number === 0 && status.number !== null && status.number > 0) setTicketCookie(c, { ...ticket, number: status.number });
+  if (ticket.number === 0 && status.number !== null && status.number > 0) c.header("Set-Cookie", ticketCookie(c, { ...ticket, number: status.number }), { append: true });
   return c.json(status);
 });
 
@@ -231,10 +240,7 @@ queue.post("/claim", sameOrigin, perClientLimit, bodyLimit(1024, { optional: tru
   const token = result.token!;
   const maxAge = Math.max(1, result.exp - Math.floor(Date.now() / 1000));
   const expiresAt = new Date(result.exp * 1000).toISOString();
-  // The answer's own headers, not hono's prepared ones: a claim would build a
-  // second Headers object holding the ~450-character cookie, then copy it.
-  const body = JSON.stringify({ admission: { token, expiresAt }, redirect: c.env.LOGIN_PATH || "/connexion" });
-  return new Response(body, { headers: { "Content-Type": "application/json", "Set-Cookie": cookieHeader(ADMISSION_COOKIE, token, maxAge) } });
+  return jsonWithCookie({ admission: { token, expiresAt }, redirect: c.env.LOGIN_PATH || "/connexion" }, 200, cookieHeader(ADMISSION_COOKIE, token, maxAge));
 });
 
 queue.post("/leave", sameOrigin, async (c) => {
