@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { cpus } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { cpuMs, startGateway, startGateways, workerdPid } from "./gateway.mjs";
+import { startGateway, startGateways, withCpu, workerdPid } from "./gateway.mjs";
 import { prepare, SCENARIOS } from "./scenarios.mjs";
 
 const { values: args } = parseArgs({
@@ -110,11 +110,9 @@ async function oneRun(run) {
   pinToCores([...new Set(builds.map((b) => b.pid))]);
   for (let i = 0; i < slices; i++) {
     for (const b of i % 2 === 0 ? builds : [...builds].reverse()) {
-      const cpu0 = cpuMs(b.pid);
-      const r = await b.run(seconds);
-      const cpu = cpuMs(b.pid) - cpu0;
+      const r = await withCpu(b.pid, () => b.run(seconds));
       if (r.non2xx > 0 || r.errors > 0) throw new Error(`${b.label}: ${r.non2xx} non-2xx, ${r.errors} errors ${JSON.stringify(r.codes)}`);
-      b.slices.push({ rps: r.rps, cpuUs: (cpu * 1000) / r.requests });
+      b.slices.push({ rps: r.rps, cpuUs: r.cpuUsPerRequest });
     }
     const [a, b] = ["A", "B"].map((label) => builds.find((x) => x.label === label).slices.at(-1));
     console.error(`run ${run + 1}/${runs}, slice ${i + 1}/${slices}: A ${a.rps} req/s ${a.cpuUs.toFixed(0)} µs · B ${b.rps} req/s ${b.cpuUs.toFixed(0)} µs`);

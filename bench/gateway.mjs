@@ -291,6 +291,19 @@ export function doFiles(gateway, className) {
 }
 
 /** CPU time (user + system) the process has used so far, in milliseconds. */
+/**
+ * `run()` (a load run: load()'s result) with the CPU workerd `pid` spent
+ * meanwhile: workerdCpuMs, and cpuUsPerRequest (µs, unrounded); both null
+ * where /proc could not be read.
+ */
+export async function withCpu(pid, run) {
+  const cpu0 = cpuMs(pid);
+  const r = await run();
+  const cpu1 = cpuMs(pid);
+  const ms = cpu0 === null || cpu1 === null ? null : cpu1 - cpu0;
+  return { ...r, workerdCpuMs: ms, cpuUsPerRequest: ms === null ? null : (ms * 1000) / r.requests };
+}
+
 export function cpuMs(pid) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");

@@ -17,7 +17,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { cpuMs, startGateway, workerdPid } from "./gateway.mjs";
+import { startGateway, withCpu, workerdPid } from "./gateway.mjs";
 import { prepare, SCENARIOS } from "./scenarios.mjs";
 
 const { values: args } = parseArgs({
@@ -99,13 +99,11 @@ function shares(script) {
 async function measure(pid, run, dir, label) {
   const data = join(dir, `${label}.data`);
   const perf = spawn("perf", ["record", "-q", "-F", "1999", "-g", "-p", String(pid), "-o", data, "--", "sleep", String(seconds)], { stdio: "ignore" });
-  const cpu0 = cpuMs(pid);
-  const r = await run(seconds);
-  const cpu1 = cpuMs(pid);
+  const r = await withCpu(pid, () => run(seconds));
   await new Promise((res) => perf.on("exit", res));
   if (r.non2xx > 0 || r.errors > 0) throw new Error(`${label}: ${r.non2xx} non-2xx, ${r.errors} errors`);
   const script = spawnSync("perf", ["script", "-i", data, "-F", "ip,sym,dso"], { maxBuffer: 1 << 30, encoding: "utf8" }).stdout;
-  return { rps: r.rps, usPerRequest: ((cpu1 - cpu0) * 1000) / r.requests, ...shares(script) };
+  return { rps: r.rps, usPerRequest: r.cpuUsPerRequest, ...shares(script) };
 }
 
 const dir = mkdtempSync(join(tmpdir(), "guichet-perf-"));

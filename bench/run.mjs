@@ -17,7 +17,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
-import { build, bundleSize, cpuMs, doFiles, MINIFLARE_VERSION, rssMiB, startGateway, workerdPid, workerdVersion } from "./gateway.mjs";
+import { build, bundleSize, doFiles, MINIFLARE_VERSION, rssMiB, startGateway, withCpu, workerdPid, workerdVersion } from "./gateway.mjs";
 import { admissionToken, countsDelta, load, machine, newTicketId, opsClient, pool, submissionBody, ticketCookie } from "./lib.mjs";
 import { startOrigin } from "./origin.mjs";
 
@@ -144,12 +144,7 @@ async function oneRun(withGrowth) {
   const baselines = [];
   const pid = workerdPid();
   /** A load run, with the CPU time workerd spent on it (both the Worker and the objects run there). */
-  const timed = async (run) => {
-    const cpu0 = cpuMs(pid);
-    const r = await run();
-    const cpu1 = cpuMs(pid);
-    return { ...r, workerdCpuMs: cpu0 === null || cpu1 === null ? null : cpu1 - cpu0 };
-  };
+  const timed = (run) => withCpu(pid, run);
   const health = (duration) => timed(() => load(g.url, { connections: CONNECTIONS, duration, path: "/guichet/healthz" }));
 
   // Warm up the isolate (JIT, key imports) before the first measurement.
@@ -321,10 +316,8 @@ function combine(runs) {
 
 /** A load run with the workerd CPU it cost, per request (µs). */
 async function timedLoad(pid, opts) {
-  const cpu0 = cpuMs(pid);
-  const r = await load(gateway.url, opts);
-  const cpu1 = cpuMs(pid);
-  return { ...r, cpuUsPerRequest: cpu0 === null || cpu1 === null ? null : Math.round(((cpu1 - cpu0) * 1000) / r.requests) };
+  const r = await withCpu(pid, () => load(gateway.url, opts));
+  return { ...r, cpuUsPerRequest: r.cpuUsPerRequest === null ? null : Math.round(r.cpuUsPerRequest) };
 }
 
 /** Status-poll latency and Durable Object cost as the line grows. */

@@ -184,7 +184,7 @@ queue.get("/status", async (c) => {
   if (fast) return c.json(fast);
   const status = await statusFromRoom(c, s, ticket, now);
   // A pre-queue ticket learns its number from the draw: the cookie carries it from now on.
-  if (ticket.number === 0 && status.number !== null && status.number > 0) c.header("Set-Cookie", ticketCookie(c, { ...ticket, number: status.number }), { append: true });
+  if (ticket.number === 0 && status.number !== null && status.number > 0) return jsonWithCookie(status, 200, ticketCookie(c, { ...ticket, number: status.number }));
   return c.json(status);
 });
 
