@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Prints the README's performance tables (Markdown) from the committed
 // results: bench/results/before.json (the code before this work, measured
-// with `--bundle`), bench/results/round1.json to round5.json (the first five
-// rounds of work on it, commits 2621aeb, bbcf70f, a0bbeec, e91c84d and
-// e2640b6), bench/results/latest.json (`npm run bench -- --growth`)
+// with `--bundle`), bench/results/round1.json, round2.json, … (the rounds of
+// work on it, as many as there are: commits 2621aeb, bbcf70f, a0bbeec,
+// e91c84d, e2640b6 and eb41e6e), bench/results/latest.json (`npm run bench -- --growth`)
 // and bench/results/simulate-latest.json (`npm run simulate`).
 //   node bench/report.mjs
 import { existsSync, readFileSync } from "node:fs";
@@ -12,11 +12,8 @@ import { join } from "node:path";
 const dir = join(new URL(".", import.meta.url).pathname, "results");
 const read = (name) => (existsSync(join(dir, name)) ? JSON.parse(readFileSync(join(dir, name), "utf8")) : null);
 const before = read("before.json");
-const round1 = read("round1.json");
-const round2 = read("round2.json");
-const round3 = read("round3.json");
-const round4 = read("round4.json");
-const round5 = read("round5.json");
+const rounds = [];
+for (let k = 1; existsSync(join(dir, `round${k}.json`)); k++) rounds.push(read(`round${k}.json`));
 const after = read("latest.json");
 const sim = read("simulate-latest.json");
 
@@ -28,15 +25,11 @@ if (after) {
   const runs = after.settings.runs > 1 ? `${after.settings.runs} runs, each on a freshly started gateway, each scenario reported by its median run [every run's ratio in brackets]; ` : "";
   console.log(`Measured ${after.at} (${after.mode}: ${runs}${after.settings.rounds} × ${after.settings.durationSeconds / after.settings.rounds} s slices per scenario, each after a baseline slice as long, ${after.settings.connections} connections): ${m.cores} cores (${m.cpuModel}), Node ${m.node}, ${m.workerd}, Miniflare ${m.miniflare}, autocannon ${m.autocannon}.\n`);
   const by = (r) => Object.fromEntries((r?.scenarios ?? []).map((s) => [s.name, s]));
-  const b = by(before);
-  const r1 = by(round1);
-  const r2 = by(round2);
-  const r3 = by(round3);
-  const r4 = by(round4);
-  const r5 = by(round5);
-  // "(before → round 1 → … → 5)": the same figure for the code before this work and after its first rounds.
+  const earlierRuns = [before, ...rounds].map(by);
+  const last = rounds.length;
+  // "(before → round 1 → … → N)": the same figure for the code before this work and after each round.
   const earlier = (name, field, fmt = (v) => `${v}`) => {
-    const values = [b[name], r1[name], r2[name], r3[name], r4[name], r5[name]].map((x) => (x && !x.skipped ? fmt(x[field]) : "–"));
+    const values = earlierRuns.map((r) => r[name]).map((x) => (x && !x.skipped ? fmt(x[field]) : "–"));
     return values.every((v) => v === "–") ? "" : ` (${values.join(" → ")})`;
   };
   const rows = after.scenarios.map((s) => {
@@ -55,7 +48,7 @@ if (after) {
   });
   console.log(
     table(
-      ["scenario", "req/s", "baseline req/s", "ratio (before → round 1 → 2 → 3 → 4 → 5)", "p50 / p99 ms", "non-2xx / errors", "DO calls per 1,000 (before → round 1 → … → 5)", "workerd CPU µs/req (before → round 1 → … → 5)", "baseline CPU µs/req"],
+      ["scenario", "req/s", "baseline req/s", `ratio (before → round 1 → … → ${last})`, "p50 / p99 ms", "non-2xx / errors", `DO calls per 1,000 (before → round 1 → … → ${last})`, `workerd CPU µs/req (before → round 1 → … → ${last})`, "baseline CPU µs/req"],
       rows,
     ),
   );
