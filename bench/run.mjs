@@ -9,6 +9,7 @@
 //   npm run bench -- --quick       one run, 4 s per scenario, 20 connections, smaller lines
 //   npm run bench -- --only poll,enter   some scenarios only (baseline always runs)
 //   npm run bench -- --growth      also: status polls at 1,000, 10,000 and 100,000 tickets
+//   npm run bench -- --called N    N called tickets for the claim scenario (default 40,000: about half of a run's claims are second claims)
 //   npm run bench -- --out PATH    write the JSON elsewhere (default bench/results/latest.json)
 //
 // Every scenario is preceded by its own baseline run (GET /guichet/healthz,
@@ -30,6 +31,8 @@ const { values: args } = parseArgs({
     only: { type: "string" },
     out: { type: "string", default: join(dirname(new URL(import.meta.url).pathname), "results", "latest.json") },
     "no-build": { type: "boolean", default: false },
+    // Called tickets for the claim scenario: 120000 makes every claim of a run a first claim (40,000 leave about half second ones).
+    called: { type: "string" },
     // Measure another build of the Worker (for example an earlier commit's `dist/worker.js`).
     bundle: { type: "string" },
   },
@@ -40,7 +43,7 @@ const DURATION = QUICK ? 4 : 12; // seconds of load per scenario, and as much fo
 const CONNECTIONS = QUICK ? 20 : 50;
 const ROUNDS = QUICK ? 2 : 3; // baseline/scenario slices per scenario (DURATION split between them)
 const LINE = QUICK ? 1_000 : 5_000; // tickets polled in rotation
-const CALLED = QUICK ? 6_000 : 40_000; // called tickets for the claim scenario
+const CALLED = Number(args.called ?? (QUICK ? 6_000 : 40_000)); // called tickets for the claim scenario
 const SUBMISSIONS = QUICK ? 6_000 : 40_000; // distinct admissions for the submission scenario
 const only = args.only ? new Set(args.only.split(",")) : null;
 const wanted = (name) => !only || only.has(name);
