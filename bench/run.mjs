@@ -44,6 +44,7 @@ const CONNECTIONS = QUICK ? 20 : 50;
 const ROUNDS = QUICK ? 2 : 3; // baseline/scenario slices per scenario (DURATION split between them)
 const LINE = QUICK ? 1_000 : 5_000; // tickets polled in rotation
 const CALLED = Number(args.called ?? (QUICK ? 6_000 : 40_000)); // called tickets for the claim scenario
+if (!Number.isSafeInteger(CALLED) || CALLED < 1) throw new Error(`--called: a whole number of tickets, at least 1 (got ${args.called})`);
 const SUBMISSIONS = QUICK ? 6_000 : 40_000; // distinct admissions for the submission scenario
 const only = args.only ? new Set(args.only.split(",")) : null;
 const wanted = (name) => !only || only.has(name);
