@@ -53,6 +53,11 @@ export function phaseOf(s: RoomSnapshot, now: number): Phase {
   return s.phase === "closed" ? "closed" : phaseAt(s.opensAt, null, now);
 }
 
+/** The pre-queue as every status shows it (a ticket's own public id aside). */
+function prequeueOf(s: RoomSnapshot): StatusBody["prequeue"] {
+  return s.prequeue && { opensAt: iso(s.prequeue.opensAt)!, count: s.prequeue.count, commitment: s.prequeue.commitment, drawn: s.prequeue.shuffled, publicId: null };
+}
+
 function base(s: RoomSnapshot, now: number): StatusBody {
   const phase = phaseOf(s, now);
   return {
@@ -73,7 +78,7 @@ function base(s: RoomSnapshot, now: number): StatusBody {
     closedReason: s.closedReason,
     outcome: null,
     banner: s.banner,
-    prequeue: s.prequeue && { opensAt: iso(s.prequeue.opensAt)!, count: s.prequeue.count, commitment: s.prequeue.commitment, drawn: s.prequeue.shuffled, publicId: null },
+    prequeue: prequeueOf(s),
     powDifficulty: s.powDifficulty,
   };
 }
@@ -109,6 +114,42 @@ export function statusFromSnapshot(s: RoomSnapshot, number: number, now: number)
   if (number <= s.servingNumber) return null;
   if (binaryHas(s.skipped, number)) return "left";
   return waiting(s, now, number, positionOf(number, s.servingNumber, s.skipped, s.requeuedCount));
+}
+
+/**
+ * The JSON text of statusFromSnapshot's answer with `device`, for a waiting
+ * number (every poll's case and every new arrival's); null for anything
+ * else, which the caller answers from the object. The same text as
+ * JSON.stringify of that object (test/domain.test.ts), written from pieces
+ * made once per snapshot: the object and its serialization cost a poll
+ * about as much again as the rest of its JavaScript.
+ */
+export function waitingJson(s: RoomSnapshot, number: number, now: number, device: DeviceClass): string | null {
+  if (phaseOf(s, now) === "closed" || number <= s.servingNumber || binaryHas(s.skipped, number)) return null;
+  const position = positionOf(number, s.servingNumber, s.skipped, s.requeuedCount);
+  const p = piecesOf(s);
+  return (
+    `${p.head}${number},"position":${position},"ahead":${position - 1},"servingNumber":${s.servingNumber},"waitingCount":${Math.max(s.waitingCount, position)}` +
+    `,"estimatedWaitSeconds":${jsonNumber(estimateWaitSeconds(position, s))}${p.middle}${jsonNumber(pollAfterMs(position))}${p.tail}"${device}"}`
+  );
+}
+
+/** A number as JSON writes it (null where it is not finite). */
+const jsonNumber = (v: number): string => (Number.isFinite(v) ? String(v) : "null");
+
+/** waitingJson's text around its per-ticket numbers, for the last snapshot it saw (snapshots are replaced, never changed). */
+let pieces: { snapshot: RoomSnapshot; head: string; middle: string; tail: string } | null = null;
+
+function piecesOf(s: RoomSnapshot): { head: string; middle: string; tail: string } {
+  if (pieces?.snapshot === s) return pieces;
+  const text = (v: unknown) => JSON.stringify(v);
+  pieces = {
+    snapshot: s,
+    head: `{"event":${text(s.event)},"state":"waiting","number":`,
+    middle: `,"opensAt":${text(iso(s.opensAt))},"admissionExpiresAt":null,"claimDeadline":null,"quota":${text(s.quota)},"pollAfterMs":`,
+    tail: `,"paused":${text(s.paused)},"closedReason":${text(s.closedReason)},"outcome":null,"banner":${text(s.banner)},"prequeue":${text(prequeueOf(s))},"powDifficulty":${text(s.powDifficulty)},"device":`,
+  };
+  return pieces;
 }
 
 /** A number at or below the cursor, from the room's word on the ticket. */

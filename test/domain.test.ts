@@ -5,6 +5,8 @@ import { callBudget, quotaCap } from "../src/domain/admission";
 import { classifyDevice, stricterDevice } from "../src/domain/device";
 import { ConfigError, eventFromVars, parseInstant, phaseAt } from "../src/domain/event";
 import { estimateWaitSeconds, pollAfterMs, positionOf } from "../src/domain/position";
+import type { RoomSnapshot } from "../src/durable/QueueRoom";
+import { statusFromSnapshot, waitingJson } from "../src/status";
 import { validateChange } from "../src/domain/settings";
 import { base64url, base64urlOfText, newJti, newTicketId } from "../src/auth/ticket";
 
@@ -149,5 +151,68 @@ describe("admission ids", () => {
     expect(new Set(ids).size).toBe(ids.length);
     expect([...ids].sort()).toEqual(ids);
     expect(parseInt(ids[0]!.replace(/-/g, "").slice(0, 12), 16)).toBe(at);
+  });
+});
+
+describe("a waiting number's status as text", () => {
+  const opensAt = Date.UTC(2016, 5, 13, 12, 30);
+  const snapshot = (over: Partial<RoomSnapshot> = {}): RoomSnapshot => ({
+    exists: true,
+    event: "csq-2016-06",
+    phase: "open",
+    opensAt,
+    closedReason: null,
+    paused: false,
+    nextNumber: 60_001,
+    servingNumber: 4_500,
+    waitingCount: 38_211,
+    requeuedCount: 0,
+    activeCount: 500,
+    callsLastMinute: 0,
+    quota: { total: 5_100, accepted: 3_050, closed: false },
+    admissionSeconds: 600,
+    noShowGraceSeconds: 120,
+    maxActive: 500,
+    admitPerMinute: 400,
+    overbook: 1,
+    banner: null,
+    routePolicy: {} as RoomSnapshot["routePolicy"],
+    skipped: [],
+    prequeue: null,
+    powDifficulty: 0,
+    configVersion: 1,
+    generatedAt: opensAt,
+    ...over,
+  });
+  const snapshots = [
+    snapshot(),
+    snapshot({ callsLastMinute: 377, requeuedCount: 12, skipped: [4_501, 4_777, 9_000], paused: true, powDifficulty: 18 }),
+    snapshot({ banner: 'Avis « important » : "guillemets", \\ barre, \u2028 et 😀', opensAt: null }),
+    snapshot({ prequeue: { opensAt: opensAt - 3_600_000, count: 41_000, commitment: "ab".repeat(32), shuffled: true }, quota: { total: 5_100, accepted: 5_100, closed: true } }),
+    snapshot({ admitPerMinute: 0, maxActive: 0, callsLastMinute: 0 }),
+    snapshot({ phase: "closed", closedReason: "quota_reached" }),
+  ];
+
+  it("is JSON.stringify of the status object, with its device, for every waiting number; null for every other answer", () => {
+    let texts = 0;
+    for (const now of [opensAt - 60_000, opensAt + 1, opensAt + 7_200_000]) {
+      // Alternating snapshots: the pieces kept for one are never used for another.
+      for (const number of [1, 4_500, 4_501, 4_502, 4_777, 5_000, 9_000, 9_001, 60_000, 1_000_000]) {
+        for (const s of snapshots) {
+          for (const device of ["desktop", "mobile", "tablet"] as const) {
+            const object = statusFromSnapshot(s, number, now);
+            const text = waitingJson(s, number, now, device);
+            if (object === null || object === "left" || object.state !== "waiting") {
+              expect(text).toBeNull();
+            } else {
+              expect(text).toBe(JSON.stringify({ ...object, device }));
+              texts += 1;
+            }
+          }
+        }
+      }
+    }
+    // Per instant and device: the 8 numbers above the cursor in four snapshots, 5 where 3 of them left, none once closed.
+    expect(texts).toBe(3 * 3 * (8 + 5 + 8 + 8 + 8 + 0));
   });
 });

@@ -14,7 +14,7 @@ import { perClientLimit } from "../ratelimit";
 import { proofRequired, proveArrival } from "../proof";
 import { cachedSnapshot, roomSnapshot } from "../snapshots";
 import { verifyTicketCached } from "../ticketCache";
-import { phaseOf, statusFromSnapshot, statusFromTicket, type StatusBody } from "../status";
+import { phaseOf, statusFromSnapshot, statusFromTicket, waitingJson, type StatusBody } from "../status";
 import { bodyLimit, valid } from "../validation";
 
 const TICKET_MAX_AGE_S = 3 * 24 * 3600;
@@ -122,9 +122,12 @@ queue.post("/enter", sameOrigin, perClientLimit, bodyLimit(4096, { optional: tru
     throw new ApiError(404, "unknown_event");
   }
   const ticket: Ticket = { event: eventId, ticketId: result.ticketId, number: result.number };
+  const code = result.created ? 201 : 200;
   // A new number is above the cursor: the snapshot answers, without an await.
+  const waiting = waitingJson(s, ticket.number, now, deviceOfRequest(c));
+  if (waiting !== null) return jsonText(waiting, code, ticketCookie(c, ticket));
   const status = snapshotStatus(c, s, ticket.number, now) ?? (await statusFromRoom(c, s, ticket, now));
-  return jsonWithCookie(status, result.created ? 201 : 200, ticketCookie(c, ticket));
+  return jsonWithCookie(status, code, ticketCookie(c, ticket));
 });
 
 /** Whether new arrivals join the pre-queue now (after it opens, before the draw). */
@@ -142,7 +145,13 @@ function ticketCookie(c: AppContext, ticket: Ticket): string {
  * copied into the response's (for a claim, a ~450-character token).
  */
 function jsonWithCookie(body: unknown, status: number, cookie: string): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json", "Set-Cookie": cookie } });
+  return jsonText(JSON.stringify(body), status, cookie);
+}
+
+/** A JSON answer already written as text (src/status.ts's waitingJson), with one cookie or none. */
+function jsonText(text: string, status: number, cookie?: string): Response {
+  const headers: Record<string, string> = cookie === undefined ? { "Content-Type": "application/json" } : { "Content-Type": "application/json", "Set-Cookie": cookie };
+  return new Response(text, { status, headers });
 }
 
 /** A fresh entry puzzle for a new arrival (difficulty 0: none is needed). */
@@ -177,9 +186,11 @@ queue.get("/status", async (c) => {
   // Hot path (most polls): a cookie this isolate verified before (no HMAC), a
   // fresh snapshot and a number above the cursor answer without an await.
   const ticket = requireTicket(c, eventId);
-  const s = cachedSnapshot(eventId) ?? (await existingRoom(c, eventId));
-  if (!s.exists) throw new ApiError(404, "unknown_event");
   const now = Date.now();
+  const s = cachedSnapshot(eventId, now) ?? (await existingRoom(c, eventId));
+  if (!s.exists) throw new ApiError(404, "unknown_event");
+  const waiting = waitingJson(s, ticket.number, now, deviceOfRequest(c));
+  if (waiting !== null) return jsonText(waiting, 200);
   const fast = snapshotStatus(c, s, ticket.number, now);
   if (fast) return c.json(fast);
   const status = await statusFromRoom(c, s, ticket, now);
