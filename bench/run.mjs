@@ -38,13 +38,18 @@ const { values: args } = parseArgs({
   },
 });
 const QUICK = args.quick;
-const RUNS = Number(args.runs ?? (QUICK ? 1 : 3));
+/** The option `--name`'s value as a whole number of at least 1, or `fallback` when it is not given. */
+function count(name, fallback) {
+  const value = args[name] === undefined ? fallback : Number(args[name]);
+  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`--${name}: a whole number, at least 1 (got ${args[name]})`);
+  return value;
+}
+const RUNS = count("runs", QUICK ? 1 : 3);
 const DURATION = QUICK ? 4 : 12; // seconds of load per scenario, and as much for its baseline
 const CONNECTIONS = QUICK ? 20 : 50;
 const ROUNDS = QUICK ? 2 : 3; // baseline/scenario slices per scenario (DURATION split between them)
 const LINE = QUICK ? 1_000 : 5_000; // tickets polled in rotation
-const CALLED = Number(args.called ?? (QUICK ? 6_000 : 40_000)); // called tickets for the claim scenario
-if (!Number.isSafeInteger(CALLED) || CALLED < 1) throw new Error(`--called: a whole number of tickets, at least 1 (got ${args.called})`);
+const CALLED = count("called", QUICK ? 6_000 : 40_000); // called tickets for the claim scenario
 const SUBMISSIONS = QUICK ? 6_000 : 40_000; // distinct admissions for the submission scenario
 const only = args.only ? new Set(args.only.split(",")) : null;
 const wanted = (name) => !only || only.has(name);

@@ -27,7 +27,11 @@ const INDEXES = {
   wait: "CREATE INDEX tickets_by_wait ON tickets((called_at - entered_at)) WHERE called_at IS NOT NULL",
 };
 const hex = (n) => n.toString(16).padStart(12, "0");
-const orderedJti = () => `${hex(Date.now()).slice(0, 8)}-${hex(Date.now()).slice(8)}-7${crypto.randomUUID().slice(15)}`;
+// As src/auth/ticket.ts's newJti: the millisecond first (version 7), then random digits.
+const orderedJti = () => {
+  const ms = hex(Date.now());
+  return `${ms.slice(0, 8)}-${ms.slice(8)}-7${crypto.randomUUID().slice(15)}`;
+};
 const randomJti = () => crypto.randomUUID();
 
 const dir = mkdtempSync(join(tmpdir(), "guichet-sqlite-"));

@@ -105,15 +105,26 @@ function waiting(s: RoomSnapshot, now: number, number: number, position: number)
 }
 
 /**
+ * Where `number` stands in the snapshot: its position while it waits above
+ * the cursor, "left" for a number given up, "closed" once the event is, and
+ * null at or below the cursor (the room must be asked).
+ */
+function placeOf(s: RoomSnapshot, number: number, now: number): number | "left" | "closed" | null {
+  if (phaseOf(s, now) === "closed") return "closed";
+  if (number <= s.servingNumber) return null;
+  if (binaryHas(s.skipped, number)) return "left";
+  return positionOf(number, s.servingNumber, s.skipped, s.requeuedCount);
+}
+
+/**
  * A number above the cursor, answered from the snapshot alone; null when the
  * room must be asked (at or below the cursor) and "left" for a number given up.
  */
 export function statusFromSnapshot(s: RoomSnapshot, number: number, now: number): StatusBody | "left" | null {
-  const body = base(s, now);
-  if (body.state === "closed") return { ...body, number: number || null };
-  if (number <= s.servingNumber) return null;
-  if (binaryHas(s.skipped, number)) return "left";
-  return waiting(s, now, number, positionOf(number, s.servingNumber, s.skipped, s.requeuedCount));
+  const place = placeOf(s, number, now);
+  if (place === "closed") return { ...base(s, now), number: number || null };
+  if (place === null || place === "left") return place;
+  return waiting(s, now, number, place);
 }
 
 /**
@@ -123,12 +134,11 @@ export function statusFromSnapshot(s: RoomSnapshot, number: number, now: number)
  * JSON.stringify of that object (test/domain.test.ts), written from pieces
  * made once per snapshot: building the object and serializing it took ~0.8
  * µs in a warm loop, the text takes ~0.06, and polls cost 0.971 ± 0.021 of
- * their workerd CPU with it (bench/ab.mjs, README round 7). The conditions
- * are statusFromSnapshot's, for its waiting answer.
+ * their workerd CPU with it (bench/ab.mjs, README round 7).
  */
 export function waitingJson(s: RoomSnapshot, number: number, now: number, device: DeviceClass): string | null {
-  if (phaseOf(s, now) === "closed" || number <= s.servingNumber || binaryHas(s.skipped, number)) return null;
-  const position = positionOf(number, s.servingNumber, s.skipped, s.requeuedCount);
+  const position = placeOf(s, number, now);
+  if (typeof position !== "number") return null;
   const p = piecesOf(s);
   return (
     `${p.head}${number},"position":${position},"ahead":${position - 1},"servingNumber":${s.servingNumber},"waitingCount":${Math.max(s.waitingCount, position)}` +
@@ -139,19 +149,28 @@ export function waitingJson(s: RoomSnapshot, number: number, now: number, device
 /** A number as JSON writes it (null where it is not finite). */
 const jsonNumber = (v: number): string => (Number.isFinite(v) ? String(v) : "null");
 
-/** waitingJson's text around its per-ticket numbers, for the last snapshot it saw (snapshots are replaced, never changed). */
-let pieces: { snapshot: RoomSnapshot; head: string; middle: string; tail: string } | null = null;
+interface Pieces {
+  head: string;
+  middle: string;
+  tail: string;
+}
 
-function piecesOf(s: RoomSnapshot): { head: string; middle: string; tail: string } {
-  if (pieces?.snapshot === s) return pieces;
-  const text = (v: unknown) => JSON.stringify(v);
-  pieces = {
-    snapshot: s,
-    head: `{"event":${text(s.event)},"state":"waiting","number":`,
-    middle: `,"opensAt":${text(iso(s.opensAt))},"admissionExpiresAt":null,"claimDeadline":null,"quota":${text(s.quota)},"pollAfterMs":`,
-    tail: `,"paused":${text(s.paused)},"closedReason":${text(s.closedReason)},"outcome":null,"banner":${text(s.banner)},"prequeue":${text(prequeueOf(s))},"powDifficulty":${text(s.powDifficulty)},"device":`,
-  };
-  return pieces;
+/** waitingJson's text around its per-ticket numbers, per snapshot (snapshots are replaced, never changed; one per event). */
+const piecesBySnapshot = new WeakMap<RoomSnapshot, Pieces>();
+
+function piecesOf(s: RoomSnapshot): Pieces {
+  let p = piecesBySnapshot.get(s);
+  if (!p) {
+    p = {
+      head: `{"event":${JSON.stringify(s.event)},"state":"waiting","number":`,
+      middle: `,"opensAt":${JSON.stringify(iso(s.opensAt))},"admissionExpiresAt":null,"claimDeadline":null,"quota":${JSON.stringify(s.quota)},"pollAfterMs":`,
+      tail:
+        `,"paused":${s.paused},"closedReason":${JSON.stringify(s.closedReason)},"outcome":null,"banner":${JSON.stringify(s.banner)}` +
+        `,"prequeue":${JSON.stringify(prequeueOf(s))},"powDifficulty":${JSON.stringify(s.powDifficulty)},"device":`,
+    };
+    piecesBySnapshot.set(s, p);
+  }
+  return p;
 }
 
 /** A number at or below the cursor, from the room's word on the ticket. */
