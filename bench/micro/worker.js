@@ -9,6 +9,8 @@ import { createHmac, createPrivateKey, sign as nodeSign } from "node:crypto";
 import { DurableObject } from "cloudflare:workers";
 // src/auth/sha256.ts, bundled by ../micro.mjs.
 import { HmacSha256 } from "./sha256.js";
+// src/auth/ticket.ts, bundled by ../micro.mjs.
+import { base64url } from "./ticket.js";
 
 const utf8 = new TextEncoder();
 const SECRET = "0123456789abcdef0123456789abcdef";
@@ -83,6 +85,17 @@ export default {
       const key = createPrivateKey({ key: await crypto.subtle.exportKey("jwk", privateKey), format: "jwk" });
       const data = utf8.encode("x".repeat(400));
       for (let i = 0; i < n; i++) nodeSign("sha256", data, key);
+    } else if (what === "b64-js" || what === "b64-native") {
+      // base64url of \`size\` bytes, made flat (a header value or a body would flatten it): ours, and V8's own encoder.
+      const bytes = crypto.getRandomValues(new Uint8Array(size));
+      const encode = what === "b64-js" ? base64url : (b) => b.toBase64({ alphabet: "base64url", omitPadding: true });
+      let total = 0;
+      for (let i = 0; i < n; i++) {
+        bytes[i % size] = i;
+        const s = encode(bytes);
+        total += s.charCodeAt(s.length >> 1);
+      }
+      if (total < 0) return new Response("impossible");
     } else if (what === "timer") {
       for (let i = 0; i < n; i++) setTimeout(() => {}, 250);
     } else if (what === "scheduler-wait") {

@@ -14,7 +14,7 @@ export interface Ticket {
 
 const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-/** `bytes` in base64 without padding, written with `alphabet` (64 characters). */
+/** `bytes` in base64 without padding, written with `alphabet` (64 characters): for the sorted ids below. */
 function encode64(bytes: Uint8Array, alphabet: string): string {
   let s = "";
   let i = 0;
@@ -32,8 +32,14 @@ function encode64(bytes: Uint8Array, alphabet: string): string {
   return s;
 }
 
+/**
+ * `bytes` in unpadded base64url, by the runtime's own encoder: a flat string
+ * in one call, where a character at a time built a rope that the header or
+ * body then had to flatten (300 bytes, a token's claims: 3.0 µs against 0.5,
+ * `node bench/micro.mjs b64-js:300@20000 b64-native:300@20000`).
+ */
 export function base64url(bytes: Uint8Array): string {
-  return encode64(bytes, BASE64URL);
+  return bytes.toBase64({ alphabet: "base64url", omitPadding: true });
 }
 
 const DECODE64URL = new Int8Array(128).fill(-1);
@@ -113,8 +119,7 @@ export function newJti(now = Date.now()): string {
   const b = timeOrderedBytes(now);
   b[6] = 0x70 | (b[6]! & 0x0f);
   b[8] = 0x80 | (b[8]! & 0x3f);
-  let hex = "";
-  for (const byte of b) hex += byte.toString(16).padStart(2, "0");
+  const hex = b.toHex();
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
