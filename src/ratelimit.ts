@@ -35,15 +35,20 @@ export function countLocally(key: string, limit: number, now: number): number {
   return w.count > limit ? Math.max(1, Math.ceil((w.startedAt + WINDOW_MS - now) / 1000)) : 0;
 }
 
-export const perClientLimit: MiddlewareHandler<AppEnv> = async (c, next) => {
+function rateLimited(retryAfter: number): ApiError {
+  return new ApiError(429, "rate_limited", { retryAfterSeconds: retryAfter }, { "Retry-After": String(retryAfter) });
+}
+
+/** Not async: with no binding to ask (or no limit), nothing is awaited here, and every enter and claim passes by. */
+export const perClientLimit: MiddlewareHandler<AppEnv> = (c, next) => {
   const limit = Number(c.env.ENTER_LIMIT_PER_MINUTE ?? "120");
   if (!(limit > 0)) return next();
   const key = clientKey(c.req.header("cf-connecting-ip"));
-  let retryAfter = countLocally(key, limit, Date.now());
-  if (retryAfter === 0 && c.env.ENTER_LIMITER) {
-    const { success } = await c.env.ENTER_LIMITER.limit({ key });
-    if (!success) retryAfter = 60;
-  }
-  if (retryAfter > 0) throw new ApiError(429, "rate_limited", { retryAfterSeconds: retryAfter }, { "Retry-After": String(retryAfter) });
-  await next();
+  const retryAfter = countLocally(key, limit, Date.now());
+  if (retryAfter > 0) throw rateLimited(retryAfter);
+  if (!c.env.ENTER_LIMITER) return next();
+  return c.env.ENTER_LIMITER.limit({ key }).then(({ success }) => {
+    if (!success) throw rateLimited(60);
+    return next();
+  });
 };

@@ -6,7 +6,7 @@
 // The JWKS lists the current key and every previous key still in force.
 import { createLocalJWKSet, decodeJwt, errors, importJWK, jwtVerify, type JWK } from "jose";
 import type { DeviceClass } from "../domain/device";
-import { base64url, base64urlOfText } from "./ticket";
+import { base64url, base64urlOfText, bytesOf } from "./ticket";
 
 export const ADMISSION_COOKIE = "guichet_admission";
 
@@ -115,8 +115,9 @@ function signWith(ring: KeyRing, claims: AdmissionInput, issuer: string, audienc
   const { sub, jti, iat, exp, ...custom } = claims;
   const payload: AdmissionClaims = { ...custom, iss: issuer, aud: audience, sub, jti, iat, nbf: iat, exp };
   const input = `${ring.header}.${base64urlOfText(JSON.stringify(payload))}`;
+  // sign() copies its data before it returns (WebCrypto's "get a copy of the bytes"), so the scratch bytes may be reused.
   return crypto.subtle
-    .sign({ name: "ECDSA", hash: "SHA-256" }, ring.signingKey, utf8.encode(input))
+    .sign({ name: "ECDSA", hash: "SHA-256" }, ring.signingKey, bytesOf(input))
     .then((signature) => `${input}.${base64url(new Uint8Array(signature))}`);
 }
 

@@ -146,13 +146,15 @@ function macKey(secret: string): HmacSha256 {
   return key;
 }
 
-// What is MACed or encoded here is ASCII (tickets, puzzles, a token's claims):
-// written into a scratch buffer directly, without a call into the runtime or
-// a new ArrayBuffer; anything else, by TextEncoder. The buffer is read before
-// anything else can run (every caller here is synchronous).
+// What is MACed, encoded or signed here is ASCII (tickets, puzzles, a token's
+// claims and signing input): written into a scratch buffer directly, without
+// a call into the runtime or a new ArrayBuffer; anything else, by TextEncoder.
+// The buffer is read before anything else can run: every caller is
+// synchronous, or copies it at once (WebCrypto's sign).
 const scratch = new Uint8Array(1024);
 
-function bytesOf(text: string): Uint8Array {
+/** `text`'s UTF-8 bytes, valid until the next call. */
+export function bytesOf(text: string): Uint8Array {
   if (text.length > scratch.length) return encoder.encode(text);
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
