@@ -68,7 +68,7 @@ describe("the admission tick", () => {
       const c = await r.claim(ticket_id, "desktop");
       if (!c.ok) throw new Error("claim failed");
       accepted += 1;
-      await r.noteAccepted(c.jti, accepted);
+      await r.noteAccepted({ jti: c.jti, number: c.number }, accepted);
     }
     await tick(id);
     let s = await snap(id);
@@ -175,6 +175,32 @@ describe("a batch of claims", () => {
       expect(rows[answer.number - 1]).toMatchObject({ jti: answer.jti, device: answer.device, deadline: answer.exp * 1000 + 121_000 });
     }
     expect((await snap(id)).activeCount).toBe(4);
+  });
+});
+
+describe("admissions found again (release, an accepted submission)", () => {
+  it("finds an admission by its number and jti, by its jti alone for an old delivery, and never by a mismatched pair", async () => {
+    const id = uniqueEvent("byjti");
+    await createEvent(id, { maxActive: 3, admitPerMinute: 100_000 });
+    const ids = await fill(id, 3);
+    await tick(id);
+    const [a, b, c] = await room(id).claimMany(ids.map((ticketId) => ({ ticketId, device: "desktop" as const })));
+    if (!a?.ok || !b?.ok || !c?.ok) throw new Error("expected three admissions");
+    // One admission's jti with another's number: no such admission, nothing changes.
+    expect(await room(id).release({ jti: a.jti, number: b.number })).toEqual({ ok: false, state: null });
+    await room(id).noteAccepted({ jti: b.jti, number: c.number }, 1);
+    expect(await states(id)).toEqual({ admitted: 3 });
+    // The right pair releases; an acceptance queued before numbers were sent along finds the jti alone.
+    expect(await room(id).release({ jti: a.jti, number: a.number })).toEqual({ ok: true, state: "released" });
+    await room(id).noteAccepted({ jti: b.jti, number: null }, 2);
+    await room(id).noteAccepted({ jti: c.jti, number: c.number }, 3);
+    expect(await states(id)).toEqual({ released: 1, used: 2 });
+    expect((await snap(id)).quota.accepted).toBe(3);
+    // The claim's write keeps no index on jti.
+    const indexes = await runInDurableObject(room(id), (_: QueueRoom, state) =>
+      state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tickets'").toArray().map((r) => r.name),
+    );
+    expect(indexes).not.toContain("tickets_by_jti");
   });
 });
 

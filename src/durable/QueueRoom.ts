@@ -257,7 +257,8 @@ export class QueueRoom extends DurableObject<Env> {
       );
       CREATE INDEX IF NOT EXISTS tickets_by_state ON tickets(state, number);
       CREATE INDEX IF NOT EXISTS tickets_by_call ON tickets(called_at) WHERE called_at IS NOT NULL;
-      CREATE INDEX IF NOT EXISTS tickets_by_jti ON tickets(jti) WHERE jti IS NOT NULL;
+      -- Admissions are found by number and jti (the token carries both): an index on jti would be one more write per claim.
+      DROP INDEX IF EXISTS tickets_by_jti;
       CREATE INDEX IF NOT EXISTS tickets_by_deadline ON tickets(state, deadline) WHERE deadline IS NOT NULL;
       -- The fair opening: pre-queue arrivals wait here, without a number, for the draw.
       CREATE TABLE IF NOT EXISTS prequeue (
@@ -982,11 +983,21 @@ export class QueueRoom extends DurableObject<Env> {
     return { ok: true, jti: row.state === "admitted" ? row.jti : null };
   }
 
+  /**
+   * An admission's ticket row, by its number and jti. Without a number (an
+   * acceptance queued by a QuotaCounter before numbers were sent along) the
+   * jti alone finds it, by a scan: rare, and never on a hot path.
+   */
+  private admissionRow({ jti, number }: Admission): TicketRow | undefined {
+    const rows = number === null ? this.sql.exec<TicketRow>("SELECT * FROM tickets WHERE jti = ?", jti) : this.sql.exec<TicketRow>("SELECT * FROM tickets WHERE number = ? AND jti = ?", number, jti);
+    return rows.toArray()[0];
+  }
+
   /** Ends an admission early (the origin's command): its place is freed at once. */
-  async release(jti: string): Promise<{ ok: boolean; state: TicketState | null }> {
+  async release(admission: Admission): Promise<{ ok: boolean; state: TicketState | null }> {
     this.counted("release");
     const now = this.now();
-    const row = this.sql.exec<TicketRow>("SELECT * FROM tickets WHERE jti = ?", jti).toArray()[0];
+    const row = this.admissionRow(admission);
     if (!row) return { ok: false, state: null };
     if (row.state !== "admitted") return { ok: true, state: row.state };
     this.ctx.storage.transactionSync(() => {
@@ -1002,12 +1013,12 @@ export class QueueRoom extends DurableObject<Env> {
    * submission, with the accepted total. Both change in one step, so
    * active + accepted never drops below the truth (the quota-aware cap).
    */
-  async noteAccepted(jti: string | null, acceptedTotal: number, absolute = false): Promise<void> {
+  async noteAccepted(admission: Admission | null, acceptedTotal: number, absolute = false): Promise<void> {
     this.counted("noteAccepted");
     const now = this.now();
     if (!this.room) return;
     const room = this.room;
-    const row = jti ? this.sql.exec<TicketRow>("SELECT * FROM tickets WHERE jti = ?", jti).toArray()[0] : undefined;
+    const row = admission ? this.admissionRow(admission) : undefined;
     const wasActive = row && (row.state === "admitted" || row.state === "expired" || row.state === "released");
     this.ctx.storage.transactionSync(() => {
       if (row && wasActive) {
@@ -1420,6 +1431,12 @@ function nearestRank(n: number, p: number): number {
 }
 
 /** The columns a claim reads. */
+/** An admission as the origin and the QuotaCounter know it: its jti and queue number (null: not known). */
+export interface Admission {
+  jti: string;
+  number: number | null;
+}
+
 type ClaimRow = Pick<TicketRow, "number" | "ticket_id" | "state" | "deadline" | "jti" | "device">;
 
 interface TicketRow {

@@ -380,7 +380,7 @@ export class QuotaCounter extends DurableObject<Env> {
     if (input.kind === "quota") {
       s.accepted += 1;
       s.nextRank += 1;
-      this.outbox.add("room_accepted", { jti: input.jti, accepted: s.accepted }, now);
+      this.outbox.add("room_accepted", { jti: input.jti, number: input.queueNumber, accepted: s.accepted }, now);
       if (s.accepted >= s.quota) this.closeNow("quota_reached", now);
     } else {
       s.eligible += 1;
@@ -574,7 +574,8 @@ export class QuotaCounter extends DurableObject<Env> {
     for (const row of rows) {
       this.faults.check("room_sync");
       const p = JSON.parse(row.payload);
-      if (row.kind === "room_accepted") await room.noteAccepted(p.jti, p.accepted, p.absolute === true);
+      // `number` is absent from acceptances queued before it was sent along: the room then finds the jti alone.
+      if (row.kind === "room_accepted") await room.noteAccepted(p.jti ? { jti: p.jti, number: p.number ?? null } : null, p.accepted, p.absolute === true);
       else await room.close(p.reason);
     }
   }

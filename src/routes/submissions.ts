@@ -194,6 +194,6 @@ submissions.post("/admissions/release", originOnly, bodyLimit(MAX_BODY), valid("
   const eventId = eventIdOf(c);
   const admission = await admissionFor(c, c.req.valid("json").admissionToken, eventId, { ignoreTimes: true });
   const { used } = await c.env.QUOTA_COUNTER.getByName(eventId).revoke(admission.jti);
-  const room = await c.env.QUEUE_ROOM.getByName(eventId).release(admission.jti);
+  const room = await c.env.QUEUE_ROOM.getByName(eventId).release({ jti: admission.jti, number: admission.num });
   return c.json({ released: room.state === "released", submitted: used, number: admission.num });
 });
