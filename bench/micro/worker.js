@@ -10,7 +10,7 @@ import { DurableObject } from "cloudflare:workers";
 // src/auth/sha256.ts, bundled by ../micro.mjs.
 import { HmacSha256 } from "./sha256.js";
 // src/auth/ticket.ts, bundled by ../micro.mjs.
-import { base64url } from "./ticket.js";
+import { base64url, signTicket, verifyTicket } from "./ticket.js";
 
 const utf8 = new TextEncoder();
 const SECRET = "0123456789abcdef0123456789abcdef";
@@ -96,6 +96,12 @@ export default {
         total += s.charCodeAt(s.length >> 1);
       }
       if (total < 0) return new Response("impossible");
+    } else if (what === "verify-ticket") {
+      // A claim's check of its cookie: the pattern, the MAC's decoding, the HMAC and the comparison, over `size` distinct tickets.
+      const cookies = Array.from({ length: size }, (_, i) => signTicket(SECRET, { event: "csq-2016-06", ticketId: randomId().replace(/[+/]/g, "A"), number: 1000 + i }));
+      let valid = 0;
+      for (let i = 0; i < n; i++) if (verifyTicket(SECRET, cookies[i % size])) valid++;
+      if (valid !== n) return new Response(`verify-ticket: ${n - valid} refused`, { status: 500 });
     } else if (what === "timer") {
       for (let i = 0; i < n; i++) setTimeout(() => {}, 250);
     } else if (what === "scheduler-wait") {
