@@ -89,15 +89,8 @@ async function drain<I, R>(line: Line<I, R>, send: SendBatch<I, R>): Promise<voi
  */
 export async function batched<I, R>(key: string, item: I, send: SendBatch<I, R>, keepAlive: KeepAlive): Promise<R> {
   const line = lineOf<I, R>(key);
-  // One promise per wait, woken by whichever comes first: the answer (settled
-  // by the sender, usually from its own context) or this request's own timer.
-  // Checked after each wake, so an answer that came during a check is kept.
-  let outcome = null as { value: R | Error } | null;
-  let wake = () => {};
-  const settle = (value: R | Error) => {
-    outcome ??= { value };
-    wake();
-  };
+  let settle!: (r: R | Error) => void;
+  const settled = new Promise<R | Error>((r) => (settle = r));
   line.pending.push({ item, settle });
   const becomeSender = () => keepAlive(drain(line, send));
   if (!line.busy) becomeSender();
@@ -106,12 +99,10 @@ export async function batched<I, R>(key: string, item: I, send: SendBatch<I, R>,
   for (;;) {
     // The timer is never cleared: the answer usually arrives in the sender's
     // context, where touching this request's timer is refused; it just lapses.
-    if (outcome === null) await new Promise<void>((r) => ((wake = r), setTimeout(r, CHECK_MS)));
-    if (outcome !== null) {
-      const { value } = outcome;
-      if (value instanceof Error) throw value;
-      return value;
-    }
+    const check = new Promise<"check">((r) => setTimeout(() => r("check"), CHECK_MS));
+    const next = await Promise.race([settled, check]);
+    if (next instanceof Error) throw next;
+    if (next !== "check") return next;
     // Woken by this request's own timer: any I/O from here is this request's.
     if (!line.busy || Date.now() - line.progressAt > STALL_MS) becomeSender();
     else if (Date.now() - waitedFrom > ALONE_MS) {
