@@ -1430,13 +1430,13 @@ function nearestRank(n: number, p: number): number {
   return Math.max(1, Math.ceil((p / 100) * n));
 }
 
-/** The columns a claim reads. */
 /** An admission as the origin and the QuotaCounter know it: its jti and queue number (null: not known). */
 export interface Admission {
   jti: string;
   number: number | null;
 }
 
+/** The columns a claim reads. */
 type ClaimRow = Pick<TicketRow, "number" | "ticket_id" | "state" | "deadline" | "jti" | "device">;
 
 interface TicketRow {
