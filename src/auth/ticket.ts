@@ -14,24 +14,6 @@ export interface Ticket {
 
 const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-/** `bytes` in base64 without padding, written with `alphabet` (64 characters): for the sorted ids below. */
-function encode64(bytes: Uint8Array, alphabet: string): string {
-  let s = "";
-  let i = 0;
-  for (; i + 2 < bytes.length; i += 3) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-    s += alphabet[n >>> 18]! + alphabet[(n >>> 12) & 63]! + alphabet[(n >>> 6) & 63]! + alphabet[n & 63]!;
-  }
-  if (i + 1 === bytes.length) {
-    const n = bytes[i]! << 16;
-    s += alphabet[n >>> 18]! + alphabet[(n >>> 12) & 63]!;
-  } else if (i + 2 === bytes.length) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
-    s += alphabet[n >>> 18]! + alphabet[(n >>> 12) & 63]! + alphabet[(n >>> 6) & 63]!;
-  }
-  return s;
-}
-
 /**
  * `bytes` in unpadded base64url, by the runtime's own encoder: a flat string
  * in one call, where a character at a time built a rope that the header or
@@ -74,6 +56,25 @@ function fromBase64url(s: string): Uint8Array | null {
 // so that ids sort as their bytes do.
 const SORTED64 = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
 
+/** `bytes` in base64 without padding, written with SORTED64 (the runtime's encoder knows only the standard alphabets). */
+function sortedBase64(bytes: Uint8Array): string {
+  const alphabet = SORTED64;
+  let s = "";
+  let i = 0;
+  for (; i + 2 < bytes.length; i += 3) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    s += alphabet[n >>> 18]! + alphabet[(n >>> 12) & 63]! + alphabet[(n >>> 6) & 63]! + alphabet[n & 63]!;
+  }
+  if (i + 1 === bytes.length) {
+    const n = bytes[i]! << 16;
+    s += alphabet[n >>> 18]! + alphabet[(n >>> 12) & 63]!;
+  } else if (i + 2 === bytes.length) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
+    s += alphabet[n >>> 18]! + alphabet[(n >>> 12) & 63]! + alphabet[(n >>> 6) & 63]!;
+  }
+  return s;
+}
+
 // Random bytes are drawn from the system's generator 4 KiB at a time (a
 // call into the runtime per id cost more than the bytes); each byte is
 // handed out once.
@@ -111,7 +112,7 @@ function timeOrderedBytes(now: number): Uint8Array {
 
 /** A fresh ticket id, 22 characters: the millisecond, then 80 random bits. */
 export function newTicketId(now = Date.now()): string {
-  return encode64(timeOrderedBytes(now), SORTED64);
+  return sortedBase64(timeOrderedBytes(now));
 }
 
 /** An admission's id (`jti`): a UUID of version 7, the millisecond then 74 random bits. */
