@@ -1,10 +1,12 @@
 // Enter and claim batching (src/batch.ts) in workerd as deployed, over HTTP.
+// @ts-expect-error: plain CommonJS module without types
+import autocannon from "autocannon";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error: plain ES module without types
 import { startGateway } from "../../bench/gateway.mjs";
 // @ts-expect-error: plain ES module without types
-import { opsClient } from "../../bench/lib.mjs";
+import { newTicketId, opsClient, pool, ticketCookie } from "../../bench/lib.mjs";
 
 let g: any;
 beforeAll(async () => {
@@ -165,5 +167,67 @@ describe("claim batching", () => {
       const { payload } = await jwtVerify(r.body.admission.token, jwks, { algorithms: ["ES256"] });
       expect(payload.sub).toBe(cookies[r.i]!.split("=")[1]!.split(".")[1]);
     }
+  });
+});
+
+/** `amount` requests over `connections` keep-alive connections, each connection cycling through its own requests; the answers' status counts. */
+async function sustained(path: string, { connections, amount, cookies = [] as string[] }: { connections: number; amount: number; cookies?: string[] }) {
+  let client = 0;
+  const res = await autocannon({
+    url: `${g.url}${path}`,
+    method: "POST",
+    connections,
+    amount,
+    timeout: 20,
+    setupClient: (c: any) => {
+      const k = client++;
+      if (cookies.length > 0) c.setRequests(cookies.filter((_, i) => i % connections === k).map((cookie) => ({ method: "POST", path, headers: { cookie } })));
+    },
+  });
+  const codes = Object.fromEntries(Object.entries(res.statusCodeStats ?? {}).map(([code, v]: [string, any]) => [code, v.count]));
+  return { codes, errors: res.errors + res.timeouts };
+}
+
+describe("batching under sustained load", () => {
+  // Bursts from one Promise.all (above) meet an idle line; the bench's load is
+  // different: 50 connections that each send again as soon as they are
+  // answered, so requests keep arriving while a batch is in flight and
+  // answers are settled from other requests' contexts all the time. A change
+  // of how waiters are woken once answered 5,078 claims with 500 ("Cannot
+  // perform I/O on behalf of a different request") under that load alone.
+  // This test fails on that change (checked twice): with a line of 40,000,
+  // the bench's size, not with 1,500 or 10,000, where batches were too quick.
+  it("answers claims and enters sent over 50 keep-alive connections each at once: no 5xx, one admission per ticket, every arrival numbered once", async () => {
+    const TICKETS = 40_000;
+    const claims = "batch-sustained-claims";
+    const enters = "batch-sustained-enters";
+    const ops = opsClient(g.url, g.secrets);
+    await ops.configure(claims, { opensAt: new Date(Date.now() - 1000).toISOString(), quota: 100_000, maxActive: 100_000, admitPerMinute: 1_000_000, admissionSeconds: 3600, noShowGraceSeconds: 3600 });
+    const cookies: string[] = [];
+    for (let i = 0; i < TICKETS; i += 1000) {
+      for (const t of await g.enterBatch(claims, Array.from({ length: 1000 }, newTicketId))) cookies.push(ticketCookie(g.secrets.TICKET_HMAC_KEY, claims, t.ticketId, t.number));
+    }
+    await turnOf(claims, cookies.at(-1)!);
+    expect(await stateOf(claims, cookies.at(-1)!)).toBe("your_turn");
+    await openEvent(enters);
+
+    // Each called ticket's first claim, and enters, at the same time on two lines of one isolate.
+    const [claimed, entered] = await Promise.all([
+      sustained(`/guichet/api/claim?event=${claims}`, { connections: 50, amount: TICKETS, cookies }),
+      sustained(`/guichet/api/enter?event=${enters}`, { connections: 50, amount: 6000 }),
+    ]);
+    expect(claimed).toEqual({ codes: { 200: TICKETS }, errors: 0 });
+    expect(entered).toEqual({ codes: { 201: 6000 }, errors: 0 });
+
+    // A second claim returns each ticket's one admission; each arrival holds one number.
+    const again = await pool(cookies, 50, (cookie: string) => fetch(`${g.url}/guichet/api/claim?event=${claims}`, { method: "POST", headers: { cookie } }).then(async (r) => ({ status: r.status, text: await r.text() })));
+    expect(again.filter((r: { status: number }) => r.status !== 200)).toEqual([]);
+    expect(new Set(again.map((r: { text: string }) => JSON.parse(r.text).admission.token)).size).toBe(TICKETS);
+    await new Promise((r) => setTimeout(r, 1_100));
+    const metrics = await ops.raw("GET", `/metrics?event=${claims}`);
+    expect([metrics.line.admitted, metrics.line.called, metrics.line.entered]).toEqual([TICKETS, 0, TICKETS]);
+    expect(await waitingCount(enters)).toBe(6000);
+    const counts = await g.counts(claims);
+    expect(counts.room.claimMany).toBeLessThan(TICKETS);
   });
 });
