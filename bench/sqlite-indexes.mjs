@@ -8,8 +8,9 @@
 // time-ordered ones (UUID v7). Node's own SQLite (node:sqlite), WAL and
 // synchronous=FULL, in a temporary directory: the engine workerd's objects
 // use, not workerd itself, so read the differences, not the totals.
-// Since round 8 the room keeps no tickets_by_jti (admissions are found by
-// number and jti): "without tickets_by_jti" is the room's own set now.
+// Round 8 dropped tickets_by_jti and restored it: inside workerd, side by
+// side (bench/ab.mjs), claims cost 5-7% more without it, against what this
+// script shows; the README's Round 8 has the figures.
 //   node bench/sqlite-indexes.mjs [--rounds 2]
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
