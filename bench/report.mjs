@@ -3,7 +3,7 @@
 // results: bench/results/before.json (the code before this work, measured
 // with `--bundle`), bench/results/round1.json, round2.json, … (the rounds of
 // work on it, as many as there are: commits 2621aeb, bbcf70f, a0bbeec,
-// e91c84d, e2640b6 and eb41e6e), bench/results/latest.json (`npm run bench -- --growth`)
+// e91c84d, e2640b6, eb41e6e and bf41197), bench/results/latest.json (`npm run bench -- --growth`)
 // and bench/results/simulate-latest.json (`npm run simulate`).
 //   node bench/report.mjs
 import { existsSync, readFileSync } from "node:fs";
