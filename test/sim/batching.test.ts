@@ -211,7 +211,7 @@ describe("batching under sustained load", () => {
     expect(await stateOf(claims, cookies.at(-1)!)).toBe("your_turn");
     await openEvent(enters);
 
-    // Each called ticket's first claim, and enters, at the same time on two lines of one isolate.
+    // About one claim per called ticket (each connection cycles through its own share), and enters, at the same time on two lines of one isolate.
     const [claimed, entered] = await Promise.all([
       sustained(`/guichet/api/claim?event=${claims}`, { connections: 50, amount: TICKETS, cookies }),
       sustained(`/guichet/api/enter?event=${enters}`, { connections: 50, amount: 6000 }),
