@@ -112,8 +112,9 @@ export async function pool(items, limit, fn) {
  * nothing until they are all built; 40,000 prebuilt claims took ~0.3 s of
  * each 4 s slice, which its own duration counted as load.
  */
-export async function load(url, { connections, duration, method = "GET", path, headers = {}, body, items, start = 0 }) {
-  const opts = { url: `${url}${path}`, connections, duration, method, headers, body, timeout: 10 };
+export async function load(url, { connections, duration, amount, method = "GET", path, headers = {}, body, items, start = 0 }) {
+  // `amount`: a bounded number of requests instead of a duration (autocannon refuses an undefined duration).
+  const opts = { url: `${url}${path}`, connections, ...(amount === undefined ? { duration } : { amount }), method, headers, body, timeout: 10 };
   let built = 0;
   let client = 0;
   const perClient = items ? Math.max(1, Math.ceil(items.length / connections)) : 0;

@@ -1,12 +1,10 @@
 // Enter and claim batching (src/batch.ts) in workerd as deployed, over HTTP.
-// @ts-expect-error: plain CommonJS module without types
-import autocannon from "autocannon";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error: plain ES module without types
 import { startGateway } from "../../bench/gateway.mjs";
 // @ts-expect-error: plain ES module without types
-import { newTicketId, opsClient, pool, ticketCookie } from "../../bench/lib.mjs";
+import { load, newTicketId, opsClient, pool, ticketCookie } from "../../bench/lib.mjs";
 
 let g: any;
 beforeAll(async () => {
@@ -170,24 +168,6 @@ describe("claim batching", () => {
   });
 });
 
-/** `amount` requests over `connections` keep-alive connections, each connection cycling through its own requests; the answers' status counts. */
-async function sustained(path: string, { connections, amount, cookies = [] as string[] }: { connections: number; amount: number; cookies?: string[] }) {
-  let client = 0;
-  const res = await autocannon({
-    url: `${g.url}${path}`,
-    method: "POST",
-    connections,
-    amount,
-    timeout: 20,
-    setupClient: (c: any) => {
-      const k = client++;
-      if (cookies.length > 0) c.setRequests(cookies.filter((_, i) => i % connections === k).map((cookie) => ({ method: "POST", path, headers: { cookie } })));
-    },
-  });
-  const codes = Object.fromEntries(Object.entries(res.statusCodeStats ?? {}).map(([code, v]: [string, any]) => [code, v.count]));
-  return { codes, errors: res.errors + res.timeouts };
-}
-
 describe("batching under sustained load", () => {
   // Bursts from one Promise.all (above) meet an idle line; the bench's load is
   // different: 50 connections that each send again as soon as they are
@@ -213,11 +193,11 @@ describe("batching under sustained load", () => {
 
     // About one claim per called ticket (each connection cycles through its own share), and enters, at the same time on two lines of one isolate.
     const [claimed, entered] = await Promise.all([
-      sustained(`/guichet/api/claim?event=${claims}`, { connections: 50, amount: TICKETS, cookies }),
-      sustained(`/guichet/api/enter?event=${enters}`, { connections: 50, amount: 6000 }),
+      load(g.url, { connections: 50, amount: TICKETS, method: "POST", path: `/guichet/api/claim?event=${claims}`, items: cookies.map((cookie) => ({ headers: { cookie } })) }),
+      load(g.url, { connections: 50, amount: 6000, method: "POST", path: `/guichet/api/enter?event=${enters}` }),
     ]);
-    expect(claimed).toEqual({ codes: { 200: TICKETS }, errors: 0 });
-    expect(entered).toEqual({ codes: { 201: 6000 }, errors: 0 });
+    expect({ codes: claimed.codes, errors: claimed.errors }).toEqual({ codes: { 200: TICKETS }, errors: 0 });
+    expect({ codes: entered.codes, errors: entered.errors }).toEqual({ codes: { 201: 6000 }, errors: 0 });
 
     // A second claim returns each ticket's one admission; each arrival holds one number.
     const again = await pool(cookies, 50, (cookie: string) => fetch(`${g.url}/guichet/api/claim?event=${claims}`, { method: "POST", headers: { cookie } }).then(async (r) => ({ status: r.status, text: await r.text() })));
