@@ -13,7 +13,7 @@ import { cpuMs, workerdPid } from "./gateway.mjs";
 
 const requireFromWrangler = createRequire(createRequire(import.meta.url).resolve("wrangler/package.json"));
 const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = requireFromWrangler("miniflare");
-const ALL = ["hmac-js@20000", "room-noop:0@3000", "room-write:0@3000", "room-row:10@2000", "room-json:10@2000", "room-json-ordered:10@2000", "room-json-ordered:50@500", "hmac-node@20000", "hmac-webcrypto@20000", "es256@5000", "es256-node@5000", "b64-js:300@20000", "b64-native:300@20000", "verify-ticket:1000@20000", "timer@5000", "scheduler-wait@5000"];
+const ALL = ["hmac-js@20000", "room-noop:0@3000", "room-write:0@3000", "room-row:10@2000", "room-json:10@2000", "room-json-ordered:10@2000", "room-json-ordered:50@500", "hmac-node@20000", "hmac-webcrypto@20000", "es256@5000", "es256-node@5000", "b64-js:300@20000", "b64-native:300@20000", "verify-ticket:1000@20000", "timer@5000", "scheduler-wait@5000", "response-health@20000", "response-claim@20000", "response-claim-secure@20000"];
 // The gateway's own HMAC and base64url (src/auth/sha256.ts, src/auth/ticket.ts), bundled for the worker as the modules "./sha256.js" and "./ticket.js".
 const { buildSync } = requireFromWrangler("esbuild");
 const bundled = (path) => buildSync({ entryPoints: [new URL(path, import.meta.url).pathname], bundle: true, format: "esm", write: false }).outputFiles[0].text;

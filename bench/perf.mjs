@@ -10,6 +10,7 @@
 // gateway one after the other, and the difference.
 //   node bench/perf.mjs --scenario enter|claim|poll|submit [--seconds 6] [--json out.json] [--tickets 100000 (polls)] [--others 20]
 //   --detail runtime: the innermost frames inside one part (by name), µs per request, healthz against the scenario
+//   --before poll,enter: first load these scenarios on the same gateway (12 s each, as npm run bench does before its claims)
 // Needs `perf` (Debian: linux-perf) and the right to profile a child process;
 // it talks only to 127.0.0.1 and stops everything it started.
 import { spawn, spawnSync } from "node:child_process";
@@ -21,7 +22,7 @@ import { startGateway, withCpu, workerdPid } from "./gateway.mjs";
 import { prepare, SCENARIOS } from "./scenarios.mjs";
 
 const { values: args } = parseArgs({
-  options: { scenario: { type: "string", default: "enter" }, seconds: { type: "string", default: "6" }, json: { type: "string" }, others: { type: "string", default: "0" }, detail: { type: "string" }, tickets: { type: "string", default: "5000" } },
+  options: { scenario: { type: "string", default: "enter" }, seconds: { type: "string", default: "6" }, json: { type: "string" }, others: { type: "string", default: "0" }, detail: { type: "string" }, tickets: { type: "string", default: "5000" }, before: { type: "string" } },
 });
 if (!SCENARIOS.includes(args.scenario) || args.scenario === "health") throw new Error(`--scenario: one of ${SCENARIOS.filter((s) => s !== "health").join(", ")}`);
 if (spawnSync("perf", ["--version"]).status !== 0) {
@@ -116,6 +117,12 @@ process.on("SIGINT", () => void stop().finally(() => process.exit(130)));
 try {
   const pid = workerdPid();
   const results = {};
+  // What the bench has put through the same gateway before a scenario: its rooms, the isolate's heap and caches.
+  for (const name of args.before ? args.before.split(",") : []) {
+    if (!SCENARIOS.includes(name)) throw new Error(`--before: scenarios among ${SCENARIOS.join(", ")}`);
+    const r = await (await prepare(g, name, `before-${name}`))(12);
+    console.log(`before: ${name}, ${r.requests} requests`);
+  }
   for (const name of ["health", args.scenario]) {
     const run = await prepare(g, name, `perf-${name}`, { tickets: Number(args.tickets) });
     await run(2); // warm up

@@ -56,6 +56,8 @@ export class Bench extends DurableObject {
   }
 }
 
+const SECURITY = [["Cache-Control", "no-store"], ["Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"], ["Cross-Origin-Opener-Policy", "same-origin"], ["Cross-Origin-Resource-Policy", "same-origin"], ["Referrer-Policy", "strict-origin-when-cross-origin"], ["Strict-Transport-Security", "max-age=31536000; includeSubDomains"], ["X-Content-Type-Options", "nosniff"], ["X-Frame-Options", "DENY"]];
+
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
@@ -107,6 +109,21 @@ export default {
     } else if (what === "scheduler-wait") {
       // workerd's own timer promise, against the global setTimeout (which nodejs_compat wraps): slower.
       for (let i = 0; i < n; i++) scheduler.wait(250);
+    } else if (what.startsWith("response-")) {
+      // An answer's Response object alone: healthz's, and a claim's (a ~450-character token in the body and a cookie).
+      const token = "e".repeat(450);
+      const claim = what.includes("claim");
+      const body = claim ? JSON.stringify({ admission: { token, expiresAt: new Date().toISOString() }, redirect: "/connexion" }) : '{"ok":true}';
+      const cookie = `guichet_admission=${token}; Max-Age=600; Path=/; HttpOnly; Secure; SameSite=Lax`;
+      const bytes = new TextEncoder().encode(body);
+      let kept = 0;
+      for (let i = 0; i < n; i++) {
+        const headers = claim ? { "Content-Type": "application/json", "Set-Cookie": cookie } : { "Content-Type": "application/json" };
+        const r = what.endsWith("-bytes") ? new Response(bytes, { status: 200, headers }) : what.endsWith("-pairs") ? new Response(body, { status: 200, headers: Object.entries(headers) }) : new Response(body, { status: 200, headers });
+        if (what.endsWith("-secure")) for (const [k, v] of SECURITY) r.headers.set(k, v);
+        kept += r.status;
+      }
+      if (kept !== n * 200) return new Response("response: lost", { status: 500 });
     } else return new Response(`unknown: ${what}`, { status: 404 });
     return new Response("ok");
   },
