@@ -25,6 +25,8 @@ const { values: args } = parseArgs({
   options: { scenario: { type: "string", default: "enter" }, seconds: { type: "string", default: "6" }, json: { type: "string" }, others: { type: "string", default: "0" }, detail: { type: "string" }, tickets: { type: "string", default: "5000" }, before: { type: "string" } },
 });
 if (!SCENARIOS.includes(args.scenario) || args.scenario === "health") throw new Error(`--scenario: one of ${SCENARIOS.filter((s) => s !== "health").join(", ")}`);
+const BEFORE = args.before ? args.before.split(",") : [];
+if (BEFORE.some((name) => !SCENARIOS.includes(name))) throw new Error(`--before: scenarios among ${SCENARIOS.join(", ")}`);
 if (spawnSync("perf", ["--version"]).status !== 0) {
   console.error("bench/perf.mjs needs Linux perf (Debian: apt-get install linux-perf)");
   process.exit(2);
@@ -118,8 +120,7 @@ try {
   const pid = workerdPid();
   const results = {};
   // What the bench has put through the same gateway before a scenario: its rooms, the isolate's heap and caches.
-  for (const name of args.before ? args.before.split(",") : []) {
-    if (!SCENARIOS.includes(name)) throw new Error(`--before: scenarios among ${SCENARIOS.join(", ")}`);
+  for (const name of BEFORE) {
     const r = await (await prepare(g, name, `before-${name}`))(12);
     console.log(`before: ${name}, ${r.requests} requests`);
   }

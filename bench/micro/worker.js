@@ -56,7 +56,8 @@ export class Bench extends DurableObject {
   }
 }
 
-const SECURITY = [["Cache-Control", "no-store"], ["Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"], ["Cross-Origin-Opener-Policy", "same-origin"], ["Cross-Origin-Resource-Policy", "same-origin"], ["Referrer-Policy", "strict-origin-when-cross-origin"], ["Strict-Transport-Security", "max-age=31536000; includeSubDomains"], ["X-Content-Type-Options", "nosniff"], ["X-Frame-Options", "DENY"]];
+// The security headers src/http.ts's gatewayHeaders sets on every gateway answer, in its order (keep the two alike).
+const SECURITY = [["Cache-Control", "no-store"], ["X-Content-Type-Options", "nosniff"], ["Referrer-Policy", "strict-origin-when-cross-origin"], ["Strict-Transport-Security", "max-age=31536000; includeSubDomains"], ["X-Frame-Options", "DENY"], ["Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"], ["Cross-Origin-Opener-Policy", "same-origin"], ["Cross-Origin-Resource-Policy", "same-origin"]];
 
 export default {
   async fetch(request, env) {
