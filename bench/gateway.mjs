@@ -6,7 +6,7 @@
 // shares the objects' namespaces and D1 so the harness can read the objects'
 // own call counters and D1 without going through the gateway's routes.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -114,9 +114,31 @@ export default {
  * Starts workerd with the gateway on 127.0.0.1. `vars` override wrangler.toml's.
  * Returns { url, secrets, counts(event), sql(q, params), dispose() }.
  */
-export async function startGateway({ vars = {}, port = 0, persistDir, direct = true, inspectorPort, bundle = join(ROOT, "dist/worker.js") } = {}) {
-  const [gateway] = await startGateways([{ bundle, vars }], { port, persistDir, direct, inspectorPort });
+export async function startGateway({ vars = {}, port = 0, persistDir, stateRoot, direct = true, inspectorPort, bundle = join(ROOT, "dist/worker.js") } = {}) {
+  const [gateway] = await startGateways([{ bundle, vars }], { port, persistDir, stateRoot, direct, inspectorPort });
   return gateway;
+}
+
+/**
+ * Where a bench keeps the objects' and D1's SQLite files: "disk" is the
+ * temporary directory (or BENCH_STATE_DIR), "memory" is /dev/shm (tmpfs). A
+ * deployed Durable Object's commit is its own machine's work, never the
+ * Worker's; here every object runs on the gateway's one thread, and on this
+ * shared virtual disk each commit's write and flush also wait on the
+ * neighbours. Memory keeps the objects' SQL and commits (they still cost what
+ * SQLite costs) and drops the disk. Returns the directory and the medium
+ * actually used (memory falls back to disk where there is no /dev/shm, and
+ * says so).
+ */
+export function stateRootFor(medium) {
+  if (medium === "disk") return { medium: "disk", root: process.env.BENCH_STATE_DIR || tmpdir() };
+  if (medium !== "memory") throw new Error(`--state: memory or disk (got ${medium})`);
+  try {
+    accessSync("/dev/shm", constants.W_OK);
+    return { medium: "memory", root: "/dev/shm" };
+  } catch {
+    return { medium: "disk", root: tmpdir(), note: "no writable /dev/shm: on disk" };
+  }
 }
 
 /**
@@ -127,7 +149,7 @@ export async function startGateway({ vars = {}, port = 0, persistDir, direct = t
  * disposing any of them stops them all. One side is started as
  * startGateway's single gateway, under the names it always had.
  */
-export async function startGateways(sides, { port = 0, persistDir, direct = true, inspectorPort } = {}) {
+export async function startGateways(sides, { port = 0, persistDir, stateRoot, direct = true, inspectorPort } = {}) {
   const secrets = generateSecrets();
   const named = sides.map((side, i) => {
     const suffix = sides.length === 1 ? "" : `-${String.fromCharCode(97 + i)}`;
@@ -140,8 +162,8 @@ export async function startGateways(sides, { port = 0, persistDir, direct = true
     };
   });
   for (const side of named) if (!existsSync(side.bundle)) build();
-  // BENCH_STATE_DIR puts the objects' and D1's files elsewhere (e.g. /dev/shm, to see what the disk costs).
-  const dir = persistDir ?? mkdtempSync(join(process.env.BENCH_STATE_DIR || tmpdir(), "guichet-bench-"));
+  // `stateRoot` (or BENCH_STATE_DIR) puts the objects' and D1's files elsewhere (e.g. /dev/shm: see stateRootFor).
+  const dir = persistDir ?? mkdtempSync(join(stateRoot ?? (process.env.BENCH_STATE_DIR || tmpdir()), "guichet-bench-"));
   const { compatibilityDate, compatibilityFlags } = tomlCompat();
   let mf;
   try {

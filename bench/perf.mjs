@@ -11,6 +11,7 @@
 //   node bench/perf.mjs --scenario enter|claim|poll|submit [--seconds 6] [--json out.json] [--tickets 100000 (polls)] [--others 20]
 //   --detail runtime: the innermost frames inside one part (by name), µs per request, healthz against the scenario
 //   --before poll,enter: first load these scenarios on the same gateway (12 s each, as npm run bench does before its claims)
+//   --state memory: the objects' and D1's files in /dev/shm (default disk, as npm run bench)
 // Needs `perf` (Debian: linux-perf) and the right to profile a child process;
 // it talks only to 127.0.0.1 and stops everything it started.
 import { spawn, spawnSync } from "node:child_process";
@@ -18,11 +19,11 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { startGateway, withCpu, workerdPid } from "./gateway.mjs";
+import { startGateway, stateRootFor, withCpu, workerdPid } from "./gateway.mjs";
 import { prepare, SCENARIOS } from "./scenarios.mjs";
 
 const { values: args } = parseArgs({
-  options: { scenario: { type: "string", default: "enter" }, seconds: { type: "string", default: "6" }, json: { type: "string" }, others: { type: "string", default: "0" }, detail: { type: "string" }, tickets: { type: "string", default: "5000" }, before: { type: "string" } },
+  options: { scenario: { type: "string", default: "enter" }, seconds: { type: "string", default: "6" }, json: { type: "string" }, others: { type: "string", default: "0" }, detail: { type: "string" }, tickets: { type: "string", default: "5000" }, before: { type: "string" }, state: { type: "string", default: "disk" } },
 });
 if (!SCENARIOS.includes(args.scenario) || args.scenario === "health") throw new Error(`--scenario: one of ${SCENARIOS.filter((s) => s !== "health").join(", ")}`);
 const BEFORE = args.before ? args.before.split(",") : [];
@@ -32,6 +33,8 @@ if (spawnSync("perf", ["--version"]).status !== 0) {
   process.exit(2);
 }
 const seconds = Number(args.seconds);
+// Where the objects' files live, as npm run bench keeps them (disk; --state memory).
+const STATE = stateRootFor(args.state);
 
 /**
  * Parts of the runtime, matched against frames' symbols. The first ones are
@@ -110,7 +113,7 @@ async function measure(pid, run, dir, label) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), "guichet-perf-"));
-const g = await startGateway();
+const g = await startGateway({ stateRoot: STATE.root });
 const stop = async () => {
   await g.dispose();
   rmSync(dir, { recursive: true, force: true });

@@ -11,6 +11,7 @@
 //   npm run bench -- --growth      also: status polls at 1,000, 10,000 and 100,000 tickets
 //   npm run bench -- --called N    N called tickets for the claim scenario (default 40,000: about half of a run's claims are second claims)
 //   npm run bench -- --out PATH    write the JSON elsewhere (default bench/results/latest.json)
+//   npm run bench -- --state memory  the objects' and D1's files in memory (/dev/shm) instead of on disk
 //
 // Every scenario is preceded by its own baseline run (GET /guichet/healthz,
 // no Durable Object), and its ratio is to that adjacent baseline: the machine
@@ -18,7 +19,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
-import { build, bundleSize, doFiles, MINIFLARE_VERSION, rssMiB, startGateway, withCpu, workerdPid, workerdVersion } from "./gateway.mjs";
+import { build, bundleSize, doFiles, MINIFLARE_VERSION, rssMiB, startGateway, stateRootFor, withCpu, workerdPid, workerdVersion } from "./gateway.mjs";
 import { admissionToken, countsDelta, load, machine, newTicketId, opsClient, pool, submissionBody, ticketCookie } from "./lib.mjs";
 import { startOrigin } from "./origin.mjs";
 
@@ -35,6 +36,8 @@ const { values: args } = parseArgs({
     called: { type: "string" },
     // Measure another build of the Worker (for example an earlier commit's `dist/worker.js`).
     bundle: { type: "string" },
+    // Where the objects' and D1's files live: disk (the temporary directory, the default) or memory (/dev/shm; see stateRootFor in gateway.mjs).
+    state: { type: "string", default: "disk" },
   },
 });
 const QUICK = args.quick;
@@ -52,6 +55,7 @@ const LINE = QUICK ? 1_000 : 5_000; // tickets polled in rotation
 const CALLED = count("called", QUICK ? 6_000 : 40_000); // called tickets for the claim scenario
 const SUBMISSIONS = QUICK ? 6_000 : 40_000; // distinct admissions for the submission scenario
 const only = args.only ? new Set(args.only.split(",")) : null;
+const STATE = stateRootFor(args.state);
 const wanted = (name) => !only || only.has(name);
 
 const TARGETS = {
@@ -108,9 +112,10 @@ async function main() {
   origin = await startOrigin();
   const runs = [];
   for (let run = 0; run < RUNS; run++) {
-    log(`run ${run + 1} of ${RUNS}`);
+    log(`run ${run + 1} of ${RUNS} (objects' and D1's files ${STATE.medium === "memory" ? "in memory" : "on disk"}: ${STATE.root}${STATE.note ? `; ${STATE.note}` : ""})`);
     gateway = await startGateway({
       bundle: args.bundle,
+      stateRoot: STATE.root,
       vars: { EVENT_OPENS_AT: isoAgo(1000), EVENT_QUOTA: "1000000", EVENT_MAX_ACTIVE: "1000000", ORIGIN_URL: origin.url },
     });
     // Growth is measured once, in the last run.
@@ -125,7 +130,7 @@ async function main() {
   const result = {
     at: new Date(started).toISOString(),
     mode: QUICK ? "quick" : "full",
-    settings: { runs: RUNS, durationSeconds: DURATION, rounds: ROUNDS, connections: CONNECTIONS, pollLine: LINE, calledTickets: CALLED, submissions: SUBMISSIONS },
+    settings: { runs: RUNS, durationSeconds: DURATION, rounds: ROUNDS, connections: CONNECTIONS, pollLine: LINE, calledTickets: CALLED, submissions: SUBMISSIONS, state: STATE.medium },
     machine: machine({ workerd: workerdVersion(), miniflare: MINIFLARE_VERSION, autocannon: (await import("autocannon/package.json", { with: { type: "json" } })).default.version }),
     bundlePath: args.bundle ?? "dist/worker.js",
     bundle: { ...bundle, rawKiB: round1(bundle.rawBytes / 1024), gzipKiB: round1(bundle.gzipBytes / 1024) },

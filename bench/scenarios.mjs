@@ -41,7 +41,7 @@ export async function prepare(g, name, event, { connections = 50, tickets = 5000
     return rotating(items, (seconds, start) => load(g.url, { connections, duration: seconds, path: `/guichet/api/status?event=${event}`, items, start }));
   }
   if (name === "enter") {
-    await ops.configure(event, { opensAt, maxActive: 500 });
+    await ops.configure(event, { opensAt, maxActive: 500, admitPerMinute: 1000 });
     return (seconds) => load(g.url, { connections, duration: seconds, method: "POST", path: `/guichet/api/enter?event=${event}` });
   }
   if (name === "claim") {
