@@ -23,7 +23,7 @@ const table = (head, rows) =>
 if (after) {
   const m = after.machine;
   const runs = after.settings.runs > 1 ? `${after.settings.runs} runs, each on a freshly started gateway, each scenario reported by its median run [every run's ratio in brackets]; ` : "";
-  console.log(`Measured ${after.at} (${after.mode}: ${runs}${after.settings.rounds} × ${after.settings.durationSeconds / after.settings.rounds} s slices per scenario, each after a baseline slice as long, ${after.settings.connections} connections): ${m.cores} cores (${m.cpuModel}), Node ${m.node}, ${m.workerd}, Miniflare ${m.miniflare}, autocannon ${m.autocannon}.\n`);
+  console.log(`Measured ${after.at} (${after.mode}: ${runs}${after.settings.rounds} × ${after.settings.durationSeconds / after.settings.rounds} s slices per scenario, each after a baseline slice as long, ${after.settings.connections} connections, the objects' and D1's files ${after.settings.state === "memory" ? "in memory" : "on disk"}): ${m.cores} cores (${m.cpuModel}), Node ${m.node}, ${m.workerd}, Miniflare ${m.miniflare}, autocannon ${m.autocannon}.\n`);
   const by = (r) => Object.fromEntries((r?.scenarios ?? []).map((s) => [s.name, s]));
   const earlierRuns = [before, ...rounds].map(by);
   const last = rounds.length;
