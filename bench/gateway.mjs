@@ -121,7 +121,7 @@ export async function startGateway({ vars = {}, port = 0, persistDir, stateRoot,
 
 /**
  * Where a bench keeps the objects' and D1's SQLite files: "disk" is the
- * temporary directory (or BENCH_STATE_DIR), "memory" is /dev/shm (tmpfs). A
+ * temporary directory, "memory" is /dev/shm (tmpfs). A
  * deployed Durable Object's commit is its own machine's work, never the
  * Worker's; here every object runs on the gateway's one thread, and on this
  * shared virtual disk each commit's write and flush also wait on the
@@ -131,7 +131,7 @@ export async function startGateway({ vars = {}, port = 0, persistDir, stateRoot,
  * says so).
  */
 export function stateRootFor(medium) {
-  if (medium === "disk") return { medium: "disk", root: process.env.BENCH_STATE_DIR || tmpdir() };
+  if (medium === "disk") return { medium: "disk", root: tmpdir() };
   if (medium !== "memory") throw new Error(`--state: memory or disk (got ${medium})`);
   try {
     accessSync("/dev/shm", constants.W_OK);
