@@ -11,9 +11,8 @@
 //   --together: both sides as two Workers of one workerd process, not a process each
 // Build A from another commit with: git worktree add /tmp/a <commit> && (cd /tmp/a && ln -s /work/main/node_modules && npm run build)
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
 import { cpus } from "node:os";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startGateway, startGateways, withCpu, workerdPid } from "./gateway.mjs";
 import { prepare, SCENARIOS } from "./scenarios.mjs";
@@ -58,12 +57,9 @@ const meanAndHalf = (xs) => {
 };
 
 let builds = [];
-let cleanups = [];
 const stop = async () => {
   await Promise.allSettled(builds.map((b) => b.g.dispose()));
-  for (const clean of cleanups) clean();
   builds = [];
-  cleanups = [];
 };
 process.on("SIGINT", () => void stop().finally(() => process.exit(130)));
 
@@ -97,9 +93,8 @@ async function oneRun(run) {
   for (const [i, [label, bundle, vars, state]] of ordered.entries()) {
     let g = gateways[i];
     if (!g) {
-      const persistDir = state ? mkdtempSync(join(state, "guichet-ab-")) : undefined;
-      if (persistDir) cleanups.push(() => rmSync(persistDir, { recursive: true, force: true }));
-      g = await startGateway({ bundle: resolve(bundle), vars: JSON.parse(vars), persistDir });
+      // The gateway makes its state directory under `state` and removes it when disposed.
+      g = await startGateway({ bundle: resolve(bundle), vars: JSON.parse(vars), stateRoot: state });
     }
     const pid = args.together ? workerdPid() : workerdPid(builds.map((b) => b.pid));
     const build = { label, bundle, g, pid, slices: [] };

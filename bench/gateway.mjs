@@ -162,8 +162,8 @@ export async function startGateways(sides, { port = 0, persistDir, stateRoot, di
     };
   });
   for (const side of named) if (!existsSync(side.bundle)) build();
-  // `stateRoot` (or BENCH_STATE_DIR) puts the objects' and D1's files elsewhere (e.g. /dev/shm: see stateRootFor).
-  const dir = persistDir ?? mkdtempSync(join(stateRoot ?? (process.env.BENCH_STATE_DIR || tmpdir()), "guichet-bench-"));
+  // `stateRoot` puts the objects' and D1's files elsewhere (e.g. /dev/shm: see stateRootFor).
+  const dir = persistDir ?? mkdtempSync(join(stateRoot ?? tmpdir(), "guichet-bench-"));
   const { compatibilityDate, compatibilityFlags } = tomlCompat();
   let mf;
   try {
