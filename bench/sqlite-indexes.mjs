@@ -10,7 +10,7 @@
 // use, not workerd itself, so read the differences, not the totals.
 // Round 8 dropped tickets_by_jti and restored it: inside workerd, side by
 // side (bench/ab.mjs), the build that dropped it cost 5-7% more a claim,
-// against what this script shows; the README's Round 8 has the figures.
+// against what this script shows; bench/HISTORY.md's round 8 has the figures.
 //   node bench/sqlite-indexes.mjs [--rounds 2]
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

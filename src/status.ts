@@ -134,7 +134,7 @@ export function statusFromSnapshot(s: RoomSnapshot, number: number, now: number)
  * JSON.stringify of that object (test/domain.test.ts), written from pieces
  * made once per snapshot: building the object and serializing it took ~0.8
  * µs in a warm loop, the text takes ~0.06, and polls cost 0.971 ± 0.021 of
- * their workerd CPU with it (bench/ab.mjs, README round 7).
+ * their workerd CPU with it (bench/ab.mjs; bench/HISTORY.md, round 7).
  */
 export function waitingJson(s: RoomSnapshot, number: number, now: number, device: DeviceClass): string | null {
   const position = placeOf(s, number, now);

@@ -131,7 +131,7 @@ function payload(t: Ticket): string {
 // The MACs are HMAC-SHA256 in plain JavaScript (./sha256.ts) with the key's
 // pads hashed once per isolate: synchronous, ~2 µs a ticket, where WebCrypto's
 // promise and copy cost more than the hash itself (7.7% less CPU per enter,
-// `bench/ab.mjs`: see the README's Performance section). Most polls do not
+// `bench/ab.mjs`: bench/HISTORY.md, round 3). Most polls do not
 // reach here at all: src/ticketCache.ts remembers cookies this isolate has
 // verified.
 const encoder = new TextEncoder();

@@ -259,7 +259,7 @@ export class QueueRoom extends DurableObject<Env> {
       CREATE INDEX IF NOT EXISTS tickets_by_call ON tickets(called_at) WHERE called_at IS NOT NULL;
       -- Admissions are found by number and jti (the token carries both), so no lookup needs this index. A build
       -- that dropped it here (DROP INDEX IF EXISTS) made claims 5-7% dearer in workerd side by side (bench/ab.mjs);
-      -- one with neither the index nor the DROP measured the same as this one. Kept: the README's Round 8.
+      -- one with neither the index nor the DROP measured the same as this one. Kept: bench/HISTORY.md, round 8.
       CREATE INDEX IF NOT EXISTS tickets_by_jti ON tickets(jti) WHERE jti IS NOT NULL;
       CREATE INDEX IF NOT EXISTS tickets_by_deadline ON tickets(state, deadline) WHERE deadline IS NOT NULL;
       -- The fair opening: pre-queue arrivals wait here, without a number, for the draw.
