@@ -114,8 +114,8 @@ export default {
  * Starts workerd with the gateway on 127.0.0.1. `vars` override wrangler.toml's.
  * Returns { url, secrets, counts(event), sql(q, params), dispose() }.
  */
-export async function startGateway({ vars = {}, port = 0, persistDir, stateRoot, direct = true, inspectorPort, bundle = join(ROOT, "dist/worker.js") } = {}) {
-  const [gateway] = await startGateways([{ bundle, vars }], { port, persistDir, stateRoot, direct, inspectorPort });
+export async function startGateway({ vars = {}, port = 0, stateRoot, direct = true, inspectorPort, bundle = join(ROOT, "dist/worker.js") } = {}) {
+  const [gateway] = await startGateways([{ bundle, vars }], { port, stateRoot, direct, inspectorPort });
   return gateway;
 }
 
@@ -128,7 +128,7 @@ export async function startGateway({ vars = {}, port = 0, persistDir, stateRoot,
  * neighbours. Memory keeps the objects' SQL and commits (they still cost what
  * SQLite costs) and drops the disk. Returns the directory and the medium
  * actually used (memory falls back to disk where there is no /dev/shm, and
- * says so).
+ * says so on stderr).
  */
 export function stateRootFor(medium) {
   if (medium === "disk") return { medium: "disk", root: tmpdir() };
@@ -137,7 +137,8 @@ export function stateRootFor(medium) {
     accessSync("/dev/shm", constants.W_OK);
     return { medium: "memory", root: "/dev/shm" };
   } catch {
-    return { medium: "disk", root: tmpdir(), note: "no writable /dev/shm: on disk" };
+    console.error("bench: --state memory: no writable /dev/shm, the files stay on disk");
+    return { medium: "disk", root: tmpdir() };
   }
 }
 
@@ -149,7 +150,7 @@ export function stateRootFor(medium) {
  * disposing any of them stops them all. One side is started as
  * startGateway's single gateway, under the names it always had.
  */
-export async function startGateways(sides, { port = 0, persistDir, stateRoot, direct = true, inspectorPort } = {}) {
+export async function startGateways(sides, { port = 0, stateRoot, direct = true, inspectorPort } = {}) {
   const secrets = generateSecrets();
   const named = sides.map((side, i) => {
     const suffix = sides.length === 1 ? "" : `-${String.fromCharCode(97 + i)}`;
@@ -162,25 +163,25 @@ export async function startGateways(sides, { port = 0, persistDir, stateRoot, di
     };
   });
   for (const side of named) if (!existsSync(side.bundle)) build();
-  // `stateRoot` puts the objects' and D1's files elsewhere (e.g. /dev/shm: see stateRootFor).
-  const dir = persistDir ?? mkdtempSync(join(stateRoot ?? tmpdir(), "guichet-bench-"));
+  // The objects' and D1's files: a fresh directory under `stateRoot` (e.g. /dev/shm: see stateRootFor), removed on dispose.
+  const dir = mkdtempSync(join(stateRoot ?? tmpdir(), "guichet-bench-"));
   const { compatibilityDate, compatibilityFlags } = tomlCompat();
   let mf;
   try {
     mf = newMiniflare({ port, inspectorPort, dir, direct, compatibilityDate, compatibilityFlags, sides: named });
   } catch (e) {
     // Invalid options throw before workerd starts: leave no state directory behind.
-    if (!persistDir) rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
     throw e;
   }
   let disposed = false;
-  /** Stops workerd; removes the state directory unless `keepFiles` (or a caller-given persistDir). */
+  /** Stops workerd; removes the state directory unless `keepFiles`. */
   const dispose = async ({ keepFiles = false } = {}) => {
     if (!disposed) {
       disposed = true;
       await mf.dispose().catch(() => {});
     }
-    if (!persistDir && !keepFiles) rmSync(dir, { recursive: true, force: true });
+    if (!keepFiles) rmSync(dir, { recursive: true, force: true });
   };
   try {
     const entry = (await mf.ready).toString().replace(/\/$/, "");

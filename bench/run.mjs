@@ -112,7 +112,7 @@ async function main() {
   origin = await startOrigin();
   const runs = [];
   for (let run = 0; run < RUNS; run++) {
-    log(`run ${run + 1} of ${RUNS} (objects' and D1's files ${STATE.medium === "memory" ? "in memory" : "on disk"}: ${STATE.root}${STATE.note ? `; ${STATE.note}` : ""})`);
+    log(`run ${run + 1} of ${RUNS} (objects' and D1's files ${STATE.medium === "memory" ? "in memory" : "on disk"}: ${STATE.root})`);
     gateway = await startGateway({
       bundle: args.bundle,
       stateRoot: STATE.root,
