@@ -34,6 +34,7 @@ const MESSAGES = {
   invalid_body: ["Le contenu de la requête n'est pas valide.", "The request body is not valid."],
   invalid_json: ["Le contenu de la requête n'est pas du JSON valide.", "The request body is not valid JSON."],
   invalid_query: ["Les paramètres de la requête ne sont pas valides.", "The query parameters are not valid."],
+  invalid_header: ["Un en-tête de la requête n'est pas valide.", "A request header is not valid."],
   invalid_change: ["Ce changement n'est pas permis.", "This change is not allowed."],
   payload_too_large: ["Le contenu de la requête est trop volumineux.", "The request body is too large."],
   unsupported_media_type: ["Type de contenu non pris en charge : utilisez application/json.", "Unsupported content type: use application/json."],

@@ -92,6 +92,24 @@ export function cookieHeader(name: string, value: string, maxAgeSeconds: number)
   return `${name}=${value}; Max-Age=${maxAgeSeconds}; Path=/; HttpOnly; Secure; SameSite=Lax`;
 }
 
+/**
+ * The header in which the room page tells its touch points
+ * (`navigator.maxTouchPoints`, which tells an iPad presenting itself as a Mac)
+ * so that a claim needs no request body: reading even a small body costs the
+ * gateway more than a whole status poll (bench/HISTORY.md, round 13).
+ */
+export const TOUCH_POINTS_HEADER = "X-Guichet-Touch-Points";
+
+/** The touch points the client told: the body's field, else the header; 400 invalid_header for a header that is not 0 to 256. */
+export function touchPointsOf(c: AppContext, fromBody: number | undefined): number | undefined {
+  if (fromBody !== undefined) return fromBody;
+  const raw = c.req.header(TOUCH_POINTS_HEADER);
+  if (raw === undefined) return undefined;
+  const n = /^\d{1,3}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(n <= 256)) throw new ApiError(400, "invalid_header", { field: TOUCH_POINTS_HEADER });
+  return n;
+}
+
 // The last few device readings: a poll repeats its browser's headers, and the regexes are not free.
 const devices = new Map<string, ReturnType<typeof classifyDevice>>();
 

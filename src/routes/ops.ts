@@ -18,7 +18,7 @@ import { forgetMetrics, sharedMetrics, type OpsMetrics } from "../metrics";
 import { dashboardPage } from "../pages/ops";
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "../prometheus";
 import { forgetSnapshot } from "../snapshots";
-import { bodyLimit, valid } from "../validation";
+import { jsonBody, validQuery } from "../validation";
 
 export const ops = new Hono<AppEnv>();
 
@@ -184,7 +184,7 @@ const HistoryQuery = z.object({
 const HISTORY_MAX_MINUTES = 20_000;
 
 /** The per-minute history from D1 (it outlives the event's objects), with submissions counted from D1's own rows. */
-ops.get("/api/history", valid("query", HistoryQuery), async (c) => {
+ops.get("/api/history", validQuery(HistoryQuery), async (c) => {
   const eventId = eventIdOf(c);
   const q = c.req.valid("query");
   const from = q.from ? Math.floor(Date.parse(q.from) / 60_000) : 0;
@@ -376,7 +376,7 @@ ops.get("/api/event", async (c) => {
  * first; a quota change is applied by the QuotaCounter (which knows the exact
  * accepted count) before the room commits, so neither can disagree for long.
  */
-ops.put("/api/event", bodyLimit(16 * 1024), valid("json", EventSettingsPatchSchema), async (c) => {
+ops.put("/api/event", jsonBody(EventSettingsPatchSchema, { maxBytes: 16 * 1024 }), async (c) => {
   const eventId = eventIdOf(c);
   const patch = c.req.valid("json");
   const room = c.env.QUEUE_ROOM.getByName(eventId);

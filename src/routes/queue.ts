@@ -9,17 +9,21 @@ import { batched } from "../batch";
 import type { Arrival, ClaimResult, RoomSnapshot } from "../durable/QueueRoom";
 import type { DeviceClass } from "../domain/device";
 import { ApiError } from "../errors";
-import { audienceOf, cookieHeader, cookieValue, deviceOfRequest, eventIdOf, issuerOf, sameOrigin, type AppContext, type AppEnv } from "../http";
+import { audienceOf, cookieHeader, cookieValue, deviceOfRequest, eventIdOf, issuerOf, sameOrigin, touchPointsOf, type AppContext, type AppEnv } from "../http";
 import { perClientLimit } from "../ratelimit";
 import { proofRequired, proveArrival } from "../proof";
 import { cachedSnapshot, roomSnapshot } from "../snapshots";
 import { verifyTicketCached } from "../ticketCache";
 import { phaseOf, statusFromSnapshot, statusFromTicket, waitingJson, type StatusBody } from "../status";
-import { bodyLimit, valid } from "../validation";
+import { jsonBody } from "../validation";
 
 const TICKET_MAX_AGE_S = 3 * 24 * 3600;
 
-/** What the room page may tell about the device when entering or claiming. */
+/**
+ * What a client may send when entering or claiming. The room page sends a
+ * body only with an entry proof; its touch points go in a header
+ * (TOUCH_POINTS_HEADER), which the body's field overrides.
+ */
 const ClientBody = z
   .object({
     /** `navigator.maxTouchPoints`: tells an iPad that presents itself as a Mac. */
@@ -94,7 +98,7 @@ export async function ticketStatus(c: AppContext, s: RoomSnapshot, ticket: Ticke
   return snapshotStatus(c, s, ticket.number, now) ?? statusFromRoom(c, s, ticket, now);
 }
 
-queue.post("/enter", sameOrigin, perClientLimit, bodyLimit(4096, { optional: true }), valid("json", ClientBody), async (c) => {
+queue.post("/enter", sameOrigin, perClientLimit, jsonBody(ClientBody, { maxBytes: 4096, optional: true }), async (c) => {
   const eventId = eventIdOf(c);
   const now = Date.now();
   // Under load the snapshot is almost always fresh: no await for it then.
@@ -227,10 +231,10 @@ async function signClaims(env: Env, eventId: string, items: ClaimItem[], results
   return results;
 }
 
-queue.post("/claim", sameOrigin, perClientLimit, bodyLimit(1024, { optional: true }), valid("json", ClientBody), async (c) => {
+queue.post("/claim", sameOrigin, perClientLimit, jsonBody(ClientBody, { maxBytes: 1024, optional: true }), async (c) => {
   const eventId = eventIdOf(c);
   const ticket = requireTicket(c, eventId, { once: true });
-  const { touchPoints } = c.req.valid("json");
+  const touchPoints = touchPointsOf(c, c.req.valid("json").touchPoints);
   const item: ClaimItem = { ticketId: ticket.ticketId, device: deviceOfRequest(c, touchPoints), issuer: issuerOf(c) };
   // Concurrent claims in this isolate share one room call (src/batch.ts): the stub is the batch sender's to get.
   const room = () => c.env.QUEUE_ROOM.getByName(eventId);

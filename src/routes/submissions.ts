@@ -11,7 +11,7 @@ import { identityKey } from "../domain/identity";
 import type { Receipt, SubmitInput, SubmitResult } from "../durable/QuotaCounter";
 import { ApiError } from "../errors";
 import { audienceOf, eventIdOf, issuerOf, type AppContext, type AppEnv } from "../http";
-import { bodyLimit, valid } from "../validation";
+import { jsonBody } from "../validation";
 
 const MAX_BODY = 16 * 1024;
 const id = z.string().trim().min(1).max(100);
@@ -120,7 +120,7 @@ async function answer(c: AppContext, result: SubmitResult) {
   }
 }
 
-submissions.post("/submissions", originOnly, bodyLimit(MAX_BODY), valid("json", SubmitBody), async (c) => {
+submissions.post("/submissions", originOnly, jsonBody(SubmitBody, { maxBytes: MAX_BODY }), async (c) => {
   const body = c.req.valid("json");
   const eventId = eventIdOf(c);
   const admission = await admissionFor(c, body.admissionToken, eventId);
@@ -141,7 +141,7 @@ submissions.post("/submissions", originOnly, bodyLimit(MAX_BODY), valid("json", 
   return answer(c, await c.env.QUOTA_COUNTER.getByName(eventId).submit(input));
 });
 
-submissions.post("/eligible-submissions", originOnly, bodyLimit(MAX_BODY), valid("json", EligibleBody), async (c) => {
+submissions.post("/eligible-submissions", originOnly, jsonBody(EligibleBody, { maxBytes: MAX_BODY }), async (c) => {
   const body = c.req.valid("json");
   const eventId = eventIdOf(c);
   const input: SubmitInput = {
@@ -179,7 +179,7 @@ submissions.get("/submissions/:id", async (c) => {
   return c.json({ submission: receiptBody(c, r) });
 });
 
-submissions.post("/submissions/:id/payment", originOnly, bodyLimit(1024, { optional: true }), valid("json", PaymentBody), async (c) => {
+submissions.post("/submissions/:id/payment", originOnly, jsonBody(PaymentBody, { maxBytes: 1024, optional: true }), async (c) => {
   const eventId = eventIdOf(c);
   const result = await c.env.QUOTA_COUNTER.getByName(eventId).markPaid(c.req.param("id"), c.req.valid("json").reference ?? null);
   if (!result.ok) {
@@ -190,7 +190,7 @@ submissions.post("/submissions/:id/payment", originOnly, bodyLimit(1024, { optio
 });
 
 /** Ends a session early (submitted or abandoned): the place is freed at once and the token can no longer submit. */
-submissions.post("/admissions/release", originOnly, bodyLimit(MAX_BODY), valid("json", ReleaseBody), async (c) => {
+submissions.post("/admissions/release", originOnly, jsonBody(ReleaseBody, { maxBytes: MAX_BODY }), async (c) => {
   const eventId = eventIdOf(c);
   const admission = await admissionFor(c, c.req.valid("json").admissionToken, eventId, { ignoreTimes: true });
   const { used } = await c.env.QUOTA_COUNTER.getByName(eventId).revoke(admission.jti);

@@ -128,7 +128,12 @@ describe("the waiting room in Chromium", () => {
       expect(r.body.number).toBe(i + 1);
       early.set(r.body.number, candidate);
     }
+    const entering = page.waitForRequest((r) => r.url().includes("/guichet/api/enter"));
     await enter.click();
+    // No entry puzzle here: the page sends no body, its touch points in a header (the gateway's cheap path).
+    const sent = await entering;
+    expect(sent.postData()).toBeNull();
+    expect(sent.headers()["x-guichet-touch-points"]).toBe("0");
     await page.locator("#s-waiting").waitFor({ state: "visible" });
     expect(await text(page, "[data-f=number]")).toBe("5");
     expect(await page.locator("#entry").isHidden()).toBe(true);
@@ -202,6 +207,7 @@ describe("the waiting room in Chromium", () => {
   });
 
   it("at the turn: a sound, a message, the title, the claim, then the redirect to /connexion", async () => {
+    const claiming = page.waitForRequest((r) => r.url().includes("/guichet/api/claim"), { timeout: 15_000 });
     // Number 4 leaves its called place: our turn.
     expect((await early.get(4)!.leave()).status).toBe(200);
     await page.locator("#s-your_turn").waitFor({ state: "visible", timeout: 10_000 });
@@ -217,6 +223,12 @@ describe("the waiting room in Chromium", () => {
     await page.waitForURL(`${gw.url}/connexion`, { timeout: 10_000 });
     const cookies = await desktop.cookies(gw.url);
     expect(cookies.map((c) => c.name)).toContain("guichet_admission");
+    // The claim went without a body, its touch points in a header; the token says desktop.
+    const sent = await claiming;
+    expect(sent.postData()).toBeNull();
+    expect(sent.headers()["x-guichet-touch-points"]).toBe("0");
+    const token = cookies.find((c) => c.name === "guichet_admission")!.value;
+    expect(JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()).dev).toBe("desktop");
   });
 
   it("keeps the number it was just given when a poll sent before the click is answered after it", async () => {
