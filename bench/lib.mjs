@@ -11,6 +11,13 @@ export const PHONE_UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) 
 /** The tokens' issuer the harness sets (GATEWAY_ISSUER), so tokens signed here verify there. */
 export const ISSUER = "http://guichet.bench";
 
+/**
+ * The headers of the room page's enter and claim (src/pages/room.client.js):
+ * a POST without a body (a browser declares it empty), the touch points in a
+ * header. test/e2e/room.e2e.test.ts checks that the page sends them so.
+ */
+export const PAGE_POST_HEADERS = { "content-length": "0", "x-guichet-touch-points": "0", "user-agent": DESKTOP_UA, accept: "application/json" };
+
 /** A ticket cookie as the gateway signs it (src/auth/ticket.ts): `<event>.<id>.<number>.<mac>`. */
 export function ticketCookie(secret, event, ticketId, number) {
   const mac = createHmac("sha256", secret).update(`t1|${event}|${ticketId}|${number}`).digest("base64url");
