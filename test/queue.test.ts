@@ -85,8 +85,18 @@ describe("POST /guichet/api/enter", () => {
     const cross = await gateway(`/guichet/api/enter?event=${id}`, { method: "POST", headers: { origin: "https://evil.example" } });
     expect(cross.status).toBe(403);
     expect(((await cross.json()) as any).error.code).toBe("bad_origin");
+    // Origins that begin the gateway's URL without being its origin (src/http.ts tells them without parsing the URL).
+    const lookalikes = ["https:", "https://", "https://guichet.tes", "https://guichet.test.evil.example", "https://guichet.test/", "https://guichet.test:443", "http://guichet.test", "null"];
+    const answers = [];
+    for (const origin of lookalikes) answers.push((await gateway(`/guichet/api/enter?event=${id}`, { method: "POST", headers: { origin } })).status);
+    expect(Object.fromEntries(lookalikes.map((o, i) => [o, answers[i]]))).toEqual(Object.fromEntries(lookalikes.map((o) => [o, 403])));
+    const crossSite = await gateway(`/guichet/api/enter?event=${id}`, { method: "POST", headers: { origin: "https://guichet.test", "sec-fetch-site": "cross-site" } });
+    expect(crossSite.status).toBe(403);
     const s = await room(id).snapshot();
     expect(s.exists && s.nextNumber).toBe(1);
+    // The gateway's own origin, as a browser sends it with every POST: taken.
+    const own = await gateway(`/guichet/api/enter?event=${id}`, { method: "POST", headers: { origin: "https://guichet.test", "sec-fetch-site": "same-origin" } });
+    expect(own.status).toBe(201);
   });
 
   it("sets an HttpOnly, Secure, SameSite=Lax ticket cookie", async () => {
