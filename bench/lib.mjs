@@ -12,11 +12,15 @@ export const PHONE_UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) 
 export const ISSUER = "http://guichet.bench";
 
 /**
- * The headers of the room page's enter and claim (src/pages/room.client.js):
- * a POST without a body (a browser declares it empty), the touch points in a
- * header. test/e2e/room.e2e.test.ts checks that the page sends them so.
+ * The headers of the room page's enter and claim to the gateway at `url`
+ * (src/pages/room.client.js): a POST without a body (a browser declares it
+ * empty), the touch points in a header (test/e2e/room.e2e.test.ts checks
+ * that the page sends them so), and what a browser adds to a same-origin
+ * fetch that the gateway reads: its user agent, Origin and Sec-Fetch-Site.
  */
-export const PAGE_POST_HEADERS = { "content-length": "0", "x-guichet-touch-points": "0", "user-agent": DESKTOP_UA, accept: "application/json" };
+export function pagePostHeaders(url) {
+  return { "content-length": "0", "x-guichet-touch-points": "0", "user-agent": DESKTOP_UA, accept: "application/json", origin: new URL(url).origin, "sec-fetch-site": "same-origin" };
+}
 
 /** A ticket cookie as the gateway signs it (src/auth/ticket.ts): `<event>.<id>.<number>.<mac>`. */
 export function ticketCookie(secret, event, ticketId, number) {

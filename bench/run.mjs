@@ -20,7 +20,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { build, bundleSize, doFiles, MINIFLARE_VERSION, rssMiB, startGateway, stateRootFor, withCpu, workerdPid, workerdVersion } from "./gateway.mjs";
-import { admissionToken, countsDelta, load, machine, newTicketId, opsClient, PAGE_POST_HEADERS, pool, submissionBody, ticketCookie } from "./lib.mjs";
+import { admissionToken, countsDelta, load, machine, newTicketId, opsClient, pagePostHeaders, pool, submissionBody, ticketCookie } from "./lib.mjs";
 import { startOrigin } from "./origin.mjs";
 
 const { values: args } = parseArgs({
@@ -225,7 +225,7 @@ async function oneRun(withGrowth) {
     const event = "bench-enter";
     await ops.configure(event, { opensAt: isoAgo(1000), maxActive: 500, admitPerMinute: 1000 });
     await measure("enter", "POST /guichet/api/enter, a new client each request", [event], (duration) =>
-      load(g.url, { connections: CONNECTIONS, duration, method: "POST", path: `/guichet/api/enter?event=${event}`, headers: PAGE_POST_HEADERS }),
+      load(g.url, { connections: CONNECTIONS, duration, method: "POST", path: `/guichet/api/enter?event=${event}`, headers: pagePostHeaders(g.url) }),
     );
   }
 
@@ -243,7 +243,7 @@ async function oneRun(withGrowth) {
       await sleep(500);
     }
     let next = 0; // rotation goes on across slices: each ticket claimed once before any twice
-    const items = cookies.map((cookie) => ({ headers: { ...PAGE_POST_HEADERS, cookie } }));
+    const items = cookies.map((cookie) => ({ headers: { ...pagePostHeaders(g.url), cookie } }));
     const advance = (r) => ((next += r.requests), r);
     const row = await measure("claim", `POST /guichet/api/claim, ${CALLED} called tickets in rotation`, [event], (duration) =>
       load(g.url, { connections: CONNECTIONS, duration, method: "POST", path: `/guichet/api/claim?event=${event}`, items, start: next }).then(advance),

@@ -2,7 +2,7 @@
 // returned as `(seconds) => load(...)`: what bench/profile.mjs records and
 // bench/ab.mjs compares between two builds. (bench/run.mjs sets up its own,
 // with baselines, call counts and checks of every answer.)
-import { admissionToken, load, newTicketId, opsClient, PAGE_POST_HEADERS, pool, submissionBody, ticketCookie } from "./lib.mjs";
+import { admissionToken, load, newTicketId, opsClient, pagePostHeaders, pool, submissionBody, ticketCookie } from "./lib.mjs";
 
 export const SCENARIOS = ["health", "poll", "enter", "claim", "submit"];
 
@@ -42,7 +42,7 @@ export async function prepare(g, name, event, { connections = 50, tickets = 5000
   }
   if (name === "enter") {
     await ops.configure(event, { opensAt, maxActive: 500, admitPerMinute: 1000 });
-    return (seconds) => load(g.url, { connections, duration: seconds, method: "POST", path: `/guichet/api/enter?event=${event}`, headers: PAGE_POST_HEADERS });
+    return (seconds) => load(g.url, { connections, duration: seconds, method: "POST", path: `/guichet/api/enter?event=${event}`, headers: pagePostHeaders(g.url) });
   }
   if (name === "claim") {
     await ops.configure(event, { opensAt, quota: 1_000_000, maxActive: 1_000_000, admitPerMinute: 1_000_000, noShowGraceSeconds: 3600, admissionSeconds: 3600 });
@@ -54,7 +54,7 @@ export async function prepare(g, name, event, { connections = 50, tickets = 5000
       if (i > 120) throw new Error(`claims: tickets not called after 60 s: ${JSON.stringify(body)}`);
       await new Promise((r) => setTimeout(r, 500));
     }
-    const items = cookies.map((cookie) => ({ headers: { ...PAGE_POST_HEADERS, cookie } }));
+    const items = cookies.map((cookie) => ({ headers: { ...pagePostHeaders(g.url), cookie } }));
     return rotating(items, (seconds, start) => load(g.url, { connections, duration: seconds, method: "POST", path: `/guichet/api/claim?event=${event}`, items, start }));
   }
   if (name === "submit") {
