@@ -18,6 +18,9 @@ export const ISSUER = "http://guichet.bench";
  * that the page sends them so), and what a browser adds to a same-origin
  * fetch that the gateway reads: its user agent, Origin and Sec-Fetch-Site.
  */
+/** The headers of the room page's status poll that the gateway reads (with the ticket's cookie): a browser's user agent. */
+export const PAGE_GET_HEADERS = { "user-agent": DESKTOP_UA, accept: "application/json" };
+
 export function pagePostHeaders(url) {
   return { "content-length": "0", "x-guichet-touch-points": "0", "user-agent": DESKTOP_UA, accept: "application/json", origin: new URL(url).origin, "sec-fetch-site": "same-origin" };
 }

@@ -20,7 +20,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { build, bundleSize, doFiles, MINIFLARE_VERSION, rssMiB, startGateway, stateRootFor, withCpu, workerdPid, workerdVersion } from "./gateway.mjs";
-import { admissionToken, countsDelta, load, machine, newTicketId, opsClient, pagePostHeaders, pool, submissionBody, ticketCookie } from "./lib.mjs";
+import { admissionToken, countsDelta, load, machine, newTicketId, opsClient, PAGE_GET_HEADERS, pagePostHeaders, pool, submissionBody, ticketCookie } from "./lib.mjs";
 import { startOrigin } from "./origin.mjs";
 
 const { values: args } = parseArgs({
@@ -212,7 +212,7 @@ async function oneRun(withGrowth) {
     const event = "bench-poll";
     await ops.configure(event, { opensAt: isoAgo(1000) });
     await ops.pause(event);
-    const items = (await line(g, event, LINE)).map((cookie) => ({ headers: { cookie } }));
+    const items = (await line(g, event, LINE)).map((cookie) => ({ headers: { ...PAGE_GET_HEADERS, cookie } }));
     let next = 0; // rotation goes on across slices
     const advance = (r) => ((next += r.requests), r);
     await measure("poll", `GET /guichet/api/status, ${LINE} waiting tickets in rotation`, [event], (duration) =>
@@ -354,7 +354,7 @@ async function growthRuns(g, ops) {
       connections: CONNECTIONS,
       duration: Math.min(DURATION, 5),
       path: `/guichet/api/status?event=${event}`,
-      items: cookies.map((cookie) => ({ headers: { cookie } })),
+      items: cookies.map((cookie) => ({ headers: { ...PAGE_GET_HEADERS, cookie } })),
     });
     const after = await g.counts(event);
     const d = countsDelta(before, after);
