@@ -16,13 +16,20 @@ export const ISSUER = "http://guichet.bench";
  * (src/pages/room.client.js): a POST without a body (a browser declares it
  * empty), the touch points in a header (test/e2e/room.e2e.test.ts checks
  * that the page sends them so), and what a browser adds to a same-origin
- * fetch that the gateway reads: its user agent, Origin and Sec-Fetch-Site.
+ * POST that the gateway reads: Origin and Sec-Fetch-Site.
  */
-/** The headers of the room page's status poll that the gateway reads (with the ticket's cookie): a browser's user agent. */
-export const PAGE_GET_HEADERS = { "user-agent": DESKTOP_UA, accept: "application/json" };
+/**
+ * What a browser sends with every request, whatever the route: its user
+ * agent and an Accept. Every bench request carries them, the baseline's
+ * (`GET /guichet/healthz`) too, so that a ratio compares what the routes do
+ * with requests of the same kind; what a route's request adds (a cookie,
+ * Origin, an empty body's length, the touch points) is the scenario's.
+ * The room page's status poll is these and the ticket's cookie.
+ */
+export const BROWSER_HEADERS = { "user-agent": DESKTOP_UA, accept: "application/json" };
 
 export function pagePostHeaders(url) {
-  return { "content-length": "0", "x-guichet-touch-points": "0", "user-agent": DESKTOP_UA, accept: "application/json", origin: new URL(url).origin, "sec-fetch-site": "same-origin" };
+  return { ...BROWSER_HEADERS, "content-length": "0", "x-guichet-touch-points": "0", origin: new URL(url).origin, "sec-fetch-site": "same-origin" };
 }
 
 /** A ticket cookie as the gateway signs it (src/auth/ticket.ts): `<event>.<id>.<number>.<mac>`. */

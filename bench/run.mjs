@@ -20,7 +20,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { build, bundleSize, doFiles, MINIFLARE_VERSION, rssMiB, startGateway, stateRootFor, withCpu, workerdPid, workerdVersion } from "./gateway.mjs";
-import { admissionToken, countsDelta, load, machine, newTicketId, opsClient, PAGE_GET_HEADERS, pagePostHeaders, pool, submissionBody, ticketCookie } from "./lib.mjs";
+import { admissionToken, countsDelta, load, machine, newTicketId, opsClient, BROWSER_HEADERS, pagePostHeaders, pool, submissionBody, ticketCookie } from "./lib.mjs";
 import { startOrigin } from "./origin.mjs";
 
 const { values: args } = parseArgs({
@@ -159,7 +159,7 @@ async function oneRun(withGrowth) {
   const pid = workerdPid();
   /** A load run, with the CPU time workerd spent on it (both the Worker and the objects run there). */
   const timed = (run) => withCpu(pid, run);
-  const health = (duration) => timed(() => load(g.url, { connections: CONNECTIONS, duration, path: "/guichet/healthz" }));
+  const health = (duration) => timed(() => load(g.url, { connections: CONNECTIONS, duration, path: "/guichet/healthz", headers: BROWSER_HEADERS }));
 
   // Warm up the isolate (JIT, key imports) before the first measurement.
   await health(2);
@@ -212,7 +212,7 @@ async function oneRun(withGrowth) {
     const event = "bench-poll";
     await ops.configure(event, { opensAt: isoAgo(1000) });
     await ops.pause(event);
-    const items = (await line(g, event, LINE)).map((cookie) => ({ headers: { ...PAGE_GET_HEADERS, cookie } }));
+    const items = (await line(g, event, LINE)).map((cookie) => ({ headers: { ...BROWSER_HEADERS, cookie } }));
     let next = 0; // rotation goes on across slices
     const advance = (r) => ((next += r.requests), r);
     await measure("poll", `GET /guichet/api/status, ${LINE} waiting tickets in rotation`, [event], (duration) =>
@@ -293,7 +293,7 @@ async function oneRun(withGrowth) {
     if (probe.status === 200 && probe.headers.get("x-bench-origin") === "1") {
       // The proxy reads the default event's route policy from its cached snapshot.
       await measure("proxy", "GET /aide (an open path) through the proxy to a local origin (Node http on 127.0.0.1)", [g.vars.EVENT_ID || "csq-2016-06"], (duration) =>
-        load(g.url, { connections: CONNECTIONS, duration, path: "/aide" }),
+        load(g.url, { connections: CONNECTIONS, duration, path: "/aide", headers: BROWSER_HEADERS }),
       );
     } else {
       log(`proxy: skipped (GET /aide answered ${probe.status} without the origin's mark: no proxy in this build)`);
@@ -348,13 +348,13 @@ async function growthRuns(g, ops) {
     const t0 = Date.now();
     const cookies = await line(g, event, size);
     const setupSeconds = (Date.now() - t0) / 1000;
-    const base = await timedLoad(pid, { connections: CONNECTIONS, duration: Math.min(DURATION, 5), path: "/guichet/healthz" });
+    const base = await timedLoad(pid, { connections: CONNECTIONS, duration: Math.min(DURATION, 5), path: "/guichet/healthz", headers: BROWSER_HEADERS });
     const before = await g.counts(event);
     const r = await timedLoad(pid, {
       connections: CONNECTIONS,
       duration: Math.min(DURATION, 5),
       path: `/guichet/api/status?event=${event}`,
-      items: cookies.map((cookie) => ({ headers: { ...PAGE_GET_HEADERS, cookie } })),
+      items: cookies.map((cookie) => ({ headers: { ...BROWSER_HEADERS, cookie } })),
     });
     const after = await g.counts(event);
     const d = countsDelta(before, after);

@@ -2,7 +2,7 @@
 // returned as `(seconds) => load(...)`: what bench/profile.mjs records and
 // bench/ab.mjs compares between two builds. (bench/run.mjs sets up its own,
 // with baselines, call counts and checks of every answer.)
-import { admissionToken, load, newTicketId, opsClient, PAGE_GET_HEADERS, pagePostHeaders, pool, submissionBody, ticketCookie } from "./lib.mjs";
+import { admissionToken, load, newTicketId, opsClient, BROWSER_HEADERS, pagePostHeaders, pool, submissionBody, ticketCookie } from "./lib.mjs";
 
 export const SCENARIOS = ["health", "poll", "enter", "claim", "submit"];
 
@@ -31,13 +31,13 @@ export async function prepare(g, name, event, { connections = 50, tickets = 5000
     };
   };
   if (name === "health") {
-    return (seconds) => load(g.url, { connections, duration: seconds, path: "/guichet/healthz" });
+    return (seconds) => load(g.url, { connections, duration: seconds, path: "/guichet/healthz", headers: BROWSER_HEADERS });
   }
   if (name === "poll") {
     await ops.configure(event, { opensAt });
     await ops.pause(event);
     const cookies = await line(tickets);
-    const items = cookies.map((cookie) => ({ headers: { ...PAGE_GET_HEADERS, cookie } }));
+    const items = cookies.map((cookie) => ({ headers: { ...BROWSER_HEADERS, cookie } }));
     return rotating(items, (seconds, start) => load(g.url, { connections, duration: seconds, path: `/guichet/api/status?event=${event}`, items, start }));
   }
   if (name === "enter") {
