@@ -87,7 +87,7 @@ describe("POST /guichet/api/enter", () => {
     expect(((await cross.json()) as any).error.code).toBe("bad_origin");
     // Origins that begin the gateway's URL without being its origin (src/http.ts tells them without parsing the URL).
     const lookalikes = ["https:", "https://", "https://guichet.tes", "https://guichet.test.evil.example", "https://guichet.test/", "https://guichet.test:443", "http://guichet.test", "null"];
-    const answers = [];
+    const answers: number[] = [];
     for (const origin of lookalikes) answers.push((await gateway(`/guichet/api/enter?event=${id}`, { method: "POST", headers: { origin } })).status);
     expect(Object.fromEntries(lookalikes.map((o, i) => [o, answers[i]]))).toEqual(Object.fromEntries(lookalikes.map((o) => [o, 403])));
     const crossSite = await gateway(`/guichet/api/enter?event=${id}`, { method: "POST", headers: { origin: "https://guichet.test", "sec-fetch-site": "cross-site" } });
