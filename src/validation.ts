@@ -70,7 +70,8 @@ function parseJson(text: string, contentType: string | undefined): unknown {
  * the limit.
  */
 async function readBody(req: Request, declared: boolean, maxBytes: number): Promise<string> {
-  if (declared || !req.body) return decode(new Uint8Array(await req.arrayBuffer()));
+  if (declared) return decode(new Uint8Array(await req.arrayBuffer()));
+  if (!req.body) throw new Error("readBody: the middleware answers a request without a body itself");
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
