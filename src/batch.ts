@@ -100,10 +100,10 @@ export async function batched<I, R>(key: string, item: I, send: SendBatch<I, R>,
     // The timer is never cleared: the answer usually arrives in the sender's
     // context, where touching this request's timer is refused; it just lapses.
     const check = new Promise<"check">((r) => setTimeout(() => r("check"), CHECK_MS));
-    // Not a plain `await settled`: workerd queues a `then` reaction (Promise.race's) of a promise another request
-    // resolved back to this request, but an `await` directly on it resumes this function in the sender's context,
-    // where this request's answer cannot be written ("Cannot perform I/O on behalf of a different request";
-    // tried in round 14: 365 of 7,436 claims failed, and test/sim/batching.test.ts fails).
+    // Through Promise.race, which resumes this function in this request's context. Round 14 tried one promise
+    // per wait, resolved by the sender (or the timer) and awaited directly: it resumed this function in the
+    // sender's context, where this request's answer cannot be written ("Cannot perform I/O on behalf of a
+    // different request": 365 of 7,436 claims failed, and test/sim/batching.test.ts fails).
     const next = await Promise.race([settled, check]);
     if (next instanceof Error) throw next;
     if (next !== "check") return next;
