@@ -12,13 +12,6 @@ export const PHONE_UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) 
 export const ISSUER = "http://guichet.bench";
 
 /**
- * The headers of the room page's enter and claim to the gateway at `url`
- * (src/pages/room.client.js): a POST without a body (a browser declares it
- * empty), the touch points in a header (test/e2e/room.e2e.test.ts checks
- * that the page sends them so), and what a browser adds to a same-origin
- * POST that the gateway reads: Origin and Sec-Fetch-Site.
- */
-/**
  * What a browser sends with every request, whatever the route: its user
  * agent and an Accept. Every bench request carries them, the baseline's
  * (`GET /guichet/healthz`) too, so that a ratio compares what the routes do
@@ -28,6 +21,13 @@ export const ISSUER = "http://guichet.bench";
  */
 export const BROWSER_HEADERS = { "user-agent": DESKTOP_UA, accept: "application/json" };
 
+/**
+ * The headers of the room page's enter and claim to the gateway at `url`
+ * (src/pages/room.client.js): a POST without a body (a browser declares it
+ * empty), the touch points in a header (test/e2e/room.e2e.test.ts checks
+ * that the page sends them so), and what a browser adds to a same-origin
+ * POST that the gateway reads: Origin and Sec-Fetch-Site.
+ */
 export function pagePostHeaders(url) {
   return { ...BROWSER_HEADERS, "content-length": "0", "x-guichet-touch-points": "0", origin: new URL(url).origin, "sec-fetch-site": "same-origin" };
 }

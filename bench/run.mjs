@@ -243,7 +243,8 @@ async function oneRun(withGrowth) {
       await sleep(500);
     }
     let next = 0; // rotation goes on across slices: each ticket claimed once before any twice
-    const items = cookies.map((cookie) => ({ headers: { ...pagePostHeaders(g.url), cookie } }));
+    const post = pagePostHeaders(g.url); // the same for every ticket: built once
+    const items = cookies.map((cookie) => ({ headers: { ...post, cookie } }));
     const advance = (r) => ((next += r.requests), r);
     const row = await measure("claim", `POST /guichet/api/claim, ${CALLED} called tickets in rotation`, [event], (duration) =>
       load(g.url, { connections: CONNECTIONS, duration, method: "POST", path: `/guichet/api/claim?event=${event}`, items, start: next }).then(advance),

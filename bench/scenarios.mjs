@@ -54,7 +54,8 @@ export async function prepare(g, name, event, { connections = 50, tickets = 5000
       if (i > 120) throw new Error(`claims: tickets not called after 60 s: ${JSON.stringify(body)}`);
       await new Promise((r) => setTimeout(r, 500));
     }
-    const items = cookies.map((cookie) => ({ headers: { ...pagePostHeaders(g.url), cookie } }));
+    const post = pagePostHeaders(g.url); // the same for every ticket: built once
+    const items = cookies.map((cookie) => ({ headers: { ...post, cookie } }));
     return rotating(items, (seconds, start) => load(g.url, { connections, duration: seconds, method: "POST", path: `/guichet/api/claim?event=${event}`, items, start }));
   }
   if (name === "submit") {
