@@ -12,6 +12,7 @@
 //   npm run bench -- --called N    N called tickets for the claim scenario (default 40,000: about half of a run's claims are second claims)
 //   npm run bench -- --out PATH    write the JSON elsewhere (default bench/results/latest.json)
 //   npm run bench -- --state memory  the objects' and D1's files in memory (/dev/shm) instead of on disk
+//   npm run bench -- --connections N  N connections for every load, the baselines' too (default 50; 20 with --quick)
 //
 // Every scenario is preceded by its own baseline run (GET /guichet/healthz,
 // no Durable Object), and its ratio is to that adjacent baseline: the machine
@@ -38,6 +39,8 @@ const { values: args } = parseArgs({
     bundle: { type: "string" },
     // Where the objects' and D1's files live: disk (the temporary directory, the default) or memory (/dev/shm; see stateRootFor in gateway.mjs).
     state: { type: "string", default: "disk" },
+    // Concurrent connections of every load, the baselines' included: how many requests the gateway holds at once.
+    connections: { type: "string" },
   },
 });
 const QUICK = args.quick;
@@ -49,7 +52,7 @@ function count(name, fallback) {
 }
 const RUNS = count("runs", QUICK ? 1 : 3);
 const DURATION = QUICK ? 4 : 12; // seconds of load per scenario, and as much for its baseline
-const CONNECTIONS = QUICK ? 20 : 50;
+const CONNECTIONS = count("connections", QUICK ? 20 : 50);
 const ROUNDS = QUICK ? 2 : 3; // baseline/scenario slices per scenario (DURATION split between them)
 const LINE = QUICK ? 1_000 : 5_000; // tickets polled in rotation
 const CALLED = count("called", QUICK ? 6_000 : 40_000); // called tickets for the claim scenario
