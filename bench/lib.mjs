@@ -32,6 +32,24 @@ export function pagePostHeaders(url) {
   return { ...BROWSER_HEADERS, "content-length": "0", "x-guichet-touch-points": "0", origin: new URL(url).origin, "sec-fetch-site": "same-origin" };
 }
 
+/** The room page's status polls, one per ticket cookie (autocannon items): a browser's headers and the cookie. */
+export function pollItems(cookies) {
+  return cookies.map((cookie) => ({ headers: { ...BROWSER_HEADERS, cookie } }));
+}
+
+/** The room page's claims to the gateway at `url`, one per ticket cookie (autocannon items). */
+export function claimItems(url, cookies) {
+  const post = pagePostHeaders(url); // the same for every ticket: built once
+  return cookies.map((cookie) => ({ headers: { ...post, cookie } }));
+}
+
+/** A command-line option's value (`raw`, a string or undefined) as a whole number of at least 1, or `fallback` when it is not given. */
+export function wholeOption(name, raw, fallback) {
+  const value = raw === undefined ? fallback : Number(raw);
+  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`--${name}: a whole number, at least 1 (got ${raw})`);
+  return value;
+}
+
 /** A ticket cookie as the gateway signs it (src/auth/ticket.ts): `<event>.<id>.<number>.<mac>`. */
 export function ticketCookie(secret, event, ticketId, number) {
   const mac = createHmac("sha256", secret).update(`t1|${event}|${ticketId}|${number}`).digest("base64url");

@@ -12,7 +12,7 @@
 //   --detail runtime: the innermost frames inside one part (by name), µs per request, healthz against the scenario
 //   --before poll,enter: first load these scenarios on the same gateway (12 s each, as npm run bench does before its claims)
 //   --state memory: the objects' and D1's files in /dev/shm (default disk, as npm run bench)
-//   --connections N: concurrent connections of both loads (default 50, as npm run bench)
+//   --connections N: concurrent connections of every load, --before's too (default 50, as npm run bench)
 // Needs `perf` (Debian: linux-perf) and the right to profile a child process;
 // it talks only to 127.0.0.1 and stops everything it started.
 import { spawn, spawnSync } from "node:child_process";
@@ -21,16 +21,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startGateway, stateRootFor, withCpu, workerdPid } from "./gateway.mjs";
+import { wholeOption } from "./lib.mjs";
 import { prepare, SCENARIOS } from "./scenarios.mjs";
 
 const { values: args } = parseArgs({
-  options: { scenario: { type: "string", default: "enter" }, seconds: { type: "string", default: "6" }, json: { type: "string" }, others: { type: "string", default: "0" }, detail: { type: "string" }, tickets: { type: "string", default: "5000" }, before: { type: "string" }, state: { type: "string", default: "disk" }, connections: { type: "string", default: "50" } },
+  options: { scenario: { type: "string", default: "enter" }, seconds: { type: "string", default: "6" }, json: { type: "string" }, others: { type: "string", default: "0" }, detail: { type: "string" }, tickets: { type: "string", default: "5000" }, before: { type: "string" }, state: { type: "string", default: "disk" }, connections: { type: "string" } },
 });
 if (!SCENARIOS.includes(args.scenario) || args.scenario === "health") throw new Error(`--scenario: one of ${SCENARIOS.filter((s) => s !== "health").join(", ")}`);
 const BEFORE = args.before ? args.before.split(",") : [];
 if (BEFORE.some((name) => !SCENARIOS.includes(name))) throw new Error(`--before: scenarios among ${SCENARIOS.join(", ")}`);
-const CONNECTIONS = Number(args.connections);
-if (!Number.isSafeInteger(CONNECTIONS) || CONNECTIONS < 1) throw new Error(`--connections: a whole number, at least 1 (got ${args.connections})`);
+const CONNECTIONS = wholeOption("connections", args.connections, 50);
 if (spawnSync("perf", ["--version"]).status !== 0) {
   console.error("bench/perf.mjs needs Linux perf (Debian: apt-get install linux-perf)");
   process.exit(2);
@@ -127,7 +127,7 @@ try {
   const results = {};
   // What the bench has put through the same gateway before a scenario: its rooms, the isolate's heap and caches.
   for (const name of BEFORE) {
-    const r = await (await prepare(g, name, `before-${name}`))(12);
+    const r = await (await prepare(g, name, `before-${name}`, { connections: CONNECTIONS }))(12);
     console.log(`before: ${name}, ${r.requests} requests`);
   }
   for (const name of ["health", args.scenario]) {

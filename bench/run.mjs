@@ -21,7 +21,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { build, bundleSize, doFiles, MINIFLARE_VERSION, rssMiB, startGateway, stateRootFor, withCpu, workerdPid, workerdVersion } from "./gateway.mjs";
-import { admissionToken, countsDelta, load, machine, newTicketId, opsClient, BROWSER_HEADERS, pagePostHeaders, pool, submissionBody, ticketCookie } from "./lib.mjs";
+import { admissionToken, claimItems, countsDelta, load, machine, newTicketId, opsClient, BROWSER_HEADERS, pagePostHeaders, pollItems, pool, submissionBody, ticketCookie, wholeOption } from "./lib.mjs";
 import { startOrigin } from "./origin.mjs";
 
 const { values: args } = parseArgs({
@@ -45,11 +45,7 @@ const { values: args } = parseArgs({
 });
 const QUICK = args.quick;
 /** The option `--name`'s value as a whole number of at least 1, or `fallback` when it is not given. */
-function count(name, fallback) {
-  const value = args[name] === undefined ? fallback : Number(args[name]);
-  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`--${name}: a whole number, at least 1 (got ${args[name]})`);
-  return value;
-}
+const count = (name, fallback) => wholeOption(name, args[name], fallback);
 const RUNS = count("runs", QUICK ? 1 : 3);
 const DURATION = QUICK ? 4 : 12; // seconds of load per scenario, and as much for its baseline
 const CONNECTIONS = count("connections", QUICK ? 20 : 50);
@@ -215,7 +211,7 @@ async function oneRun(withGrowth) {
     const event = "bench-poll";
     await ops.configure(event, { opensAt: isoAgo(1000) });
     await ops.pause(event);
-    const items = (await line(g, event, LINE)).map((cookie) => ({ headers: { ...BROWSER_HEADERS, cookie } }));
+    const items = pollItems(await line(g, event, LINE));
     let next = 0; // rotation goes on across slices
     const advance = (r) => ((next += r.requests), r);
     await measure("poll", `GET /guichet/api/status, ${LINE} waiting tickets in rotation`, [event], (duration) =>
@@ -246,8 +242,7 @@ async function oneRun(withGrowth) {
       await sleep(500);
     }
     let next = 0; // rotation goes on across slices: each ticket claimed once before any twice
-    const post = pagePostHeaders(g.url); // the same for every ticket: built once
-    const items = cookies.map((cookie) => ({ headers: { ...post, cookie } }));
+    const items = claimItems(g.url, cookies);
     const advance = (r) => ((next += r.requests), r);
     const row = await measure("claim", `POST /guichet/api/claim, ${CALLED} called tickets in rotation`, [event], (duration) =>
       load(g.url, { connections: CONNECTIONS, duration, method: "POST", path: `/guichet/api/claim?event=${event}`, items, start: next }).then(advance),
@@ -358,7 +353,7 @@ async function growthRuns(g, ops) {
       connections: CONNECTIONS,
       duration: Math.min(DURATION, 5),
       path: `/guichet/api/status?event=${event}`,
-      items: cookies.map((cookie) => ({ headers: { ...BROWSER_HEADERS, cookie } })),
+      items: pollItems(cookies),
     });
     const after = await g.counts(event);
     const d = countsDelta(before, after);

@@ -2,7 +2,7 @@
 // returned as `(seconds) => load(...)`: what bench/profile.mjs records and
 // bench/ab.mjs compares between two builds. (bench/run.mjs sets up its own,
 // with baselines, call counts and checks of every answer.)
-import { admissionToken, load, newTicketId, opsClient, BROWSER_HEADERS, pagePostHeaders, pool, submissionBody, ticketCookie } from "./lib.mjs";
+import { admissionToken, claimItems, load, newTicketId, opsClient, BROWSER_HEADERS, pagePostHeaders, pollItems, pool, submissionBody, ticketCookie } from "./lib.mjs";
 
 export const SCENARIOS = ["health", "poll", "enter", "claim", "submit"];
 
@@ -37,7 +37,7 @@ export async function prepare(g, name, event, { connections = 50, tickets = 5000
     await ops.configure(event, { opensAt });
     await ops.pause(event);
     const cookies = await line(tickets);
-    const items = cookies.map((cookie) => ({ headers: { ...BROWSER_HEADERS, cookie } }));
+    const items = pollItems(cookies);
     return rotating(items, (seconds, start) => load(g.url, { connections, duration: seconds, path: `/guichet/api/status?event=${event}`, items, start }));
   }
   if (name === "enter") {
@@ -54,8 +54,7 @@ export async function prepare(g, name, event, { connections = 50, tickets = 5000
       if (i > 120) throw new Error(`claims: tickets not called after 60 s: ${JSON.stringify(body)}`);
       await new Promise((r) => setTimeout(r, 500));
     }
-    const post = pagePostHeaders(g.url); // the same for every ticket: built once
-    const items = cookies.map((cookie) => ({ headers: { ...post, cookie } }));
+    const items = claimItems(g.url, cookies);
     return rotating(items, (seconds, start) => load(g.url, { connections, duration: seconds, method: "POST", path: `/guichet/api/claim?event=${event}`, items, start }));
   }
   if (name === "submit") {
