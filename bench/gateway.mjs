@@ -101,6 +101,12 @@ export default {
       const results = await env.QUEUE_ROOM.getByName(event).enter(ticketIds.map((ticketId) => ({ ticketId })));
       return Response.json(results);
     }
+    if (url.pathname === "/configure") {
+      // The event's settings, straight to the room (bench --objects apart: a room reached through the debug port has no name).
+      const r = await env.QUEUE_ROOM.getByName(event).configure(await request.json(), "test");
+      return Response.json(r, { status: r.ok ? 200 : 400 });
+    }
+    if (url.pathname === "/pause") return Response.json(await env.QUEUE_ROOM.getByName(event).setPaused(true));
     if (url.pathname === "/sql") {
       const { sql, params } = await request.json();
       const { results } = await env.DB.prepare(sql).bind(...(params ?? [])).all();
@@ -110,13 +116,101 @@ export default {
   },
 };`;
 
+/** The gateway's vars and secrets: wrangler.toml's, with no per-client enter limit (the bench's clients share one address), then `vars`. */
+function gatewayBindings(vars = {}, secrets) {
+  return { ...tomlVars(), ENTER_LIMIT_PER_MINUTE: "0", GATEWAY_ISSUER: "http://guichet.bench", ...vars, ...secrets };
+}
+
+/** Applies the D1 migrations to worker `name`'s database DB. */
+async function migrate(mf, name) {
+  const db = await mf.getD1Database("DB", name);
+  for (const sql of migrations()) {
+    for (const statement of sql.split("--> statement-breakpoint")) {
+      if (statement.trim()) await db.prepare(statement).run();
+    }
+  }
+}
+
+/** The harness's calls to a control Worker (CONTROL). */
+function controlClient(control) {
+  const post = async (path, event, body) => {
+    const res = await control.fetch(`http://control/${path}?event=${encodeURIComponent(event)}`, { method: "POST", body: JSON.stringify(body ?? null) });
+    if (!res.ok) throw new Error(`control ${path}: ${res.status} ${await res.text()}`);
+    return res.json();
+  };
+  return {
+    post,
+    counts: async (event) => (await control.fetch(`http://control/counts?event=${encodeURIComponent(event)}`)).json(),
+    sql: async (q, params = []) => (await control.fetch("http://control/sql", { method: "POST", body: JSON.stringify({ sql: q, params }) })).json(),
+    enterBatch: (event, ticketIds) => post("enter", event, { ticketIds }),
+  };
+}
+
 /**
  * Starts workerd with the gateway on 127.0.0.1. `vars` override wrangler.toml's.
  * Returns { url, secrets, counts(event), sql(q, params), dispose() }.
  */
-export async function startGateway({ vars = {}, port = 0, stateRoot, direct = true, inspectorPort, bundle = join(ROOT, "dist/worker.js") } = {}) {
+export async function startGateway({ vars = {}, port = 0, stateRoot, direct = true, inspectorPort, bundle = join(ROOT, "dist/worker.js"), objects = "together" } = {}) {
+  if (objects === "apart") return startApart({ bundle, vars, port, stateRoot });
+  if (objects !== "together") throw new Error(`--objects: together or apart (got ${objects})`);
   const [gateway] = await startGateways([{ bundle, vars }], { port, stateRoot, direct, inspectorPort });
-  return gateway;
+  return { ...gateway, pid: workerdPid() };
+}
+
+/**
+ * The gateway with its Durable Objects in a second workerd process, as in
+ * production, where an object runs on its own machine: the gateway's process
+ * runs the Worker, and each object call leaves it. Miniflare's dev registry
+ * connects the two (a directory both instances write their addresses to):
+ * in the gateway's process a stand-in object forwards each call over
+ * workerd's debug port to the real one, so the gateway still pays a local
+ * object call per batch on top of the call's trip, which a deployed Worker
+ * does not. The objects' process gets D1 and the control Worker; the
+ * gateway's own D1 is migrated but holds nothing the bench reads.
+ */
+async function startApart({ bundle, vars, port, stateRoot }) {
+  if (!existsSync(bundle)) build();
+  const secrets = generateSecrets();
+  const bindings = gatewayBindings(vars, secrets);
+  const dir = mkdtempSync(join(stateRoot ?? tmpdir(), "guichet-bench-"));
+  const { compatibilityDate, compatibilityFlags } = tomlCompat();
+  const compat = { compatibilityDate, compatibilityFlags };
+  const shared = { ...harnessOptions(), unsafeDevRegistryPath: join(dir, "registry") };
+  const started = [];
+  const dispose = async ({ keepFiles = false } = {}) => {
+    for (const mf of started.splice(0).reverse()) await mf.dispose().catch(() => {});
+    if (!keepFiles) rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const objects = new Miniflare(convertV4MiniflareOptions({
+      ...shared,
+      port: 0,
+      resourcePersistencePath: join(dir, "objects"),
+      workers: [bundleWorker("guichet-objects", bundle, bindings, "guichet-bench", compat, objectsOf()), controlWorker("bench-control", "guichet-bench", compat, "guichet-objects")],
+    }));
+    started.push(objects);
+    await objects.ready;
+    const objectsPid = workerdPid();
+    const gatewayMf = new Miniflare(convertV4MiniflareOptions({
+      ...shared,
+      port,
+      resourcePersistencePath: join(dir, "gateway"),
+      workers: [{ ...bundleWorker("guichet", bundle, bindings, "guichet-bench", compat, objectsOf("guichet-objects")), unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] }],
+    }));
+    started.push(gatewayMf);
+    await gatewayMf.ready;
+    const pid = workerdPid([objectsPid]);
+    await migrate(objects, "guichet-objects");
+    await migrate(gatewayMf, "guichet");
+    const url = (await gatewayMf.unsafeGetDirectURL("guichet")).toString().replace(/\/$/, "");
+    const { counts, sql, enterBatch, post } = controlClient(await objects.getWorker("bench-control"));
+    // The events' settings go to the rooms from the objects' process (see CONTROL's /configure).
+    const ops = { configure: (event, settings) => post("configure", event, settings), pause: (event) => post("pause", event) };
+    return { url, mf: gatewayMf, secrets, vars: bindings, counts, sql, enterBatch, ops, dispose, dir, pid, objectsPid };
+  } catch (e) {
+    await dispose();
+    throw e;
+  }
 }
 
 /**
@@ -159,7 +253,7 @@ export async function startGateways(sides, { port = 0, stateRoot, direct = true,
       control: `bench-control${suffix}`,
       db: `guichet-bench${suffix}`,
       bundle: side.bundle ?? join(ROOT, "dist/worker.js"),
-      bindings: { ...tomlVars(), ENTER_LIMIT_PER_MINUTE: "0", GATEWAY_ISSUER: "http://guichet.bench", ...(side.vars ?? {}), ...secrets },
+      bindings: gatewayBindings(side.vars, secrets),
     };
   });
   for (const side of named) if (!existsSync(side.bundle)) build();
@@ -188,18 +282,8 @@ export async function startGateways(sides, { port = 0, stateRoot, direct = true,
     const gateways = [];
     for (const side of named) {
       const url = direct ? (await mf.unsafeGetDirectURL(side.name)).toString().replace(/\/$/, "") : entry;
-      const db = await mf.getD1Database("DB", side.name);
-      for (const sql of migrations()) {
-        for (const statement of sql.split("--> statement-breakpoint")) {
-          if (statement.trim()) await db.prepare(statement).run();
-        }
-      }
-      const control = await mf.getWorker(side.control);
-      const counts = async (event) => (await control.fetch(`http://control/counts?event=${encodeURIComponent(event)}`)).json();
-      const sql = async (q, params = []) =>
-        (await control.fetch("http://control/sql", { method: "POST", body: JSON.stringify({ sql: q, params }) })).json();
-      const enterBatch = async (event, ticketIds) =>
-        (await control.fetch(`http://control/enter?event=${encodeURIComponent(event)}`, { method: "POST", body: JSON.stringify({ ticketIds }) })).json();
+      await migrate(mf, side.name);
+      const { counts, sql, enterBatch } = controlClient(await mf.getWorker(side.control));
       gateways.push({ url, mf, secrets, vars: side.bindings, counts, sql, enterBatch, dispose, dir });
     }
     return gateways;
@@ -211,48 +295,57 @@ export async function startGateways(sides, { port = 0, stateRoot, direct = true,
 
 /** The Miniflare that runs the gateways (each with its control Worker) for startGateways. */
 function newMiniflare({ port, inspectorPort, dir, direct, compatibilityDate, compatibilityFlags, sides }) {
+  const compat = { compatibilityDate, compatibilityFlags };
   return new Miniflare(convertV4MiniflareOptions({
-    host: "127.0.0.1",
+    ...harnessOptions(),
     port,
-    logRequests: false,
     inspectorPort,
+    resourcePersistencePath: dir,
+    workers: sides.flatMap((side) => [
+      {
+        ...bundleWorker(side.name, side.bundle, side.bindings, side.db, compat, objectsOf()),
+        // A socket straight into the gateway Worker, without Miniflare's entry
+        // Worker in between (one hop, as in production).
+        unsafeDirectSockets: direct ? [{ host: "127.0.0.1", port: 0 }] : undefined,
+      },
+      controlWorker(side.control, side.db, compat, side.name),
+    ]),
+  }));
+}
+
+/** What every Miniflare of the harness shares: 127.0.0.1 only, no request log, no telemetry, a fixed `cf`. */
+function harnessOptions() {
+  return {
+    host: "127.0.0.1",
+    logRequests: false,
     // No request for Cloudflare's `cf` object, no telemetry: this harness talks to 127.0.0.1 only.
     telemetry: { enabled: false },
     cf: { colo: "YUL", country: "CA", timezone: "America/Montreal" },
     log: new Log(process.env.MF_LOG === "debug" ? LogLevel.DEBUG : LogLevel.WARN),
-    resourcePersistencePath: dir,
-    workers: sides.flatMap((side) => [
-      {
-        name: side.name,
-        // The bundle and what it imports, as wrangler wrote them (wrangler.toml's
-        // [[rules]]: the room page's browser script is imported as text).
-        modules: bundleModules(side.bundle),
-        modulesRoot: dirname(side.bundle),
-        // A socket straight into the gateway Worker, without Miniflare's entry
-        // Worker in between (one hop, as in production).
-        unsafeDirectSockets: direct ? [{ host: "127.0.0.1", port: 0 }] : undefined,
-        compatibilityDate,
-        compatibilityFlags,
-        bindings: side.bindings,
-        durableObjects: {
-          QUEUE_ROOM: { className: "QueueRoom", useSQLite: true },
-          QUOTA_COUNTER: { className: "QuotaCounter", useSQLite: true },
-        },
-        d1Databases: { DB: side.db },
-      },
-      {
-        name: side.control,
-        modules: [{ type: "ESModule", path: "control.mjs", contents: CONTROL }],
-        compatibilityDate,
-        compatibilityFlags,
-        durableObjects: {
-          QUEUE_ROOM: { className: "QueueRoom", scriptName: side.name, useSQLite: true },
-          QUOTA_COUNTER: { className: "QuotaCounter", scriptName: side.name, useSQLite: true },
-        },
-        d1Databases: { DB: side.db },
-      },
-    ]),
-  }));
+  };
+}
+
+/** The two objects' bindings: defined here, or those of the Worker `scriptName` (in this process or, through the dev registry, another). */
+function objectsOf(scriptName) {
+  const at = scriptName ? { scriptName } : {};
+  return {
+    QUEUE_ROOM: { className: "QueueRoom", useSQLite: true, ...at },
+    QUOTA_COUNTER: { className: "QuotaCounter", useSQLite: true, ...at },
+  };
+}
+
+/**
+ * A Worker running the bundle: its modules as wrangler wrote them
+ * (wrangler.toml's [[rules]]: the room page's browser script is imported as
+ * text), `bindings` as vars and secrets, D1 `db` as DB.
+ */
+function bundleWorker(name, bundle, bindings, db, compat, durableObjects) {
+  return { name, modules: bundleModules(bundle), modulesRoot: dirname(bundle), ...compat, bindings, durableObjects, d1Databases: { DB: db } };
+}
+
+/** The control Worker (CONTROL), with the objects of the Worker `objectsOf` and D1 `db`. */
+function controlWorker(name, db, compat, objectsOfWorker) {
+  return { name, modules: [{ type: "ESModule", path: "control.mjs", contents: CONTROL }], ...compat, durableObjects: objectsOf(objectsOfWorker), d1Databases: { DB: db } };
 }
 
 /** workerd's version, as its binary prints it. */

@@ -13,6 +13,7 @@
 //   npm run bench -- --out PATH    write the JSON elsewhere (default bench/results/latest.json)
 //   npm run bench -- --state memory  the objects' and D1's files in memory (/dev/shm) instead of on disk
 //   npm run bench -- --connections N  N connections for every load, the baselines' too (default 50; 20 with --quick)
+//   npm run bench -- --objects apart  the Durable Objects in a second workerd process (bench/HISTORY.md, round 16)
 //
 // Every scenario is preceded by its own baseline run (GET /guichet/healthz,
 // no Durable Object), and its ratio is to that adjacent baseline: the machine
@@ -41,6 +42,8 @@ const { values: args } = parseArgs({
     state: { type: "string", default: "disk" },
     // Concurrent connections of every load, the baselines' included: how many requests the gateway holds at once.
     connections: { type: "string" },
+    // Where the Durable Objects run: in the gateway's workerd process (together, the default) or in a second one (apart; see startApart in gateway.mjs).
+    objects: { type: "string", default: "together" },
   },
 });
 const QUICK = args.quick;
@@ -55,7 +58,18 @@ const CALLED = count("called", QUICK ? 6_000 : 40_000); // called tickets for th
 const SUBMISSIONS = QUICK ? 6_000 : 40_000; // distinct admissions for the submission scenario
 const only = args.only ? new Set(args.only.split(",")) : null;
 const STATE = stateRootFor(args.state);
-const wanted = (name) => !only || only.has(name);
+if (!["together", "apart"].includes(args.objects)) {
+  console.error(`bench: --objects: together or apart (got ${args.objects})`);
+  process.exit(2);
+}
+if (args.objects === "apart" && args.growth) {
+  console.error("bench: --growth measures the objects' files and memory in the gateway's process: not with --objects apart");
+  process.exit(2);
+}
+// Apart, the counter is reached through Miniflare's dev registry, which does not carry its name (the event): no submissions.
+const APART_SKIPS = args.objects === "apart" ? new Set(["submit"]) : new Set();
+const wanted = (name) => (!only || only.has(name)) && !APART_SKIPS.has(name);
+if (APART_SKIPS.size > 0 && (!only || only.has("submit"))) console.error("bench: --objects apart: no submissions (see bench/HISTORY.md, round 16)");
 
 const TARGETS = {
   poll: { ratio: 0.85, doPer1000: 5 },
@@ -115,6 +129,7 @@ async function main() {
     gateway = await startGateway({
       bundle: args.bundle,
       stateRoot: STATE.root,
+      objects: args.objects,
       vars: { EVENT_OPENS_AT: isoAgo(1000), EVENT_QUOTA: "1000000", EVENT_MAX_ACTIVE: "1000000", ORIGIN_URL: origin.url },
     });
     // Growth is measured once, in the last run.
@@ -129,7 +144,7 @@ async function main() {
   const result = {
     at: new Date(started).toISOString(),
     mode: QUICK ? "quick" : "full",
-    settings: { runs: RUNS, durationSeconds: DURATION, rounds: ROUNDS, connections: CONNECTIONS, pollLine: LINE, calledTickets: CALLED, submissions: SUBMISSIONS, state: STATE.medium },
+    settings: { runs: RUNS, durationSeconds: DURATION, rounds: ROUNDS, connections: CONNECTIONS, pollLine: LINE, calledTickets: CALLED, submissions: SUBMISSIONS, state: STATE.medium, objects: args.objects },
     machine: machine({ workerd: workerdVersion(), miniflare: MINIFLARE_VERSION, autocannon: (await import("autocannon/package.json", { with: { type: "json" } })).default.version }),
     bundlePath: args.bundle ?? "dist/worker.js",
     bundle: { ...bundle, rawKiB: round1(bundle.rawBytes / 1024), gzipKiB: round1(bundle.gzipBytes / 1024) },
@@ -150,12 +165,12 @@ async function main() {
  */
 async function oneRun(withGrowth) {
   const g = gateway;
-  const ops = opsClient(g.url, g.secrets);
+  const ops = g.ops ?? opsClient(g.url, g.secrets);
   log(`gateway on ${g.url} (workerd ${workerdVersion()}), origin on ${origin.url}`);
 
   const scenarios = [];
   const baselines = [];
-  const pid = workerdPid();
+  const pid = gateway.pid;
   /** A load run, with the CPU time workerd spent on it (both the Worker and the objects run there). */
   const timed = (run) => withCpu(pid, run);
   const health = (duration) => timed(() => load(g.url, { connections: CONNECTIONS, duration, path: "/guichet/healthz", headers: BROWSER_HEADERS }));
@@ -337,7 +352,7 @@ async function timedLoad(pid, opts) {
 async function growthRuns(g, ops) {
   const sizes = QUICK ? [1_000, 10_000] : [1_000, 10_000, 100_000];
   const rows = [];
-  const pid = workerdPid();
+  const pid = gateway.pid;
   for (const size of sizes) {
     const event = `growth-${size}`;
     await ops.configure(event, { opensAt: isoAgo(1000) });
