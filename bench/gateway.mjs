@@ -148,13 +148,15 @@ function controlClient(control) {
 
 /**
  * Starts workerd with the gateway on 127.0.0.1. `vars` override wrangler.toml's.
- * Returns { url, secrets, counts(event), sql(q, params), dispose() }.
+ * Returns { url, secrets, counts(event), sql(q, params), dispose() }; with
+ * `objects: "apart"` (startApart) also `ops` (the events' settings),
+ * `pid` (the gateway's workerd process) and `objectsPid`.
  */
 export async function startGateway({ vars = {}, port = 0, stateRoot, direct = true, inspectorPort, bundle = join(ROOT, "dist/worker.js"), objects = "together" } = {}) {
   if (objects === "apart") return startApart({ bundle, vars, port, stateRoot });
   if (objects !== "together") throw new Error(`--objects: together or apart (got ${objects})`);
   const [gateway] = await startGateways([{ bundle, vars }], { port, stateRoot, direct, inspectorPort });
-  return { ...gateway, pid: workerdPid() };
+  return gateway;
 }
 
 /**

@@ -170,8 +170,9 @@ async function oneRun(withGrowth) {
 
   const scenarios = [];
   const baselines = [];
-  const pid = gateway.pid;
-  /** A load run, with the CPU time workerd spent on it (both the Worker and the objects run there). */
+  // The gateway's own workerd process (with --objects apart, not the objects' one).
+  const pid = gateway.pid ?? workerdPid();
+  /** A load run, with the CPU time the gateway's workerd spent on it (the Worker's, and the objects' unless --objects apart). */
   const timed = (run) => withCpu(pid, run);
   const health = (duration) => timed(() => load(g.url, { connections: CONNECTIONS, duration, path: "/guichet/healthz", headers: BROWSER_HEADERS }));
 
@@ -352,7 +353,7 @@ async function timedLoad(pid, opts) {
 async function growthRuns(g, ops) {
   const sizes = QUICK ? [1_000, 10_000] : [1_000, 10_000, 100_000];
   const rows = [];
-  const pid = gateway.pid;
+  const pid = workerdPid();
   for (const size of sizes) {
     const event = `growth-${size}`;
     await ops.configure(event, { opensAt: isoAgo(1000) });
