@@ -77,6 +77,7 @@ function tomlVars() {
   return vars;
 }
 
+/** wrangler.toml's compatibility date and flags, as Miniflare's options name them. */
 function tomlCompat() {
   const text = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
   const date = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(text)?.[1];
@@ -175,8 +176,7 @@ async function startApart({ bundle, vars, port, stateRoot }) {
   const secrets = generateSecrets();
   const bindings = gatewayBindings(vars, secrets);
   const dir = mkdtempSync(join(stateRoot ?? tmpdir(), "guichet-bench-"));
-  const { compatibilityDate, compatibilityFlags } = tomlCompat();
-  const compat = { compatibilityDate, compatibilityFlags };
+  const compat = tomlCompat();
   const shared = { ...harnessOptions(), unsafeDevRegistryPath: join(dir, "registry") };
   const started = [];
   const dispose = async ({ keepFiles = false } = {}) => {
@@ -261,10 +261,9 @@ export async function startGateways(sides, { port = 0, stateRoot, direct = true,
   for (const side of named) if (!existsSync(side.bundle)) build();
   // The objects' and D1's files: a fresh directory under `stateRoot` (e.g. /dev/shm: see stateRootFor), removed on dispose.
   const dir = mkdtempSync(join(stateRoot ?? tmpdir(), "guichet-bench-"));
-  const { compatibilityDate, compatibilityFlags } = tomlCompat();
   let mf;
   try {
-    mf = newMiniflare({ port, inspectorPort, dir, direct, compatibilityDate, compatibilityFlags, sides: named });
+    mf = newMiniflare({ port, inspectorPort, dir, direct, compat: tomlCompat(), sides: named });
   } catch (e) {
     // Invalid options throw before workerd starts: leave no state directory behind.
     rmSync(dir, { recursive: true, force: true });
@@ -296,8 +295,7 @@ export async function startGateways(sides, { port = 0, stateRoot, direct = true,
 }
 
 /** The Miniflare that runs the gateways (each with its control Worker) for startGateways. */
-function newMiniflare({ port, inspectorPort, dir, direct, compatibilityDate, compatibilityFlags, sides }) {
-  const compat = { compatibilityDate, compatibilityFlags };
+function newMiniflare({ port, inspectorPort, dir, direct, compat, sides }) {
   return new Miniflare(convertV4MiniflareOptions({
     ...harnessOptions(),
     port,
