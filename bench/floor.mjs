@@ -13,7 +13,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { build, startGateway, withCpu, workerdPid } from "./gateway.mjs";
+import { build, cpuInRounds, startGateway, workerdPid } from "./gateway.mjs";
 import { load, opsClient } from "./lib.mjs";
 
 const { values: args } = parseArgs({ options: { rounds: { type: "string", default: "6" }, seconds: { type: "string", default: "3" } } });
@@ -62,23 +62,9 @@ process.on("SIGINT", () => void stop().finally(() => process.exit(130)));
 try {
   g = await startGateway({ bundle: buildCopy(dir) });
   await opsClient(g.url, g.secrets).configure(EVENT, { opensAt: new Date(Date.now() - 1000).toISOString(), maxActive: 500 });
-  const pid = workerdPid();
-  const totals = PIECES.map(() => ({ cpuMs: 0, requests: 0 }));
   const rounds = Number(args.rounds);
-  for (let round = 0; round < rounds; round++) {
-    // Every other round in reverse order, so no piece always follows the same neighbour.
-    const order = PIECES.map((_, i) => i);
-    if (round % 2 === 1) order.reverse();
-    for (const i of order) {
-      const [label, method, path] = PIECES[i];
-      const r = await withCpu(pid, () => load(g.url, { connections: 50, duration: Number(args.seconds), method, path }));
-      if (r.non2xx > 0 || r.errors > 0) throw new Error(`${label}: ${r.non2xx} non-2xx, ${r.errors} errors ${JSON.stringify(r.codes)}`);
-      totals[i].cpuMs += r.workerdCpuMs;
-      totals[i].requests += r.requests;
-    }
-    process.stderr.write(`floor: round ${round + 1}/${rounds}\n`);
-  }
-  const us = totals.map((t) => (t.cpuMs * 1000) / t.requests);
+  const loads = PIECES.map(([label, method, path]) => [label, () => load(g.url, { connections: 50, duration: Number(args.seconds), method, path })]);
+  const us = await cpuInRounds(workerdPid(), loads, rounds, "floor");
   console.log(`workerd CPU per request, ${rounds} rounds of ${args.seconds} s per piece, 50 connections`);
   console.log("| piece | µs/request | over healthz |\n|---|---:|---:|");
   PIECES.forEach(([label], i) => console.log(`| ${label} | ${us[i].toFixed(1)} | ${i === 0 ? "" : (us[i] - us[0]).toFixed(1)} |`));

@@ -406,7 +406,6 @@ export function doFiles(gateway, className) {
   return out;
 }
 
-/** CPU time (user + system) the process has used so far, in milliseconds. */
 /**
  * `run()` (a load run: load()'s result) with the CPU workerd `pid` spent
  * meanwhile: workerdCpuMs, and cpuUsPerRequest (µs, unrounded); both null
@@ -420,6 +419,30 @@ export async function withCpu(pid, run) {
   return { ...r, workerdCpuMs: ms, cpuUsPerRequest: ms === null ? null : (ms * 1000) / r.requests };
 }
 
+/**
+ * Workerd `pid`'s CPU µs per request for each of `loads` ([label, run], run
+ * a load() run), loaded in turn for `rounds` rounds, every other round in
+ * reverse order so that no load always follows the same neighbour. Any
+ * non-2xx answer or error stops it; `name` prefixes the progress on stderr.
+ */
+export async function cpuInRounds(pid, loads, rounds, name) {
+  const totals = loads.map(() => ({ cpuMs: 0, requests: 0 }));
+  for (let round = 0; round < rounds; round++) {
+    const order = loads.map((_, i) => i);
+    if (round % 2 === 1) order.reverse();
+    for (const i of order) {
+      const [label, run] = loads[i];
+      const r = await withCpu(pid, run);
+      if (r.non2xx > 0 || r.errors > 0) throw new Error(`${label}: ${r.non2xx} non-2xx, ${r.errors} errors ${JSON.stringify(r.codes)}`);
+      totals[i].cpuMs += r.workerdCpuMs;
+      totals[i].requests += r.requests;
+    }
+    process.stderr.write(`${name}: round ${round + 1}/${rounds}\n`);
+  }
+  return totals.map((t) => (t.cpuMs * 1000) / t.requests);
+}
+
+/** CPU time (user + system) the process has used so far, in milliseconds. */
 export function cpuMs(pid) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");

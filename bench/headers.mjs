@@ -8,7 +8,7 @@
 // workerd CPU µs per request for each.
 //   node bench/headers.mjs [--rounds 4] [--seconds 3]
 import { parseArgs } from "node:util";
-import { startGateway, withCpu, workerdPid } from "./gateway.mjs";
+import { cpuInRounds, startGateway, workerdPid } from "./gateway.mjs";
 import { BROWSER_HEADERS, load, opsClient, pagePostHeaders } from "./lib.mjs";
 
 const { values: args } = parseArgs({ options: { rounds: { type: "string", default: "4" }, seconds: { type: "string", default: "3" } } });
@@ -32,24 +32,12 @@ try {
     ["enter, and Origin, Sec-Fetch-Site", "POST", ENTER, { ...emptyBody, origin: page.origin, "sec-fetch-site": page["sec-fetch-site"] }],
     ["enter, the page's (the bench's enter)", "POST", ENTER, page],
   ];
-  const pid = workerdPid();
-  const totals = variants.map(() => ({ cpuMs: 0, requests: 0 }));
   const rounds = Number(args.rounds);
-  for (let round = 0; round < rounds; round++) {
-    const order = variants.map((_, i) => i);
-    if (round % 2 === 1) order.reverse();
-    for (const i of order) {
-      const [label, method, path, headers] = variants[i];
-      const r = await withCpu(pid, () => load(g.url, { connections: 50, duration: Number(args.seconds), method, path, headers }));
-      if (r.non2xx > 0 || r.errors > 0) throw new Error(`${label}: ${r.non2xx} non-2xx, ${r.errors} errors ${JSON.stringify(r.codes)}`);
-      totals[i].cpuMs += r.workerdCpuMs;
-      totals[i].requests += r.requests;
-    }
-    process.stderr.write(`headers: round ${round + 1}/${rounds}\n`);
-  }
+  const loads = variants.map(([label, method, path, headers]) => [label, () => load(g.url, { connections: 50, duration: Number(args.seconds), method, path, headers })]);
+  const us = await cpuInRounds(workerdPid(), loads, rounds, "headers");
   console.log(`workerd CPU per request, ${rounds} rounds of ${args.seconds} s per variant, 50 connections`);
   console.log("| request | µs/request |\n|---|---:|");
-  variants.forEach(([label], i) => console.log(`| ${label} | ${((totals[i].cpuMs * 1000) / totals[i].requests).toFixed(1)} |`));
+  variants.forEach(([label], i) => console.log(`| ${label} | ${us[i].toFixed(1)} |`));
 } finally {
   await g?.dispose();
 }
