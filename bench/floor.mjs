@@ -14,9 +14,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { build, cpuInRounds, startGateway, workerdPid } from "./gateway.mjs";
-import { load, opsClient } from "./lib.mjs";
+import { load, opsClient, wholeOption } from "./lib.mjs";
 
 const { values: args } = parseArgs({ options: { rounds: { type: "string", default: "6" }, seconds: { type: "string", default: "3" } } });
+const rounds = wholeOption("rounds", args.rounds);
+const seconds = wholeOption("seconds", args.seconds);
 const ROOT = new URL("..", import.meta.url).pathname;
 const EVENT = "floor";
 
@@ -62,10 +64,9 @@ process.on("SIGINT", () => void stop().finally(() => process.exit(130)));
 try {
   g = await startGateway({ bundle: buildCopy(dir) });
   await opsClient(g.url, g.secrets).configure(EVENT, { opensAt: new Date(Date.now() - 1000).toISOString(), maxActive: 500 });
-  const rounds = Number(args.rounds);
-  const loads = PIECES.map(([label, method, path]) => [label, () => load(g.url, { connections: 50, duration: Number(args.seconds), method, path })]);
+  const loads = PIECES.map(([label, method, path]) => [label, () => load(g.url, { connections: 50, duration: seconds, method, path })]);
   const us = await cpuInRounds(workerdPid(), loads, rounds, "floor");
-  console.log(`workerd CPU per request, ${rounds} rounds of ${args.seconds} s per piece, 50 connections`);
+  console.log(`workerd CPU per request, ${rounds} rounds of ${seconds} s per piece, 50 connections`);
   console.log("| piece | µs/request | over healthz |\n|---|---:|---:|");
   PIECES.forEach(([label], i) => console.log(`| ${label} | ${us[i].toFixed(1)} | ${i === 0 ? "" : (us[i] - us[0]).toFixed(1)} |`));
 } finally {

@@ -8,7 +8,7 @@
 import { spawnSync } from "node:child_process";
 import { accessSync, constants, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { delimiter, dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { createRequire } from "node:module";
 import { generateSecrets } from "../scripts/secrets.mjs";
@@ -30,7 +30,8 @@ export function build({ quiet = true, root = ROOT } = {}) {
   const run = spawnSync(join(ROOT, "node_modules/.bin/wrangler"), ["deploy", "--dry-run", "--outdir", "dist"], {
     cwd: root,
     stdio: quiet ? "pipe" : "inherit",
-    env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", CI: "1" },
+    // node_modules/.bin first: wrangler's `#!/usr/bin/env node` then runs on the pinned Node 22, also when this tool runs on the machine's Node 20.
+    env: { ...process.env, PATH: `${join(ROOT, "node_modules/.bin")}${delimiter}${process.env.PATH ?? ""}`, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", CI: "1" },
   });
   if (run.status !== 0) throw new Error(`wrangler build failed:\n${run.stderr?.toString() ?? ""}`);
   // wrangler's own figure covers every module it would upload (the page scripts are modules beside worker.js).
@@ -147,6 +148,9 @@ function controlClient(control) {
   };
 }
 
+/** Where the Durable Objects may run: in the gateway's workerd process, or in a second one (startApart). */
+export const OBJECTS = ["together", "apart"];
+
 /**
  * Starts workerd with the gateway on 127.0.0.1. `vars` override wrangler.toml's.
  * Returns { url, secrets, counts(event), sql(q, params), dispose() }; with
@@ -155,7 +159,7 @@ function controlClient(control) {
  */
 export async function startGateway({ vars = {}, port = 0, stateRoot, direct = true, inspectorPort, bundle = join(ROOT, "dist/worker.js"), objects = "together" } = {}) {
   if (objects === "apart") return startApart({ bundle, vars, port, stateRoot });
-  if (objects !== "together") throw new Error(`--objects: together or apart (got ${objects})`);
+  if (objects !== "together") throw new Error(`--objects: one of ${OBJECTS.join(", ")} (got ${objects})`);
   const [gateway] = await startGateways([{ bundle, vars }], { port, stateRoot, direct, inspectorPort });
   return gateway;
 }

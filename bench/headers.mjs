@@ -9,9 +9,11 @@
 //   node bench/headers.mjs [--rounds 4] [--seconds 3]
 import { parseArgs } from "node:util";
 import { cpuInRounds, startGateway, workerdPid } from "./gateway.mjs";
-import { BROWSER_HEADERS, load, opsClient, pagePostHeaders } from "./lib.mjs";
+import { BROWSER_HEADERS, load, opsClient, pagePostHeaders, wholeOption } from "./lib.mjs";
 
 const { values: args } = parseArgs({ options: { rounds: { type: "string", default: "4" }, seconds: { type: "string", default: "3" } } });
+const rounds = wholeOption("rounds", args.rounds);
+const seconds = wholeOption("seconds", args.seconds);
 const EVENT = "headers";
 const ENTER = `/guichet/api/enter?event=${EVENT}`;
 
@@ -32,10 +34,9 @@ try {
     ["enter, and Origin, Sec-Fetch-Site", "POST", ENTER, { ...emptyBody, origin: page.origin, "sec-fetch-site": page["sec-fetch-site"] }],
     ["enter, the page's (the bench's enter)", "POST", ENTER, page],
   ];
-  const rounds = Number(args.rounds);
-  const loads = variants.map(([label, method, path, headers]) => [label, () => load(g.url, { connections: 50, duration: Number(args.seconds), method, path, headers })]);
+  const loads = variants.map(([label, method, path, headers]) => [label, () => load(g.url, { connections: 50, duration: seconds, method, path, headers })]);
   const us = await cpuInRounds(workerdPid(), loads, rounds, "headers");
-  console.log(`workerd CPU per request, ${rounds} rounds of ${args.seconds} s per variant, 50 connections`);
+  console.log(`workerd CPU per request, ${rounds} rounds of ${seconds} s per variant, 50 connections`);
   console.log("| request | µs/request |\n|---|---:|");
   variants.forEach(([label], i) => console.log(`| ${label} | ${us[i].toFixed(1)} |`));
 } finally {

@@ -21,7 +21,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
-import { build, bundleSize, doFiles, MINIFLARE_VERSION, rssMiB, startGateway, stateRootFor, withCpu, workerdPid, workerdVersion } from "./gateway.mjs";
+import { build, bundleSize, doFiles, MINIFLARE_VERSION, OBJECTS, rssMiB, startGateway, stateRootFor, withCpu, workerdPid, workerdVersion } from "./gateway.mjs";
 import { admissionToken, claimItems, countsDelta, load, machine, newTicketId, opsClient, BROWSER_HEADERS, pagePostHeaders, pollItems, pool, submissionBody, ticketCookie, wholeOption } from "./lib.mjs";
 import { startOrigin } from "./origin.mjs";
 
@@ -58,8 +58,8 @@ const CALLED = count("called", QUICK ? 6_000 : 40_000); // called tickets for th
 const SUBMISSIONS = QUICK ? 6_000 : 40_000; // distinct admissions for the submission scenario
 const only = args.only ? new Set(args.only.split(",")) : null;
 const STATE = stateRootFor(args.state);
-if (!["together", "apart"].includes(args.objects)) {
-  console.error(`bench: --objects: together or apart (got ${args.objects})`);
+if (!OBJECTS.includes(args.objects)) {
+  console.error(`bench: --objects: one of ${OBJECTS.join(", ")} (got ${args.objects})`);
   process.exit(2);
 }
 if (args.objects === "apart" && args.growth) {
