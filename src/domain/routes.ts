@@ -1,6 +1,7 @@
 // The proxy's route policy and regimes. Pure: which class a path is in, and
 // whether protected paths need an admission right now.
 import type { RoutePolicy } from "./event";
+import { pathAmbiguity } from "./paths";
 
 export type RouteClass = "open" | "protected" | "closed";
 
@@ -14,22 +15,13 @@ function globToRegExp(glob: string): RegExp {
 }
 
 /**
- * A path as the policy sees it: percent-decoded once. A path that still holds
- * an escape after decoding (double encoding), an encoded or literal backslash,
- * a dot segment or an empty segment is ambiguous (the origin might read it
- * differently): null, and the caller treats it as protected.
+ * A path as the policy sees it: percent-decoded once. Only unambiguous paths
+ * (pathAmbiguity) have one meaning to decode: for any other, null.
  */
 export function policyPath(rawPathname: string): string | null {
-  let path: string;
-  try {
-    path = decodeURIComponent(rawPathname);
-  } catch {
-    return null;
-  }
-  if (/%[0-9a-f]{2}/i.test(path) || path.includes("\\") || /(^|\/)\.\.?(\/|$)/.test(path) || path.includes("//") || path.includes("\0")) {
-    return null;
-  }
-  return path;
+  if (pathAmbiguity(rawPathname) !== null) return null;
+  // Cannot throw: an unambiguous path's escapes are whole, valid UTF-8.
+  return decodeURIComponent(rawPathname);
 }
 
 export interface CompiledPolicy {
@@ -38,7 +30,8 @@ export interface CompiledPolicy {
 
 /**
  * Closed patterns win, then protected, then open; a path no pattern names is
- * protected (the policy denies by default), and so is an ambiguous one.
+ * protected (the policy denies by default). The proxy refuses ambiguous paths
+ * before classifying; were one to reach here, it would rank as closed.
  */
 export function compilePolicy(policy: RoutePolicy): CompiledPolicy {
   const closed = policy.closed.map(globToRegExp);
@@ -47,7 +40,7 @@ export function compilePolicy(policy: RoutePolicy): CompiledPolicy {
   return {
     classify(rawPathname) {
       const path = policyPath(rawPathname);
-      if (path === null) return "protected";
+      if (path === null) return "closed";
       if (closed.some((r) => r.test(path))) return "closed";
       if (guarded.some((r) => r.test(path))) return "protected";
       if (open.some((r) => r.test(path))) return "open";
