@@ -23,9 +23,9 @@ const ROOT = new URL("..", import.meta.url).pathname;
 const EVENT = "floor";
 
 // The same answer an enter gives (a status body of ~400 bytes and a ticket cookie, made as
-// src/routes/queue.ts's jsonWithCookie makes it), written out once.
+// src/routes/queue.ts's jsonWithCookie makes it for http://127.0.0.1), written out once.
 const ENTER_SHAPE = JSON.stringify({ event: EVENT, state: "waiting", number: 1, position: 1, ahead: 0, servingNumber: 0, waitingCount: 1, estimatedWaitSeconds: 0, opensAt: "2026-11-27T18:45:16.131Z", admissionExpiresAt: null, claimDeadline: null, quota: { total: 5100, accepted: 0, closed: false }, pollAfterMs: 2000, paused: false, closedReason: null, outcome: null, banner: null, prequeue: null, powDifficulty: 0, device: "desktop" });
-const COOKIE = "guichet_ticket=floor.-P7TJrfXktdG9Vf0EUk0dF.1.36wdd7J_fczba-wsub86tjcRpf3h44BpDSIseoFFCRg; Max-Age=259200; Path=/; HttpOnly; Secure; SameSite=Lax";
+const COOKIE = "guichet_ticket=floor.-P7TJrfXktdG9Vf0EUk0dF.1.36wdd7J_fczba-wsub86tjcRpf3h44BpDSIseoFFCRg; Max-Age=259200; Path=/; HttpOnly; SameSite=Lax";
 
 /** [label, method, path, route source (null: a route the Worker has)]. */
 const PIECES = [

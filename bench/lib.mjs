@@ -50,7 +50,10 @@ export function wholeOption(name, raw, fallback) {
   return value;
 }
 
-/** A ticket cookie as the gateway signs it (src/auth/ticket.ts): `<event>.<id>.<number>.<mac>`. */
+/**
+ * A ticket cookie as the gateway signs it (src/auth/ticket.ts): `<event>.<id>.<number>.<mac>`,
+ * under the bare name the gateway reads on plain HTTP to 127.0.0.1 (on HTTPS it reads `__Host-guichet_ticket`).
+ */
 export function ticketCookie(secret, event, ticketId, number) {
   const mac = createHmac("sha256", secret).update(`t1|${event}|${ticketId}|${number}`).digest("base64url");
   return `guichet_ticket=${event}.${ticketId}.${number}.${mac}`;

@@ -206,7 +206,8 @@ export async function simulate(options = {}) {
         headers: { "user-agent": ua(p), ...(p.cookie ? { cookie: p.cookie } : {}) },
         route: "enter",
       });
-      const set = res.headers["set-cookie"]?.find((c) => c.startsWith("guichet_ticket="));
+      // Matched by the rest of the name (`__Host-guichet_ticket` on HTTPS, the bare name on http://127.0.0.1).
+      const set = res.headers["set-cookie"]?.find((c) => /^(__Host-|__Secure-)?guichet_ticket=/.test(c));
       if (set) p.cookie = set.split(";")[0];
       if (res.status === 201 || res.status === 200) {
         p.numbersSeen.add(res.body.number);

@@ -6,7 +6,7 @@ import { CompactEncrypt, SignJWT, importJWK, type JWK } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { sameSecret } from "../src/auth/bearer";
 import { forgetSnapshot } from "../src/snapshots";
-import { BASE, admissionToken, counter, createEvent, enter, gateway, room, submissionBody, submit, uniqueEvent } from "./helpers";
+import { BASE, admissionToken, counter, createEvent, enter, gateway, ourCookie, room, submissionBody, submit, uniqueEvent } from "./helpers";
 
 const DEFAULT_EVENT = "csq-2016-06";
 const b64 = (o: unknown) => btoa(JSON.stringify(o)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
@@ -66,10 +66,10 @@ describe("forged admission tokens", () => {
       for (const [name, token] of await forgeries(DEFAULT_EVENT)) {
         const asBearer = await gateway("/api/dossier", { headers: { authorization: `Bearer ${token}`, accept: "application/json" } });
         expect(asBearer.status, name).toBe(401);
-        const asCookie = await gateway("/demande", { headers: { accept: "text/html" }, cookie: `guichet_admission=${token}` });
+        const asCookie = await gateway("/demande", { headers: { accept: "text/html" }, cookie: ourCookie("guichet_admission", token) });
         expect(asCookie.status, name).toBe(303);
       }
-      const good = await gateway("/demande", { headers: { accept: "text/html" }, cookie: `guichet_admission=${await admissionToken(DEFAULT_EVENT)}` });
+      const good = await gateway("/demande", { headers: { accept: "text/html" }, cookie: ourCookie("guichet_admission", await admissionToken(DEFAULT_EVENT)) });
       expect(good.status).toBe(200);
     });
   });

@@ -95,7 +95,7 @@ const request = (route: Route) =>
     contentType: fc.constantFrom(undefined, "application/json", "application/json; charset=utf-8", "text/plain", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded", "garbage/\u00e9", "application/vnd.api+json"),
     accept: fc.constantFrom(undefined, "application/json", "text/html", "*/*", "\u0000"),
     language: fc.constantFrom(undefined, "en", "fr-CA", "en-US,en;q=0.9", "zz", "\u00e9"),
-    cookie: fc.oneof(fc.constant(undefined), fc.constant("good"), text.map((t) => `guichet_ticket=${pct(t)}`), text.map((t) => `guichet_admission=${t}`)),
+    cookie: fc.oneof(fc.constant(undefined), fc.constant("good"), text.map((t) => `__Host-guichet_ticket=${pct(t)}`), text.map((t) => `__Host-guichet_admission=${t}`)),
     authorization: fc.oneof(fc.constant(undefined), fc.constant("good"), text.map((t) => `Bearer ${t}`), fc.constant("Basic Zm9vOmJhcg==")),
     origin: fc.constantFrom(undefined, "https://guichet.test", "https://evil.example", "null"),
     body,

@@ -44,13 +44,33 @@ export function gateway(path: string, init: RequestInit & { cookie?: string } = 
   return exports.default.fetch(new Request(`${BASE}${path}`, { redirect: "manual", ...init, headers }));
 }
 
-/** `name=value` of a Set-Cookie the response sets, for the next request's Cookie header. */
+/** A cookie's name without the `__Host-` or `__Secure-` prefix: clients match our cookies by the rest of the name. */
+export function unprefixedName(name: string): string {
+  return name.replace(/^__(Host|Secure)-/, "");
+}
+
+/**
+ * `name=value` of a Set-Cookie the response sets, for the next request's
+ * Cookie header; `name` matches by the rest of the name (`guichet_ticket`
+ * finds `__Host-guichet_ticket`).
+ */
 export function cookieOf(res: Response, name: string): string | null {
   for (const line of res.headers.getSetCookie()) {
     const [pair] = line.split(";");
-    if (pair && pair.startsWith(`${name}=`) && pair.length > name.length + 1) return pair;
+    const eq = pair ? pair.indexOf("=") : -1;
+    if (eq > 0 && unprefixedName(pair!.slice(0, eq)) === name && pair!.length > eq + 1) return pair!;
   }
   return null;
+}
+
+/** The whole Set-Cookie line for our cookie `name` (matched as cookieOf does), or null. */
+export function setCookieLine(res: Response, name: string): string | null {
+  return res.headers.getSetCookie().find((line) => unprefixedName(line.slice(0, line.indexOf("="))) === name) ?? null;
+}
+
+/** Our cookie `name` as a browser on BASE (HTTPS) sends it: with the `__Host-` prefix. */
+export function ourCookie(name: "guichet_ticket" | "guichet_admission" | "guichet_session", value: string): string {
+  return `__Host-${name}=${value}`;
 }
 
 export async function enter(eventId: string, cookie?: string) {

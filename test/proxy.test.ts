@@ -6,7 +6,7 @@ import { SignJWT, importJWK, type JWK } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { signAdmission, verifyAdmission } from "../src/auth/admission";
 import { forgetSnapshot } from "../src/snapshots";
-import { admissionToken, BASE, enter, gateway, room, status, submissionBody, submit } from "./helpers";
+import { admissionToken, BASE, enter, gateway, ourCookie, room, setCookieLine, status, submissionBody, submit } from "./helpers";
 
 const EVENT = "csq-2016-06"; // the proxy fronts the default event
 
@@ -30,7 +30,9 @@ describe("before opening day", () => {
   it("lets protected paths pass with a 60-minute session issued on first visit", async () => {
     const first = await gateway("/connexion", { headers: page });
     expect(first.status).toBe(200);
-    const cookie = first.headers.getSetCookie().find((l) => l.startsWith("guichet_session="))!;
+    const cookie = setCookieLine(first, "guichet_session")!;
+    expect(cookie).toMatch(/^__Host-guichet_session=/);
+    expect(cookie).toMatch(/; Secure;/);
     expect(cookie).toMatch(/Max-Age=3600/);
     expect(cookie).toMatch(/HttpOnly/);
     const seen = await echoed(first);
@@ -39,13 +41,13 @@ describe("before opening day", () => {
     expect(expires - Date.now()).toBeLessThanOrEqual(60 * 60_000);
     // The origin verifies the session like an admission: same keys, same claims, scope "session".
     const session = seen.headers["x-guichet-admission"]!;
-    expect(cookie.split(";")[0]).toBe(`guichet_session=${session}`);
+    expect(cookie.split(";")[0]).toBe(`__Host-guichet_session=${session}`);
     const claims = await verifyAdmission(env, session, BASE, "mpq-origin", Date.now(), { session: true });
     expect(claims).toMatchObject({ scope: "session", num: 0, evt: EVENT });
     expect(claims.exp - claims.iat).toBe(3600);
 
     const again = await gateway("/demande", { headers: page, cookie: cookie.split(";")[0] });
-    expect(again.headers.getSetCookie().some((l) => l.startsWith("guichet_session="))).toBe(false);
+    expect(setCookieLine(again, "guichet_session")).toBeNull();
     expect((await echoed(again)).headers["x-guichet-admission"]).toBe(session);
 
     // A session is not an admission: the submissions API refuses it.
@@ -67,8 +69,8 @@ describe("while the line runs", () => {
     expect(api.status).toBe(401);
     expect(((await api.json()) as any).error).toMatchObject({ code: "admission_required", reason: "missing" });
     // A pre-opening session does not pass the line.
-    expect((await gateway("/connexion", { headers: page, cookie: `guichet_session=${sessionToken}` })).status).toBe(303);
-    expect((await gateway("/connexion", { headers: page, cookie: `guichet_admission=${sessionToken}` })).status).toBe(303);
+    expect((await gateway("/connexion", { headers: page, cookie: ourCookie("guichet_session", sessionToken) })).status).toBe(303);
+    expect((await gateway("/connexion", { headers: page, cookie: ourCookie("guichet_admission", sessionToken) })).status).toBe(303);
     // A path no pattern names is protected: the policy denies by default.
     expect((await gateway("/somewhere-unlisted", { headers: page })).status).toBe(303);
   });
@@ -76,7 +78,7 @@ describe("while the line runs", () => {
   it("passes a valid admission (cookie or bearer) with X-Guichet-Admission and X-Guichet-Device, and drops spoofed X-Guichet-*", async () => {
     const token = await admissionToken(EVENT, { num: 42 });
     const spoof = { "X-Guichet-Admission": "forged", "X-Guichet-Device": "desktop", "X-Guichet-Whatever": "1" };
-    const viaCookie = await gateway("/connexion?step=1", { headers: { ...page, ...spoof }, cookie: `guichet_admission=${token}` });
+    const viaCookie = await gateway("/connexion?step=1", { headers: { ...page, ...spoof }, cookie: ourCookie("guichet_admission", token) });
     expect(viaCookie.status).toBe(200);
     const seen = await echoed(viaCookie);
     expect(seen.path).toBe("/connexion");
@@ -133,7 +135,7 @@ describe("while the line runs", () => {
       BASE,
       "mpq-origin",
     );
-    const res = await gateway("/demande", { headers: page, cookie: `guichet_admission=${old}` });
+    const res = await gateway("/demande", { headers: page, cookie: ourCookie("guichet_admission", old) });
     expect(res.status).toBe(200);
   });
 
@@ -167,7 +169,7 @@ describe("while the line runs", () => {
 
   it("keeps the origin's redirects, cookies and caching headers, and streams bodies both ways", async () => {
     const token = await admissionToken(EVENT);
-    const redirect = await gateway("/connexion/redirect", { headers: page, cookie: `guichet_admission=${token}` });
+    const redirect = await gateway("/connexion/redirect", { headers: page, cookie: ourCookie("guichet_admission", token) });
     expect(redirect.status).toBe(302);
     expect(redirect.headers.get("location")).toBe("/demande");
     expect(redirect.headers.get("set-cookie")).toBe("mpq_session=abc; Path=/; HttpOnly");
@@ -177,7 +179,7 @@ describe("while the line runs", () => {
     expect(plain.headers.get("set-cookie")).toBe("origin_pref=1; Path=/");
 
     const big = "x".repeat(1_000_000);
-    const upload = await gateway("/demande/piece", { method: "POST", body: big, headers: { "content-type": "text/plain" }, cookie: `guichet_admission=${token}` });
+    const upload = await gateway("/demande/piece", { method: "POST", body: big, headers: { "content-type": "text/plain" }, cookie: ourCookie("guichet_admission", token) });
     expect((await echoed(upload)).bodyLength).toBe(1_000_000);
 
     const stream = await gateway("/aide/stream?chunks=5");
@@ -216,6 +218,6 @@ describe("once the intake is closed", () => {
   it("lets protected paths pass with a session again (submitting is refused by the quota)", async () => {
     const res = await gateway("/documents", { headers: page });
     expect(res.status).toBe(200);
-    expect(res.headers.getSetCookie().some((l) => l.startsWith("guichet_session="))).toBe(true);
+    expect(setCookieLine(res, "guichet_session")).toMatch(/^__Host-guichet_session=/);
   });
 });

@@ -99,11 +99,13 @@ describe("POST /guichet/api/enter", () => {
     expect(own.status).toBe(201);
   });
 
-  it("sets an HttpOnly, Secure, SameSite=Lax ticket cookie", async () => {
+  it("sets a __Host-, HttpOnly, Secure, SameSite=Lax ticket cookie on HTTPS", async () => {
     const id = uniqueEvent("cookie");
     await createEvent(id);
     const r = await enter(id);
-    const line = r.res.headers.getSetCookie().find((l) => l.startsWith("guichet_ticket="))!;
+    const line = r.res.headers.getSetCookie().find((l) => l.startsWith("__Host-guichet_ticket="))!;
+    expect(line).toMatch(/; Path=\/;/);
+    expect(line).not.toMatch(/Domain=/i);
     expect(line).toMatch(/HttpOnly/);
     expect(line).toMatch(/Secure/);
     expect(line).toMatch(/SameSite=Lax/);
@@ -201,7 +203,7 @@ describe("POST /guichet/api/claim", () => {
     expect(ok.res.status).toBe(200);
     expect(ok.body.redirect).toBe("/connexion");
     expect(ok.body.admission.token).toMatch(/^ey/);
-    expect(cookieOf(ok.res, "guichet_admission")).toBe(`guichet_admission=${ok.body.admission.token}`);
+    expect(cookieOf(ok.res, "guichet_admission")).toBe(`__Host-guichet_admission=${ok.body.admission.token}`);
     // Idempotent: claiming again gives the same admission (same jti, same expiry).
     const again = await claim(id, a.cookie!);
     expect(again.body.admission.expiresAt).toBe(ok.body.admission.expiresAt);

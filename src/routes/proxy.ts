@@ -171,6 +171,6 @@ export async function proxy(c: ProxyContext): Promise<Response> {
   }
   if (!sessionCookie) return res;
   const out = new Response(res.body, res);
-  out.headers.append("Set-Cookie", cookieHeader(SESSION_COOKIE, sessionCookie, SESSION_SECONDS));
+  out.headers.append("Set-Cookie", cookieHeader(c, SESSION_COOKIE, sessionCookie, SESSION_SECONDS));
   return out;
 }

@@ -1,6 +1,5 @@
 // The candidate API: take a number, follow it, claim the turn, give it up.
 import { Hono } from "hono";
-import { deleteCookie } from "hono/cookie";
 import * as z from "zod";
 import { ADMISSION_COOKIE, signAdmissions } from "../auth/admission";
 import { issueChallenge } from "../auth/pow";
@@ -140,7 +139,7 @@ function prequeueOpen(s: RoomSnapshot, now: number): boolean {
 }
 
 function ticketCookie(c: AppContext, ticket: Ticket): string {
-  return cookieHeader(TICKET_COOKIE, signTicket(c.env.TICKET_HMAC_KEY, ticket), TICKET_MAX_AGE_S);
+  return cookieHeader(c, TICKET_COOKIE, signTicket(c.env.TICKET_HMAC_KEY, ticket), TICKET_MAX_AGE_S);
 }
 
 /**
@@ -255,7 +254,7 @@ queue.post("/claim", sameOrigin, perClientLimit, jsonBody(ClientBody, { maxBytes
   }
   const token = result.token!;
   const maxAge = Math.max(1, result.exp - Math.floor(Date.now() / 1000));
-  return jsonWithCookie({ admission: { token, expiresAt: expiryIso(result.exp) }, redirect: c.env.LOGIN_PATH || "/connexion" }, 200, cookieHeader(ADMISSION_COOKIE, token, maxAge));
+  return jsonWithCookie({ admission: { token, expiresAt: expiryIso(result.exp) }, redirect: c.env.LOGIN_PATH || "/connexion" }, 200, cookieHeader(c, ADMISSION_COOKIE, token, maxAge));
 });
 
 let lastExpiry = { exp: 0, iso: "" };
@@ -275,7 +274,7 @@ queue.post("/leave", sameOrigin, async (c) => {
   const ticket = requireTicket(c, eventId);
   const result = await c.env.QUEUE_ROOM.getByName(eventId).leave(ticket.ticketId);
   if (result.jti) await c.env.QUOTA_COUNTER.getByName(eventId).revoke(result.jti);
-  deleteCookie(c, TICKET_COOKIE, { path: "/", secure: true });
-  deleteCookie(c, ADMISSION_COOKIE, { path: "/", secure: true });
+  c.header("Set-Cookie", cookieHeader(c, TICKET_COOKIE, "", 0), { append: true });
+  c.header("Set-Cookie", cookieHeader(c, ADMISSION_COOKIE, "", 0), { append: true });
   return c.json({ left: true, number: ticket.number });
 });

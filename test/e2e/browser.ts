@@ -39,6 +39,11 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return path;
 }
 
+/** A cookie's name without `__Host-` or `__Secure-`: clients match our cookies by the rest of the name. */
+export function unprefixed(name: string): string {
+  return name.replace(/^__(Host|Secure)-/, "");
+}
+
 /** A candidate played from Node: one ticket cookie, carried by hand. */
 export class NodeCandidate {
   cookie: string | null = null;
@@ -52,7 +57,8 @@ export class NodeCandidate {
     const res = await fetch(`${this.base}${path}`, { method, headers, signal: AbortSignal.timeout(10_000) });
     for (const line of res.headers.getSetCookie()) {
       const pair = line.split(";")[0]!;
-      if (pair.startsWith("guichet_ticket=")) this.cookie = pair.length > "guichet_ticket=".length ? pair : null;
+      const eq = pair.indexOf("=");
+      if (unprefixed(pair.slice(0, eq)) === "guichet_ticket") this.cookie = pair.length > eq + 1 ? pair : null;
     }
     return { status: res.status, body: await res.json().catch(() => null) };
   }
