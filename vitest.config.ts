@@ -3,6 +3,12 @@
 //   workers  every test/*.test.ts, with the per-client limit off so hundreds
 //            of requests from one test are not refused as abuse
 //   limits   test/limits/*.test.ts, with the default limit of wrangler.toml
+//   origin-url  test/origin-url/*.test.ts: the origin as ORIGIN_URL (a plain
+//            fetch to https://origin.test) instead of a service binding
+//
+// Outbound fetches reach fixtures only: the Access certs, the echo origin as
+// https://origin.test, and https://evil.example, a second origin that records
+// what it receives: the proxy must never send it anything.
 import { generateKeyPairSync } from "node:crypto";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
@@ -23,19 +29,24 @@ export default defineConfig(async () => {
   const accessPrivate = { ...access.privateKey.export({ format: "jwk" }), kid: "access-test", alg: "RS256" };
   const accessPublic = { ...access.publicKey.export({ format: "jwk" }), kid: "access-test", alg: "RS256", use: "sig" };
   const accessCertsUrl = "https://access-fixture.test/cdn-cgi/access/certs";
-  const project = (name: string, include: string[], bindings: Record<string, string> = {}) => ({
+  const project = (name: string, include: string[], bindings: Record<string, string> = {}, { originBinding = true } = {}) => ({
     plugins: [
       cloudflareTest({
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
           // The proxy's origin in tests: a stand-in Worker that echoes what it gets.
-          serviceBindings: { ORIGIN: "echo-origin" },
-          // Outbound fetches: the Access certs fixture; nothing else leaves the test pool.
-          outboundService: (request: Request) =>
-            request.url === accessCertsUrl
-              ? new Response(JSON.stringify({ keys: [accessPublic] }), { headers: { "content-type": "application/json" } })
-              : new Response("no network in tests", { status: 502 }),
-          workers: [{ name: "echo-origin", modules: true, scriptPath: "./test/fixtures/echo-origin.js", compatibilityDate: "2026-11-01" }],
+          serviceBindings: originBinding ? { ORIGIN: "echo-origin" } : {},
+          outboundService: async (request, mf) => {
+            if (request.url === accessCertsUrl) return new Response(JSON.stringify({ keys: [accessPublic] }), { headers: { "content-type": "application/json" } });
+            const host = new URL(request.url).hostname;
+            if (host === "origin.test") return (await mf.getWorker("echo-origin")).fetch(request);
+            if (host === "evil.example") return (await mf.getWorker("evil-origin")).fetch(request);
+            return new Response("no network in tests", { status: 502 });
+          },
+          workers: [
+            { name: "echo-origin", modules: true, scriptPath: "./test/fixtures/echo-origin.js", compatibilityDate: "2026-11-01" },
+            { name: "evil-origin", modules: true, scriptPath: "./test/fixtures/evil-origin.js", compatibilityDate: "2026-11-01" },
+          ],
           bindings: {
             ORIGIN_TIMEOUT_MS: "400",
             ...secrets,
@@ -68,6 +79,7 @@ export default defineConfig(async () => {
       projects: [
         project("workers", ["test/*.test.ts"], { ENTER_LIMIT_PER_MINUTE: "0" }),
         project("limits", ["test/limits/*.test.ts"]),
+        project("origin-url", ["test/origin-url/*.test.ts"], { ENTER_LIMIT_PER_MINUTE: "0", ORIGIN_URL: "https://origin.test" }, { originBinding: false }),
       ],
     },
   };

@@ -42,6 +42,7 @@ const MESSAGES = {
   origin_timeout: ["Le service met trop de temps à répondre ; votre place dans la file est conservée.", "The service is taking too long to answer; your place in the line is kept."],
   internal: ["Erreur interne ; réessayez dans un moment.", "Internal error; try again shortly."],
   misconfigured: ["Le service est mal configuré.", "The service is misconfigured."],
+  ambiguous_path: ["Cette adresse est ambiguë : elle peut désigner plus d'une page. Vérifiez-la ou repartez de l'accueil.", "This address is ambiguous: it may name more than one page. Check it or start again from the home page."],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type ErrorCode = keyof typeof MESSAGES;

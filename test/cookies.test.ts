@@ -2,11 +2,13 @@
 // `__Host-` names on HTTPS (and on any plain-HTTP host but this machine), the
 // bare names only on plain HTTP to localhost, 127.0.0.1 or [::1] (wrangler
 // dev); the direct scan that replaced hono's getCookie finds exactly what
-// getCookie finds; isCookieNamed knows our names under other spellings.
+// getCookie finds; and the proxy's Cookie header for the origin
+// (originCookieHeader) keeps only the origin's own pairs, byte for byte.
 import { Hono } from "hono";
 import { getCookie } from "hono/cookie";
 import { describe, expect, it } from "vitest";
 import { cookieHeader, cookieName, cookieValue, isCookieNamed } from "../src/http";
+import { originCookieHeader } from "../src/routes/proxy";
 
 const app = new Hono();
 app.get("/", (c) => c.json({ name: cookieName(c, "guichet_ticket"), mine: cookieValue(c, "guichet_ticket") ?? null, hono: getCookie(c, cookieName(c, "guichet_ticket")) ?? null }));
@@ -108,4 +110,25 @@ describe("isCookieNamed: our names under the spellings an origin's framework fol
   const no = ["", "guichet_tickets", "xguichet_ticket", "guichet_ticket2", "__Host-", "_guichet_ticket", "guichet__ticket", "mpq_session", "cf_authorizations", "guichet%zz_ticket"];
   for (const name of yes) it(`${JSON.stringify(name)} is ours`, () => expect(isCookieNamed(name, ours)).toBe(true));
   for (const name of no) it(`${JSON.stringify(name)} is not`, () => expect(isCookieNamed(name, ours)).toBe(false));
+});
+
+describe("originCookieHeader: the Cookie header the origin gets", () => {
+  const cases: [string, string | null][] = [
+    ["a=1", "a=1"],
+    ["a=1; b=2", "a=1; b=2"],
+    // The origin's pairs byte for byte, in order (only the separators are rewritten as "; ").
+    ['a=1;b="x y"; c=%7B%22k%22%3A1%7D;  d=', 'a=1; b="x y"; c=%7B%22k%22%3A1%7D; d='],
+    ["__Host-guichet_ticket=t; a=1; guichet_admission=x; b=2; __Secure-guichet_session=s", "a=1; b=2"],
+    ["CF_Authorization=op; a=1; cf_authorization=op2", "a=1"],
+    ["=guichet_ticket=nameless; a=1", "a=1"],
+    ["a=1, guichet_ticket=t; b=2", "b=2"],
+    ["a=1, b=2", "a=1, b=2"],
+    ["guichet_ticket=t", null],
+    ["; ;", null],
+    ["flag; guichet_ticket", "flag"],
+    ["a=guichet_ticket=x", "a=guichet_ticket=x"],
+  ];
+  for (const [header, expected] of cases) {
+    it(`${JSON.stringify(header)} → ${JSON.stringify(expected)}`, () => expect(originCookieHeader(header)).toBe(expected));
+  }
 });

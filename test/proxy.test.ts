@@ -147,8 +147,13 @@ describe("while the line runs", () => {
     }
   });
 
-  it("treats ambiguous paths as protected: dot segments, encoded slashes, double encoding", async () => {
-    for (const path of ["/aide/../connexion", "/aide/..%2Fconnexion", "/aide%2F..%2Fconnexion", "/aide/%252e%252e/connexion", "/aide//connexion", "/aide\\..\\connexion", "/Connexion"]) {
+  it("refuses ambiguous paths (400), and sends paths the URL parser resolves, or another case, through the policy", async () => {
+    for (const path of ["/aide/..%2Fconnexion", "/aide%2F..%2Fconnexion", "/aide/%252e%252e/connexion", "/aide//connexion"]) {
+      const res = await gateway(path, { headers: page });
+      expect(res.status, path).toBe(400);
+    }
+    // The URL parser resolves dot segments (also %2e) and backslashes before the gateway sees the path: these are /connexion.
+    for (const path of ["/aide/../connexion", "/aide\\..\\connexion", "/aide/%2e%2e/connexion", "/Connexion"]) {
       const res = await gateway(path, { headers: page });
       expect(res.status, path).toBe(303);
     }
