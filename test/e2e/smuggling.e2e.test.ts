@@ -2,7 +2,10 @@
 // Request smuggling and path tricks, sent as raw bytes over TCP to the real
 // gateway (wrangler dev), with a recording origin behind it: conflicting
 // length headers must never let a second, hidden request reach the origin,
-// and no path spelling reaches a protected page without an admission.
+// and no path spelling reaches a protected page without an admission. A
+// second listener on 127.0.0.1 stands for another host: a path that names it
+// (`//127.0.0.1:<port>/x`) must never make the gateway send it anything.
+import { SignJWT, importJWK, type JWK } from "jose";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,7 +13,11 @@ import { freePort, startGateway, type Gateway } from "./gateway";
 
 let gw: Gateway;
 let origin: Server;
+let elsewhere: Server;
+let elsewherePort = 0;
 const seen: { method: string; url: string; headers: IncomingMessage["headers"]; body: string }[] = [];
+/** Every request the second listener received: must stay empty. */
+const elsewhereSeen: { method: string; url: string; headers: IncomingMessage["headers"] }[] = [];
 
 /** Sends raw bytes, returns everything the server answered before closing (or 3 s). */
 function raw(port: number, bytes: string): Promise<string> {
@@ -43,6 +50,13 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((r) => origin.listen(originPort, "127.0.0.1", r));
+  elsewherePort = await freePort();
+  elsewhere = createServer((req, res) => {
+    elsewhereSeen.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers });
+    res.setHeader("content-type", "text/html");
+    res.end("<h1>another host</h1>");
+  });
+  await new Promise<void>((r) => elsewhere.listen(elsewherePort, "127.0.0.1", r));
   // The line is running (opened a minute ago), so protected paths need an admission.
   gw = await startGateway({
     vars: { ORIGIN_URL: `http://127.0.0.1:${originPort}`, EVENT_OPENS_AT: new Date(Date.now() - 60_000).toISOString(), ENTER_LIMIT_PER_MINUTE: 0 },
@@ -52,6 +66,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await gw?.stop();
   await new Promise((r) => origin?.close(r));
+  await new Promise((r) => elsewhere?.close(r));
 }, 30_000);
 
 describe("request smuggling", () => {
@@ -104,4 +119,76 @@ describe("path tricks", () => {
     expect(r?.url).toBe("/aide");
     expect(Object.keys(r!.headers).filter((h) => h.startsWith("x-guichet-"))).toEqual([]);
   }, 30_000);
+});
+
+/** An admission as a claim gives it, signed with this gateway's key (its issuer is its own URL here). */
+async function admission(): Promise<string> {
+  const jwk = JSON.parse(gw.secrets.ADMISSION_SIGNING_JWK!) as JWK;
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ evt: "csq-2016-06", num: 1, dev: "desktop" })
+    .setProtectedHeader({ alg: "ES256", kid: jwk.kid!, typ: "JWT" })
+    .setIssuer(gw.url)
+    .setAudience("mpq-origin")
+    .setSubject("ticket-e2e")
+    .setJti(crypto.randomUUID())
+    .setIssuedAt(now)
+    .setNotBefore(now)
+    .setExpirationTime(now + 600)
+    .sign(await importJWK(jwk, "ES256"));
+}
+
+/** A GET of `target` as raw bytes; its status, and what the origin saw for it (by its probe). */
+async function get(target: string, headers: string): Promise<{ status: number | undefined; reached: typeof seen }> {
+  const probe = `probe=${crypto.randomUUID()}`;
+  const joiner = target.includes("?") ? "&" : "?";
+  const answer = await raw(gw.port, `GET ${target}${joiner}${probe} HTTP/1.1\r\nHost: 127.0.0.1:${gw.port}\r\n${headers}Connection: close\r\n\r\n`);
+  return { status: statuses(answer)[0], reached: seen.filter((r) => r.url.includes(probe)) };
+}
+
+describe("paths that name another host, or hide a path parameter", () => {
+  it("are refused (400) even for an admitted candidate, and neither the origin nor the other host receives anything", async () => {
+    const cookie = `Cookie: guichet_admission=${await admission()}; mpq_session=abc\r\n`;
+    // The admission is good: a plain protected path passes with it.
+    const control = await get("/connexion", `Accept: text/html\r\n${cookie}`);
+    expect(control.status).toBe(200);
+    expect(control.reached.map((r) => r.url.split("?")[0])).toEqual(["/connexion"]);
+    expect(control.reached[0]!.headers["x-guichet-admission"]).toBeTruthy();
+    expect(control.reached[0]!.headers.cookie).toBe("mpq_session=abc");
+
+    const host = `127.0.0.1:${elsewherePort}`;
+    const targets = [`//${host}/x`, `//${host}`, `/\\${host}/x`, `/%2F%2F${host}/x`, `/%2f%2f${host}/x`, `/%5C${host}/x`, `/%5c%5c${host}/x`, `//localhost:${elsewherePort}/x`];
+    for (const target of targets) {
+      for (const accept of ["Accept: text/html\r\n", "Accept: application/json\r\n"]) {
+        const { status, reached } = await get(target, accept + cookie);
+        expect(status, target).toBe(400);
+        expect(reached, target).toEqual([]);
+      }
+    }
+    expect(elsewhereSeen).toEqual([]);
+  }, 60_000);
+
+  it("answers 400 to `..;` and its encodings before a Java origin can read them as /connexion or /creer-compte", async () => {
+    const targets = [
+      "/static/..;/connexion",
+      "/static/..%3B/connexion",
+      "/static/..%3b/connexion",
+      "/static/..;jsessionid=x/connexion",
+      "/aide/..;/creer-compte",
+      "/aide/..;/inscription",
+      "/static/%2e%2e;/connexion",
+      "/static;/connexion",
+      "/connexion;.css",
+      "/aide/..%2Fconnexion",
+      "/aide/%252e%252e/connexion",
+      "/connexion%00.css",
+    ];
+    for (const target of targets) {
+      for (const accept of ["Accept: text/html\r\n", "Accept: application/json\r\n"]) {
+        const { status, reached } = await get(target, accept);
+        expect(status, target).toBe(400);
+        expect(reached, target).toEqual([]);
+      }
+    }
+    expect(elsewhereSeen).toEqual([]);
+  }, 60_000);
 });
