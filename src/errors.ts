@@ -42,6 +42,10 @@ const MESSAGES = {
   origin_timeout: ["Le service met trop de temps à répondre ; votre place dans la file est conservée.", "The service is taking too long to answer; your place in the line is kept."],
   internal: ["Erreur interne ; réessayez dans un moment.", "Internal error; try again shortly."],
   misconfigured: ["Le service est mal configuré.", "The service is misconfigured."],
+  admission_used: [
+    "Cette admission a déjà servi pour une autre demande : elle ne peut pas servir pour un autre compte ni pour une autre demande.",
+    "This admission was already used for another application: it cannot serve another account or another application.",
+  ],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type ErrorCode = keyof typeof MESSAGES;

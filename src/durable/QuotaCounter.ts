@@ -15,7 +15,7 @@ import { Outbox, type Lane, type OutboxRow } from "./outbox";
 const TO_ROOM: Lane = { name: "room", prefix: "room_" };
 const TO_D1: Lane = { name: "d1", prefix: "room_", others: true };
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 export const PAYMENT_DAYS = 30;
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -53,7 +53,13 @@ export interface Receipt {
 export type SubmitResult =
   | { ok: true; replay: boolean; receipt: Receipt }
   | { ok: false; reason: "duplicate"; firstReceiptId: string; by: "account" | "identity" }
-  | { ok: false; reason: "device_not_allowed" | "quota_reached" | "admission_expired" | "admission_revoked" | "unknown_event" };
+  | { ok: false; reason: "admission_used" | "device_not_allowed" | "quota_reached" | "admission_expired" | "admission_revoked" | "unknown_event" };
+
+/** Who an admission is used for: the first pair it is used with is the only one it serves. */
+export interface AdmissionUse {
+  accountId: string;
+  applicationId: string;
+}
 
 export interface CounterStats {
   quota: number;
@@ -63,6 +69,8 @@ export interface CounterStats {
   refusedDuplicates: number;
   refusedDevices: number;
   refusedQuota: number;
+  /** Submissions refused because their admission was bound to another (account, application). */
+  refusedAdmissionUsed: number;
   closed: boolean;
   closedReason: ClosedReason | null;
   outbox: { pending: number; failing: number; oldestAttempts: number };
@@ -83,6 +91,7 @@ interface CounterRow {
   refusedDuplicates: number;
   refusedDevices: number;
   refusedQuota: number;
+  refusedAdmissionUsed: number;
 }
 
 interface SubmissionRow {
@@ -98,6 +107,23 @@ interface SubmissionRow {
   payment_due_at: number;
   paid_at: number | null;
 }
+
+/**
+ * Version 2: admissions bound to the pair that first used them. Admissions used
+ * before it are bound to their account alone (the application was not kept).
+ */
+const SCHEMA_V2 = `
+  ALTER TABLE counter ADD COLUMN refused_admission_used INTEGER NOT NULL DEFAULT 0;
+  CREATE TABLE admission_bindings (
+    jti TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL,
+    application_id TEXT,
+    submission_id TEXT,
+    bound_at INTEGER NOT NULL
+  );
+  INSERT INTO admission_bindings (jti, account_id, application_id, submission_id, bound_at)
+    SELECT jti, account_id, NULL, id, accepted_at FROM submissions WHERE jti IS NOT NULL;
+`;
 
 export class QuotaCounter extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -157,8 +183,14 @@ export class QuotaCounter extends DurableObject<Env> {
       ${Outbox.schema};
       ${Faults.schema};
     `);
-    if (!this.sql.exec("SELECT version FROM schema_version").toArray()[0]) {
-      this.sql.exec("INSERT INTO schema_version (version) VALUES (?)", SCHEMA_VERSION);
+    const stored = this.sql.exec<{ version: number }>("SELECT version FROM schema_version").toArray()[0];
+    if (!stored) this.sql.exec("INSERT INTO schema_version (version) VALUES (1)");
+    // Version 2 on top of 1, in one transaction: a counter that held submissions keeps them and their single use.
+    if ((stored?.version ?? 1) < 2) {
+      this.ctx.storage.transactionSync(() => {
+        this.sql.exec(SCHEMA_V2);
+        this.sql.exec("UPDATE schema_version SET version = ?", SCHEMA_VERSION);
+      });
     }
   }
 
@@ -175,6 +207,7 @@ export class QuotaCounter extends DurableObject<Env> {
         refused_duplicates: number;
         refused_devices: number;
         refused_quota: number;
+        refused_admission_used: number;
       }>("SELECT * FROM counter WHERE id = 1")
       .toArray()[0];
     this.state = row
@@ -189,6 +222,7 @@ export class QuotaCounter extends DurableObject<Env> {
           refusedDuplicates: row.refused_duplicates,
           refusedDevices: row.refused_devices,
           refusedQuota: row.refused_quota,
+          refusedAdmissionUsed: row.refused_admission_used,
         }
       : null;
   }
@@ -196,12 +230,14 @@ export class QuotaCounter extends DurableObject<Env> {
   private save(): void {
     const s = this.state!;
     this.sql.exec(
-      `INSERT INTO counter (id, quota, unpaid_frees_place, closed_at, closed_reason, accepted, next_rank, eligible, refused_duplicates, refused_devices, refused_quota)
-       VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO counter (id, quota, unpaid_frees_place, closed_at, closed_reason, accepted, next_rank, eligible, refused_duplicates, refused_devices, refused_quota,
+         refused_admission_used)
+       VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET quota = excluded.quota, unpaid_frees_place = excluded.unpaid_frees_place,
          closed_at = excluded.closed_at, closed_reason = excluded.closed_reason, accepted = excluded.accepted,
          next_rank = excluded.next_rank, eligible = excluded.eligible, refused_duplicates = excluded.refused_duplicates,
-         refused_devices = excluded.refused_devices, refused_quota = excluded.refused_quota`,
+         refused_devices = excluded.refused_devices, refused_quota = excluded.refused_quota,
+         refused_admission_used = excluded.refused_admission_used`,
       s.quota,
       s.unpaidFreesPlace ? 1 : 0,
       s.closedAt,
@@ -212,6 +248,7 @@ export class QuotaCounter extends DurableObject<Env> {
       s.refusedDuplicates,
       s.refusedDevices,
       s.refusedQuota,
+      s.refusedAdmissionUsed,
     );
   }
 
@@ -284,6 +321,7 @@ export class QuotaCounter extends DurableObject<Env> {
       refusedDuplicates: 0,
       refusedDevices: 0,
       refusedQuota: 0,
+      refusedAdmissionUsed: 0,
     };
     this.save();
     return this.state;
@@ -293,9 +331,10 @@ export class QuotaCounter extends DurableObject<Env> {
 
   /**
    * Decides a submission and records it in one synchronous block, in this
-   * order: single use of the admission (a second use returns the original
-   * receipt), its expiry and revocation, the device, duplicates by account and
-   * identity, then the phase and the quota. Reaching the quota closes the intake.
+   * order: single use of the admission (the pair it is bound to gets the
+   * original receipt again, any other pair is refused), its expiry and
+   * revocation, the device, duplicates by account and identity, then the
+   * phase and the quota. Reaching the quota closes the intake.
    */
   async submit(input: SubmitInput): Promise<SubmitResult> {
     this.counted("submit");
@@ -309,8 +348,16 @@ export class QuotaCounter extends DurableObject<Env> {
   private decide(input: SubmitInput, now: number): SubmitResult {
     const s = this.state!;
     if (input.jti !== null) {
-      const prior = this.sql.exec<SubmissionRow>("SELECT * FROM submissions WHERE jti = ?", input.jti).toArray()[0];
-      if (prior) return { ok: true, replay: true, receipt: this.receiptOf(prior) };
+      const bound = this.bindingOf(input.jti, input);
+      if (bound.to === "other") {
+        s.refusedAdmissionUsed += 1;
+        this.save();
+        return { ok: false, reason: "admission_used" };
+      }
+      if (bound.to === "same" && bound.submissionId !== null) {
+        const prior = this.sql.exec<SubmissionRow>("SELECT * FROM submissions WHERE id = ?", bound.submissionId).one();
+        return { ok: true, replay: true, receipt: this.receiptOf(prior) };
+      }
       if (this.sql.exec("SELECT 1 FROM revoked WHERE jti = ?", input.jti).toArray().length > 0) return { ok: false, reason: "admission_revoked" };
       if (input.exp === null || input.exp * 1000 <= now) return { ok: false, reason: "admission_expired" };
     }
@@ -353,6 +400,7 @@ export class QuotaCounter extends DurableObject<Env> {
       now,
       paymentDueAt,
     );
+    if (input.jti !== null) this.bind(input.jti, input, id, now);
     this.outbox.add(
       "submission",
       {
@@ -391,6 +439,37 @@ export class QuotaCounter extends DurableObject<Env> {
       replay: false,
       receipt: { id, eventId: this.eventId, kind: input.kind, rank, quota: s.quota, status: "accepted", acceptedAt: now, paymentDueAt, paidAt: null },
     };
+  }
+
+  // An admission is bound to the first (accountId, applicationId) it serves:
+  // the same pair again is a retry, any other pair someone else's application.
+  // Only these two methods read or write the binding; today it is written
+  // with the accepted submission, in the same transaction as the checks.
+
+  /** The pair `jti` is bound to, compared with `use`. A binding from before applications were kept matches on the account alone. */
+  private bindingOf(jti: string, use: AdmissionUse): { to: "none" } | { to: "same"; submissionId: string | null } | { to: "other" } {
+    const row = this.sql
+      .exec<{ account_id: string; application_id: string | null; submission_id: string | null }>(
+        "SELECT account_id, application_id, submission_id FROM admission_bindings WHERE jti = ?",
+        jti,
+      )
+      .toArray()[0];
+    if (!row) return { to: "none" };
+    const same = row.account_id === use.accountId && (row.application_id === null || row.application_id === use.applicationId);
+    return same ? { to: "same", submissionId: row.submission_id } : { to: "other" };
+  }
+
+  /** Binds `jti` to `use` (first use wins; an existing binding only gains its submission). */
+  private bind(jti: string, use: AdmissionUse, submissionId: string | null, now: number): void {
+    this.sql.exec(
+      `INSERT INTO admission_bindings (jti, account_id, application_id, submission_id, bound_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (jti) DO UPDATE SET submission_id = coalesce(admission_bindings.submission_id, excluded.submission_id)`,
+      jti,
+      use.accountId,
+      use.applicationId,
+      submissionId,
+      now,
+    );
   }
 
   private receiptOf(row: SubmissionRow): Receipt {
@@ -545,6 +624,7 @@ export class QuotaCounter extends DurableObject<Env> {
       refusedDuplicates: s.refusedDuplicates,
       refusedDevices: s.refusedDevices,
       refusedQuota: s.refusedQuota,
+      refusedAdmissionUsed: s.refusedAdmissionUsed,
       closed: s.closedAt !== null,
       closedReason: s.closedReason,
       outbox: this.outbox.stats(),

@@ -107,6 +107,9 @@ async function answer(c: AppContext, result: SubmitResult) {
   switch (result.reason) {
     case "duplicate":
       throw new ApiError(409, "duplicate", { firstReceiptId: result.firstReceiptId, by: result.by });
+    case "admission_used":
+      // Nothing about the application it serves: that is someone else's.
+      throw new ApiError(409, "admission_used");
     case "device_not_allowed":
       throw new ApiError(403, "device_not_allowed");
     case "quota_reached":
