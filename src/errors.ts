@@ -46,6 +46,10 @@ const MESSAGES = {
     "Cette admission a déjà servi pour une autre demande : elle ne peut pas servir pour un autre compte ni pour une autre demande.",
     "This admission was already used for another application: it cannot serve another account or another application.",
   ],
+  secret_in_url: [
+    "Aucun secret dans l'adresse : envoyez le jeton de reçu ou la clé dans l'en-tête Authorization (Bearer), jamais dans les paramètres de la requête.",
+    "No secret in the URL: send the receipt token or the key in the Authorization header (Bearer), never in the query string.",
+  ],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type ErrorCode = keyof typeof MESSAGES;

@@ -41,7 +41,7 @@ describe("POST /guichet/api/submissions", () => {
     for (const r of accepted) {
       expect(r.body.receipt).toMatchObject({ quota: 100, status: "accepted", kind: "quota" });
       expect(Date.parse(r.body.receipt.paymentDueAt) - Date.parse(r.body.receipt.acceptedAt)).toBe(30 * 24 * 3600 * 1000);
-      expect(r.body.receipt.receiptToken).toMatch(/^r1\./);
+      expect(r.body.receipt.receiptToken).toMatch(/^r2\.t0\./);
     }
     expect(await counter(id).stats()).toMatchObject({ accepted: 100, refusedQuota: 900, closed: true, closedReason: "quota_reached" });
 

@@ -5,7 +5,7 @@ import { Hono, type MiddlewareHandler } from "hono";
 import * as z from "zod";
 import { AdmissionError, verifyAdmission, type AdmissionClaims } from "../auth/admission";
 import { bearerOf, sameSecret } from "../auth/bearer";
-import { receiptToken, verifyReceiptToken } from "../auth/receipt";
+import { receiptExpiry, receiptKeys, receiptToken, verifyReceiptToken, type ReceiptKeys } from "../auth/receipt";
 import { classifyDevice, stricterDevice, type DeviceClass } from "../domain/device";
 import { identityKey } from "../domain/identity";
 import type { Receipt, SubmitInput, SubmitResult } from "../durable/QuotaCounter";
@@ -54,6 +54,24 @@ const PaymentBody = z.object({ reference: z.string().trim().max(100).optional() 
 
 export const submissions = new Hono<AppEnv>();
 
+/**
+ * Query parameters that would carry a secret (a receipt token, an API key).
+ * URLs end up in logs, browser histories and Referer headers, so a secret is
+ * read from `Authorization` only, and a request that puts one in its URL is
+ * refused before anything else, without echoing it.
+ */
+const SECRET_PARAMETERS = new Set(["receipt", "receipttoken", "receipt_token", "token", "access_token", "apikey", "api_key", "key", "authorization"]);
+
+const noSecretInUrl: MiddlewareHandler<AppEnv> = async (c, next) => {
+  for (const name of new URL(c.req.url).searchParams.keys()) {
+    const lower = name.toLowerCase();
+    if (SECRET_PARAMETERS.has(lower)) throw new ApiError(400, "secret_in_url", { parameter: lower });
+  }
+  await next();
+};
+
+for (const path of ["/submissions", "/submissions/*", "/eligible-submissions", "/admissions/*"]) submissions.use(path, noSecretInUrl);
+
 /** Origin-to-gateway calls carry ORIGIN_API_KEY as a bearer token. */
 export const originOnly: MiddlewareHandler<AppEnv> = async (c, next) => {
   const token = bearerOf(c.req.header("authorization"));
@@ -85,7 +103,7 @@ function deviceOf(reported: z.infer<typeof DeviceSchema> | undefined): DeviceCla
 }
 
 /** The receipt as the contract shows it: ISO times and the receipt token. */
-function receiptBody(c: AppContext, r: Receipt) {
+function receiptBody(keys: ReceiptKeys, r: Receipt) {
   return {
     id: r.id,
     kind: r.kind,
@@ -95,13 +113,14 @@ function receiptBody(c: AppContext, r: Receipt) {
     acceptedAt: new Date(r.acceptedAt).toISOString(),
     paymentDueAt: new Date(r.paymentDueAt).toISOString(),
     paidAt: r.paidAt === null ? null : new Date(r.paidAt).toISOString(),
-    receiptToken: receiptToken(c.env.TICKET_HMAC_KEY, r.eventId, r.id),
+    receiptToken: receiptToken(keys, r.eventId, r.id, receiptExpiry(r.paymentDueAt)),
   };
 }
 
-async function answer(c: AppContext, result: SubmitResult) {
+/** `keys` are read before the counter is asked: a misconfigured key ring refuses the submission rather than its receipt. */
+async function answer(c: AppContext, keys: ReceiptKeys, result: SubmitResult) {
   if (result.ok) {
-    const receipt = receiptBody(c, result.receipt);
+    const receipt = receiptBody(keys, result.receipt);
     return result.replay ? c.json({ receipt, replay: true }, 200) : c.json({ receipt }, 201);
   }
   switch (result.reason) {
@@ -126,6 +145,7 @@ async function answer(c: AppContext, result: SubmitResult) {
 submissions.post("/submissions", originOnly, jsonBody(SubmitBody, { maxBytes: MAX_BODY }), async (c) => {
   const body = c.req.valid("json");
   const eventId = eventIdOf(c);
+  const keys = receiptKeys(c.env);
   const admission = await admissionFor(c, body.admissionToken, eventId);
   const input: SubmitInput = {
     kind: "quota",
@@ -141,12 +161,13 @@ submissions.post("/submissions", originOnly, jsonBody(SubmitBody, { maxBytes: MA
     representativeId: body.representativeId,
     eligibility: null,
   };
-  return answer(c, await c.env.QUOTA_COUNTER.getByName(eventId).submit(input));
+  return answer(c, keys, await c.env.QUOTA_COUNTER.getByName(eventId).submit(input));
 });
 
 submissions.post("/eligible-submissions", originOnly, jsonBody(EligibleBody, { maxBytes: MAX_BODY }), async (c) => {
   const body = c.req.valid("json");
   const eventId = eventIdOf(c);
+  const keys = receiptKeys(c.env);
   const input: SubmitInput = {
     kind: "eligible",
     jti: null,
@@ -160,16 +181,21 @@ submissions.post("/eligible-submissions", originOnly, jsonBody(EligibleBody, { m
     representativeId: body.representativeId,
     eligibility: body.eligibility,
   };
-  return answer(c, await c.env.QUOTA_COUNTER.getByName(eventId).submit(input));
+  return answer(c, keys, await c.env.QUOTA_COUNTER.getByName(eventId).submit(input));
 });
 
-/** A submission's status: with its receipt token (the candidate), or with ORIGIN_API_KEY. */
+/**
+ * A submission's status: `Authorization: Bearer` with its receipt token (the
+ * candidate) or with ORIGIN_API_KEY, which also gets a fresh receipt token.
+ * Tokens of the retired `r1.` format, which never expired, are refused.
+ */
 submissions.get("/submissions/:id", async (c) => {
   const submissionId = c.req.param("id");
-  const token = bearerOf(c.req.header("authorization")) ?? c.req.query("receipt") ?? "";
+  const token = bearerOf(c.req.header("authorization")) ?? "";
+  const keys = receiptKeys(c.env);
   let eventId: string;
-  if (token.startsWith("r1.")) {
-    const receipt = verifyReceiptToken(c.env.TICKET_HMAC_KEY, token);
+  if (token.startsWith("r2.")) {
+    const receipt = verifyReceiptToken(keys, token, Date.now());
     if (!receipt || receipt.id !== submissionId) throw new ApiError(401, "unauthorized");
     eventId = receipt.eventId;
   } else if (token && (await sameSecret(token, c.env.ORIGIN_API_KEY))) {
@@ -179,17 +205,18 @@ submissions.get("/submissions/:id", async (c) => {
   }
   const r = await c.env.QUOTA_COUNTER.getByName(eventId).receipt(submissionId);
   if (!r) throw new ApiError(404, "not_found");
-  return c.json({ submission: receiptBody(c, r) });
+  return c.json({ submission: receiptBody(keys, r) });
 });
 
 submissions.post("/submissions/:id/payment", originOnly, jsonBody(PaymentBody, { maxBytes: 1024, optional: true }), async (c) => {
   const eventId = eventIdOf(c);
+  const keys = receiptKeys(c.env);
   const result = await c.env.QUOTA_COUNTER.getByName(eventId).markPaid(c.req.param("id"), c.req.valid("json").reference ?? null);
   if (!result.ok) {
     if (result.reason === "not_found") throw new ApiError(404, "not_found");
     throw new ApiError(409, "invalid_change", { reason: result.reason });
   }
-  return c.json({ submission: receiptBody(c, result.receipt) });
+  return c.json({ submission: receiptBody(keys, result.receipt) });
 });
 
 /** Ends a session early (submitted or abandoned): the place is freed at once and the token can no longer submit. */
