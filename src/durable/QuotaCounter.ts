@@ -25,6 +25,8 @@ export interface SubmitInput {
   kind: "quota" | "eligible";
   /** The admission's jti and expiry (epoch s); null for always-eligible submissions. */
   jti: string | null;
+  /** The admission's ticket (its `sub`): a ticket that left can no longer submit. */
+  ticketId: string | null;
   exp: number | null;
   queueNumber: number | null;
   accountId: string;
@@ -109,8 +111,9 @@ interface SubmissionRow {
 }
 
 /**
- * Version 2: admissions bound to the pair that first used them. Admissions used
- * before it are bound to their account alone (the application was not kept).
+ * Version 2: admissions bound to the pair that first used them (admissions
+ * used before it are bound to their account alone: the application was not
+ * kept), and tickets revoked when their candidate leaves.
  */
 const SCHEMA_V2 = `
   ALTER TABLE counter ADD COLUMN refused_admission_used INTEGER NOT NULL DEFAULT 0;
@@ -123,6 +126,9 @@ const SCHEMA_V2 = `
   );
   INSERT INTO admission_bindings (jti, account_id, application_id, submission_id, bound_at)
     SELECT jti, account_id, NULL, id, accepted_at FROM submissions WHERE jti IS NOT NULL;
+  ALTER TABLE submissions ADD COLUMN ticket_id TEXT;
+  CREATE INDEX submissions_ticket ON submissions(ticket_id);
+  CREATE TABLE revoked_tickets (ticket_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
 `;
 
 export class QuotaCounter extends DurableObject<Env> {
@@ -358,7 +364,7 @@ export class QuotaCounter extends DurableObject<Env> {
         const prior = this.sql.exec<SubmissionRow>("SELECT * FROM submissions WHERE id = ?", bound.submissionId).one();
         return { ok: true, replay: true, receipt: this.receiptOf(prior) };
       }
-      if (this.sql.exec("SELECT 1 FROM revoked WHERE jti = ?", input.jti).toArray().length > 0) return { ok: false, reason: "admission_revoked" };
+      if (this.revoked(input.jti, input.ticketId)) return { ok: false, reason: "admission_revoked" };
       if (input.exp === null || input.exp * 1000 <= now) return { ok: false, reason: "admission_expired" };
     }
     if (input.device !== "desktop") {
@@ -389,12 +395,13 @@ export class QuotaCounter extends DurableObject<Env> {
     const rank = input.kind === "quota" ? s.nextRank : null;
     const paymentDueAt = now + PAYMENT_DAYS * DAY_MS;
     this.sql.exec(
-      `INSERT INTO submissions (id, kind, rank, jti, account_id, identity_key, status, accepted_at, payment_due_at)
-       VALUES (?, ?, ?, ?, ?, ?, 'accepted', ?, ?)`,
+      `INSERT INTO submissions (id, kind, rank, jti, ticket_id, account_id, identity_key, status, accepted_at, payment_due_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'accepted', ?, ?)`,
       id,
       input.kind,
       rank,
       input.jti,
+      input.ticketId,
       input.accountId,
       input.identityKey,
       now,
@@ -557,12 +564,35 @@ export class QuotaCounter extends DurableObject<Env> {
     return { expired };
   }
 
-  /** Refuses any later submission with this admission (the candidate left, or the origin released it). */
+  /** Whether the admission, or the ticket it was given to, was revoked. */
+  private revoked(jti: string, ticketId: string | null): boolean {
+    if (this.sql.exec("SELECT 1 FROM revoked WHERE jti = ?", jti).toArray().length > 0) return true;
+    return ticketId !== null && this.sql.exec("SELECT 1 FROM revoked_tickets WHERE ticket_id = ?", ticketId).toArray().length > 0;
+  }
+
+  /** Refuses any later submission with this admission (the origin released it). */
   async revoke(jti: string): Promise<{ used: boolean }> {
     this.counted("revoke");
+    this.faults.check("revoke");
     const used = this.sql.exec("SELECT 1 FROM submissions WHERE jti = ?", jti).toArray().length > 0;
     if (!used) this.sql.exec("INSERT OR IGNORE INTO revoked (jti, at) VALUES (?, ?)", jti, Date.now());
     return { used };
+  }
+
+  /**
+   * Refuses any later submission with an admission of this ticket, claimed
+   * already or not yet (the candidate left). `used`: whether one was accepted
+   * first. One synchronous block: no submission falls between the two.
+   */
+  async revokeTicket(ticketId: string): Promise<{ used: boolean }> {
+    this.counted("revokeTicket");
+    this.faults.check("revoke");
+    const now = Date.now();
+    return this.ctx.storage.transactionSync(() => {
+      const used = this.sql.exec("SELECT 1 FROM submissions WHERE ticket_id = ? LIMIT 1", ticketId).toArray().length > 0;
+      this.sql.exec("INSERT OR IGNORE INTO revoked_tickets (ticket_id, at) VALUES (?, ?)", ticketId, now);
+      return { used };
+    });
   }
 
   /** The kill switch (or the quota reached): no more submissions from the line. */

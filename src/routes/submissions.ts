@@ -150,6 +150,7 @@ submissions.post("/submissions", originOnly, jsonBody(SubmitBody, { maxBytes: MA
   const input: SubmitInput = {
     kind: "quota",
     jti: admission.jti,
+    ticketId: admission.sub,
     exp: admission.exp,
     queueNumber: admission.num,
     accountId: body.accountId,
@@ -171,6 +172,7 @@ submissions.post("/eligible-submissions", originOnly, jsonBody(EligibleBody, { m
   const input: SubmitInput = {
     kind: "eligible",
     jti: null,
+    ticketId: null,
     exp: null,
     queueNumber: null,
     accountId: body.accountId,
