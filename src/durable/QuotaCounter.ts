@@ -31,8 +31,11 @@ export interface SubmitInput {
   queueNumber: number | null;
   accountId: string;
   applicationId: string;
-  /** HMAC of the folded identity (src/domain/identity.ts); never the identity itself. */
+  /** HMACs of the folded identity (src/domain/identity.ts), never the identity itself: with the passport, and without it. */
   identityKey: string;
+  personKey: string;
+  /** The origin's review that found a person-key match to be a namesake: that key alone is skipped. */
+  namesakeReviewId: string | null;
   device: DeviceClass;
   representative: boolean;
   representativeId: string | null;
@@ -54,7 +57,7 @@ export interface Receipt {
 
 export type SubmitResult =
   | { ok: true; replay: boolean; receipt: Receipt }
-  | { ok: false; reason: "duplicate"; firstReceiptId: string; by: "account" | "identity" }
+  | { ok: false; reason: "duplicate"; firstReceiptId: string; by: "account" | "identity" | "person" }
   | { ok: false; reason: "admission_used" | "device_not_allowed" | "quota_reached" | "admission_expired" | "admission_revoked" | "unknown_event" };
 
 /** Who an admission is used for: the first pair it is used with is the only one it serves. */
@@ -73,6 +76,8 @@ export interface CounterStats {
   refusedQuota: number;
   /** Submissions refused because their admission was bound to another (account, application). */
   refusedAdmissionUsed: number;
+  /** Submissions accepted although their person key matched, on the origin's namesake review. */
+  namesakeOverrides: number;
   closed: boolean;
   closedReason: ClosedReason | null;
   outbox: { pending: number; failing: number; oldestAttempts: number };
@@ -94,6 +99,7 @@ interface CounterRow {
   refusedDevices: number;
   refusedQuota: number;
   refusedAdmissionUsed: number;
+  namesakeOverrides: number;
 }
 
 interface SubmissionRow {
@@ -113,7 +119,8 @@ interface SubmissionRow {
 /**
  * Version 2: admissions bound to the pair that first used them (admissions
  * used before it are bound to their account alone: the application was not
- * kept), and tickets revoked when their candidate leaves.
+ * kept), tickets revoked when their candidate leaves, and the person key
+ * (submissions accepted before it have none: they match by passport only).
  */
 const SCHEMA_V2 = `
   ALTER TABLE counter ADD COLUMN refused_admission_used INTEGER NOT NULL DEFAULT 0;
@@ -129,6 +136,10 @@ const SCHEMA_V2 = `
   ALTER TABLE submissions ADD COLUMN ticket_id TEXT;
   CREATE INDEX submissions_ticket ON submissions(ticket_id);
   CREATE TABLE revoked_tickets (ticket_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
+  ALTER TABLE submissions ADD COLUMN person_key TEXT;
+  ALTER TABLE submissions ADD COLUMN namesake_review_id TEXT;
+  CREATE INDEX submissions_person ON submissions(person_key);
+  ALTER TABLE counter ADD COLUMN namesake_overrides INTEGER NOT NULL DEFAULT 0;
 `;
 
 export class QuotaCounter extends DurableObject<Env> {
@@ -214,6 +225,7 @@ export class QuotaCounter extends DurableObject<Env> {
         refused_devices: number;
         refused_quota: number;
         refused_admission_used: number;
+        namesake_overrides: number;
       }>("SELECT * FROM counter WHERE id = 1")
       .toArray()[0];
     this.state = row
@@ -229,6 +241,7 @@ export class QuotaCounter extends DurableObject<Env> {
           refusedDevices: row.refused_devices,
           refusedQuota: row.refused_quota,
           refusedAdmissionUsed: row.refused_admission_used,
+          namesakeOverrides: row.namesake_overrides,
         }
       : null;
   }
@@ -237,13 +250,13 @@ export class QuotaCounter extends DurableObject<Env> {
     const s = this.state!;
     this.sql.exec(
       `INSERT INTO counter (id, quota, unpaid_frees_place, closed_at, closed_reason, accepted, next_rank, eligible, refused_duplicates, refused_devices, refused_quota,
-         refused_admission_used)
-       VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         refused_admission_used, namesake_overrides)
+       VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET quota = excluded.quota, unpaid_frees_place = excluded.unpaid_frees_place,
          closed_at = excluded.closed_at, closed_reason = excluded.closed_reason, accepted = excluded.accepted,
          next_rank = excluded.next_rank, eligible = excluded.eligible, refused_duplicates = excluded.refused_duplicates,
          refused_devices = excluded.refused_devices, refused_quota = excluded.refused_quota,
-         refused_admission_used = excluded.refused_admission_used`,
+         refused_admission_used = excluded.refused_admission_used, namesake_overrides = excluded.namesake_overrides`,
       s.quota,
       s.unpaidFreesPlace ? 1 : 0,
       s.closedAt,
@@ -255,6 +268,7 @@ export class QuotaCounter extends DurableObject<Env> {
       s.refusedDevices,
       s.refusedQuota,
       s.refusedAdmissionUsed,
+      s.namesakeOverrides,
     );
   }
 
@@ -328,6 +342,7 @@ export class QuotaCounter extends DurableObject<Env> {
       refusedDevices: 0,
       refusedQuota: 0,
       refusedAdmissionUsed: 0,
+      namesakeOverrides: 0,
     };
     this.save();
     return this.state;
@@ -372,18 +387,24 @@ export class QuotaCounter extends DurableObject<Env> {
       this.save();
       return { ok: false, reason: "device_not_allowed" };
     }
+    // A namesake review skips the person key only: an account or a passport already accepted is never overridden.
+    let namesake = false;
     for (const [by, column, value] of [
       ["account", "account_id", input.accountId],
       ["identity", "identity_key", input.identityKey],
+      ["person", "person_key", input.personKey],
     ] as const) {
       const first = this.sql
         .exec<{ id: string }>(`SELECT id FROM submissions WHERE ${column} = ? AND status != 'withdrawn' ORDER BY accepted_at LIMIT 1`, value)
         .toArray()[0];
-      if (first) {
-        s.refusedDuplicates += 1;
-        this.save();
-        return { ok: false, reason: "duplicate", firstReceiptId: first.id, by };
+      if (!first) continue;
+      if (by === "person" && input.namesakeReviewId !== null) {
+        namesake = true;
+        continue;
       }
+      s.refusedDuplicates += 1;
+      this.save();
+      return { ok: false, reason: "duplicate", firstReceiptId: first.id, by };
     }
     if (input.kind === "quota" && (s.closedAt !== null || s.accepted >= s.quota)) {
       s.refusedQuota += 1;
@@ -395,8 +416,8 @@ export class QuotaCounter extends DurableObject<Env> {
     const rank = input.kind === "quota" ? s.nextRank : null;
     const paymentDueAt = now + PAYMENT_DAYS * DAY_MS;
     this.sql.exec(
-      `INSERT INTO submissions (id, kind, rank, jti, ticket_id, account_id, identity_key, status, accepted_at, payment_due_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, 'accepted', ?, ?)`,
+      `INSERT INTO submissions (id, kind, rank, jti, ticket_id, account_id, identity_key, person_key, namesake_review_id, status, accepted_at, payment_due_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'accepted', ?, ?)`,
       id,
       input.kind,
       rank,
@@ -404,10 +425,13 @@ export class QuotaCounter extends DurableObject<Env> {
       input.ticketId,
       input.accountId,
       input.identityKey,
+      input.personKey,
+      input.namesakeReviewId,
       now,
       paymentDueAt,
     );
     if (input.jti !== null) this.bind(input.jti, input, id, now);
+    if (namesake) s.namesakeOverrides += 1;
     this.outbox.add(
       "submission",
       {
@@ -418,6 +442,8 @@ export class QuotaCounter extends DurableObject<Env> {
         accountId: input.accountId,
         applicationId: input.applicationId,
         identityKey: input.identityKey,
+        personKey: input.personKey,
+        namesakeReviewId: input.namesakeReviewId,
         deviceClass: input.device,
         queueNumber: input.queueNumber,
         admissionJti: input.jti,
@@ -655,6 +681,7 @@ export class QuotaCounter extends DurableObject<Env> {
       refusedDevices: s.refusedDevices,
       refusedQuota: s.refusedQuota,
       refusedAdmissionUsed: s.refusedAdmissionUsed,
+      namesakeOverrides: s.namesakeOverrides,
       closed: s.closedAt !== null,
       closedReason: s.closedReason,
       outbox: this.outbox.stats(),

@@ -7,7 +7,7 @@ import { AdmissionError, verifyAdmission, type AdmissionClaims } from "../auth/a
 import { bearerOf, sameSecret } from "../auth/bearer";
 import { receiptExpiry, receiptKeys, receiptToken, verifyReceiptToken, type ReceiptKeys } from "../auth/receipt";
 import { classifyDevice, stricterDevice, type DeviceClass } from "../domain/device";
-import { identityKey } from "../domain/identity";
+import { identityKeys } from "../domain/identity";
 import type { Receipt, SubmitInput, SubmitResult } from "../durable/QuotaCounter";
 import { ApiError } from "../errors";
 import { audienceOf, eventIdOf, issuerOf, type AppContext, type AppEnv } from "../http";
@@ -38,17 +38,28 @@ const common = {
   applicant: ApplicantSchema,
   signedByRepresentative: z.boolean().default(false),
   representativeId: id.nullable().default(null),
+  /** The origin reviewed a person-key match and found a different person (a namesake): the person key alone is skipped. */
+  namesakeReviewed: z.boolean().default(false),
+  /** The origin's reference for that review, recorded with the submission. */
+  namesakeReviewId: id.nullable().default(null),
   device: DeviceSchema.optional(),
 };
 
 const representativeNamed = (b: { signedByRepresentative: boolean; representativeId: string | null }) =>
   !b.signedByRepresentative || b.representativeId !== null;
 const representativeIssue = { message: "representativeId is required when signedByRepresentative is true", path: ["representativeId"] };
+// A review without its reference, or a reference without the flag, is refused rather than guessed at.
+const reviewNamed = (b: { namesakeReviewed: boolean; namesakeReviewId: string | null }) => b.namesakeReviewed === (b.namesakeReviewId !== null);
+const reviewIssue = { message: "namesakeReviewId is required with namesakeReviewed: true, and only then", path: ["namesakeReviewId"] };
 
-const SubmitBody = z.object({ admissionToken: z.string().min(1).max(4096), ...common }).refine(representativeNamed, representativeIssue);
+const SubmitBody = z
+  .object({ admissionToken: z.string().min(1).max(4096), ...common })
+  .refine(representativeNamed, representativeIssue)
+  .refine(reviewNamed, reviewIssue);
 const EligibleBody = z
   .object({ eligibility: z.enum(["validated_job_offer", "temporary_resident"]), ...common })
-  .refine(representativeNamed, representativeIssue);
+  .refine(representativeNamed, representativeIssue)
+  .refine(reviewNamed, reviewIssue);
 const ReleaseBody = z.object({ admissionToken: z.string().min(1).max(4096) });
 const PaymentBody = z.object({ reference: z.string().trim().max(100).optional() });
 
@@ -155,7 +166,8 @@ submissions.post("/submissions", originOnly, jsonBody(SubmitBody, { maxBytes: MA
     queueNumber: admission.num,
     accountId: body.accountId,
     applicationId: body.applicationId,
-    identityKey: await identityKey(c.env.IDENTITY_PEPPER, body.applicant),
+    ...(await identityKeys(c.env.IDENTITY_PEPPER, body.applicant)),
+    namesakeReviewId: body.namesakeReviewId,
     // The stricter of what the claim saw and what the origin saw now.
     device: stricterDevice(admission.dev, deviceOf(body.device)),
     representative: body.signedByRepresentative,
@@ -177,7 +189,8 @@ submissions.post("/eligible-submissions", originOnly, jsonBody(EligibleBody, { m
     queueNumber: null,
     accountId: body.accountId,
     applicationId: body.applicationId,
-    identityKey: await identityKey(c.env.IDENTITY_PEPPER, body.applicant),
+    ...(await identityKeys(c.env.IDENTITY_PEPPER, body.applicant)),
+    namesakeReviewId: body.namesakeReviewId,
     device: deviceOf(body.device),
     representative: body.signedByRepresentative,
     representativeId: body.representativeId,
