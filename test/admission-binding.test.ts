@@ -100,17 +100,24 @@ describe("one admission offered for many applications", () => {
     expect(enQuery.error.message).toBe(en.error.message);
   });
 
-  it("keeps an admission used before bindings existed bound to its account", async () => {
+  it("keeps an admission used before bindings existed (a counter of version 1) bound to its account", async () => {
     const id = uniqueEvent("bindv1");
     await createEvent(id, { quota: 10 });
     const body = submissionBody(await admissionToken(id));
     const first = await submit(id, body);
     expect(first.res.status).toBe(201);
-    // Back to the version-1 layout: no binding table, no count of its refusals.
+    // Back to the version-1 layout: everything version 2 added is dropped.
     await runInDurableObject(counter(id), (_: QuotaCounter, state) => {
       state.storage.sql.exec(`
         DROP TABLE admission_bindings;
+        DROP TABLE revoked_tickets;
+        DROP INDEX submissions_ticket;
+        DROP INDEX submissions_person;
+        ALTER TABLE submissions DROP COLUMN ticket_id;
+        ALTER TABLE submissions DROP COLUMN person_key;
+        ALTER TABLE submissions DROP COLUMN namesake_review_id;
         ALTER TABLE counter DROP COLUMN refused_admission_used;
+        ALTER TABLE counter DROP COLUMN namesake_overrides;
         UPDATE schema_version SET version = 1;
       `);
     });
@@ -126,5 +133,6 @@ describe("one admission offered for many applications", () => {
     expect(other.body.error.code).toBe("admission_used");
     const version = await runInDurableObject(counter(id), (_: QuotaCounter, state) => state.storage.sql.exec("SELECT version FROM schema_version").one().version);
     expect(version).toBe(2);
+    expect(await counter(id).stats()).toMatchObject({ accepted: 1, refusedAdmissionUsed: 1, namesakeOverrides: 0 });
   });
 });
