@@ -15,6 +15,8 @@ interface GuichetOptionalBindings {
   /** Cloudflare Turnstile at entry, where both are set (Cloudflare's test keys work offline). */
   TURNSTILE_SITE_KEY?: string;
   TURNSTILE_SECRET?: string;
+  /** Receipt token keys, `{"current":"kid","keys":{"kid":"secret",…}}` (src/auth/receipt.ts); a key derived from TICKET_HMAC_KEY when unset. */
+  RECEIPT_HMAC_KEYS?: string;
   /** "true" only in the test pool: enables clock and fault seams in the Durable Objects. */
   ENABLE_TEST_SEAMS?: string;
   /**

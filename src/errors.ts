@@ -43,6 +43,14 @@ const MESSAGES = {
   internal: ["Erreur interne ; réessayez dans un moment.", "Internal error; try again shortly."],
   misconfigured: ["Le service est mal configuré.", "The service is misconfigured."],
   ambiguous_path: ["Cette adresse est ambiguë : elle peut désigner plus d'une page. Vérifiez-la ou repartez de l'accueil.", "This address is ambiguous: it may name more than one page. Check it or start again from the home page."],
+  admission_used: [
+    "Cette admission a déjà servi pour une autre demande : elle ne peut pas servir pour un autre compte ni pour une autre demande.",
+    "This admission was already used for another application: it cannot serve another account or another application.",
+  ],
+  secret_in_url: [
+    "Aucun secret dans l'adresse : envoyez le jeton de reçu ou la clé dans l'en-tête Authorization (Bearer), jamais dans les paramètres de la requête.",
+    "No secret in the URL: send the receipt token or the key in the Authorization header (Bearer), never in the query string.",
+  ],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type ErrorCode = keyof typeof MESSAGES;

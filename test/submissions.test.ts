@@ -41,7 +41,7 @@ describe("POST /guichet/api/submissions", () => {
     for (const r of accepted) {
       expect(r.body.receipt).toMatchObject({ quota: 100, status: "accepted", kind: "quota" });
       expect(Date.parse(r.body.receipt.paymentDueAt) - Date.parse(r.body.receipt.acceptedAt)).toBe(30 * 24 * 3600 * 1000);
-      expect(r.body.receipt.receiptToken).toMatch(/^r1\./);
+      expect(r.body.receipt.receiptToken).toMatch(/^r2\.t0\./);
     }
     expect(await counter(id).stats()).toMatchObject({ accepted: 100, refusedQuota: 900, closed: true, closedReason: "quota_reached" });
 
@@ -71,10 +71,10 @@ describe("POST /guichet/api/submissions", () => {
       expect(r.body.replay).toBe(true);
       expect(r.body.receipt).toEqual(created[0]!.body.receipt);
     }
-    // A retry with a different account but the same admission is still the same place.
-    const retried = await submit(id, { ...body, accountId: "someone-else", applicant: applicant() });
-    expect(retried.res.status).toBe(200);
-    expect(retried.body.receipt.id).toBe(created[0]!.body.receipt.id);
+    // The same admission for another account is someone else's application: refused, no second place.
+    const other = await submit(id, { ...body, accountId: "someone-else", applicant: applicant() });
+    expect(other.res.status).toBe(409);
+    expect(other.body.error.code).toBe("admission_used");
     expect(await counter(id).stats()).toMatchObject({ accepted: 1 });
   });
 

@@ -63,7 +63,8 @@ export const minuteHistory = sqliteTable(
 /**
  * Accepted submissions, in rank order: the ministry's export. Rows come from
  * the QuotaCounter's outbox; the unique keys make a second delivery a no-op.
- * No plain identity: `identity_key` is an HMAC with IDENTITY_PEPPER.
+ * No plain identity: `identity_key` (with the passport) and `person_key`
+ * (without it) are HMACs with IDENTITY_PEPPER.
  */
 export const submissions = sqliteTable(
   "submissions",
@@ -76,6 +77,10 @@ export const submissions = sqliteTable(
     accountId: text("account_id").notNull(),
     applicationId: text("application_id").notNull(),
     identityKey: text("identity_key").notNull(),
+    /** Null for submissions accepted before the person key existed. Not unique: reviewed namesakes share it. */
+    personKey: text("person_key"),
+    /** The origin's namesake review that let this submission through the person key. */
+    namesakeReviewId: text("namesake_review_id"),
     deviceClass: text("device_class").notNull(),
     queueNumber: integer("queue_number"),
     admissionJti: text("admission_jti"),
@@ -93,6 +98,7 @@ export const submissions = sqliteTable(
     uniqueIndex("submissions_jti").on(t.admissionJti),
     uniqueIndex("submissions_event_account").on(t.eventId, t.accountId),
     uniqueIndex("submissions_event_identity").on(t.eventId, t.identityKey),
+    index("submissions_event_person").on(t.eventId, t.personKey),
   ],
 );
 

@@ -1,7 +1,14 @@
-// The applicant-identity duplicate key: "les doublons seront repérés et
+// The applicant-identity duplicate keys: "les doublons seront repérés et
 // supprimés". Names are folded so that case, accents, spacing, hyphens and
-// apostrophes do not hide a duplicate; the key is an HMAC with
+// apostrophes do not hide a duplicate; the keys are HMACs with
 // IDENTITY_PEPPER so no plain identity is ever stored or logged.
+//
+// Two keys, each with its own prefix in the material so they never collide:
+// - the passport key (`v1|`): names, birth date, country of birth, passport;
+// - the person key (`v2p|`): the same without the passport, so a person with
+//   two passports is one person. Two people can share it (a common name born
+//   the same day in the same country): the origin may let such a namesake
+//   through after a review, for this key only.
 
 export interface Applicant {
   familyName: string;
@@ -35,19 +42,35 @@ export function foldDocument(value: string): string {
   return value.normalize("NFKC").toUpperCase().replace(/[^\p{L}\p{N}]/gu, "");
 }
 
+/** The passport key's material, as in version 1 (rows accepted since then must keep matching). */
 export function identityMaterial(a: Applicant): string {
   return ["v1", foldName(a.familyName), foldName(a.givenNames), a.birthDate.trim(), a.countryOfBirth.trim().toUpperCase(), foldDocument(a.passportNumber)].join("|");
+}
+
+/** The person key's material: the passport key's without the passport. */
+export function personMaterial(a: Omit<Applicant, "passportNumber">): string {
+  return ["v2p", foldName(a.familyName), foldName(a.givenNames), a.birthDate.trim(), a.countryOfBirth.trim().toUpperCase()].join("|");
 }
 
 const encoder = new TextEncoder();
 let cached: { pepper: string; key: Promise<CryptoKey> } | null = null;
 
-/** HMAC-SHA256(IDENTITY_PEPPER, folded identity), hex. */
-export async function identityKey(pepper: string, a: Applicant): Promise<string> {
+async function mac(pepper: string, material: string): Promise<string> {
   if (!pepper) throw new Error("IDENTITY_PEPPER is not set");
   if (cached?.pepper !== pepper) {
     cached = { pepper, key: crypto.subtle.importKey("raw", encoder.encode(pepper), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]) };
   }
-  const mac = await crypto.subtle.sign("HMAC", await cached.key, encoder.encode(identityMaterial(a)));
-  return [...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return new Uint8Array(await crypto.subtle.sign("HMAC", await cached.key, encoder.encode(material))).toHex();
+}
+
+export interface IdentityKeys {
+  /** HMAC-SHA256(IDENTITY_PEPPER, identityMaterial), hex. */
+  identityKey: string;
+  /** HMAC-SHA256(IDENTITY_PEPPER, personMaterial), hex. */
+  personKey: string;
+}
+
+export async function identityKeys(pepper: string, a: Applicant): Promise<IdentityKeys> {
+  const [identityKey, personKey] = await Promise.all([mac(pepper, identityMaterial(a)), mac(pepper, personMaterial(a))]);
+  return { identityKey, personKey };
 }

@@ -15,7 +15,7 @@ import { Outbox, type Lane, type OutboxRow } from "./outbox";
 const TO_ROOM: Lane = { name: "room", prefix: "room_" };
 const TO_D1: Lane = { name: "d1", prefix: "room_", others: true };
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 export const PAYMENT_DAYS = 30;
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -25,12 +25,17 @@ export interface SubmitInput {
   kind: "quota" | "eligible";
   /** The admission's jti and expiry (epoch s); null for always-eligible submissions. */
   jti: string | null;
+  /** The admission's ticket (its `sub`): a ticket that left can no longer submit. */
+  ticketId: string | null;
   exp: number | null;
   queueNumber: number | null;
   accountId: string;
   applicationId: string;
-  /** HMAC of the folded identity (src/domain/identity.ts); never the identity itself. */
+  /** HMACs of the folded identity (src/domain/identity.ts), never the identity itself: with the passport, and without it. */
   identityKey: string;
+  personKey: string;
+  /** The origin's review that found a person-key match to be a namesake: that key alone is skipped. */
+  namesakeReviewId: string | null;
   device: DeviceClass;
   representative: boolean;
   representativeId: string | null;
@@ -52,8 +57,14 @@ export interface Receipt {
 
 export type SubmitResult =
   | { ok: true; replay: boolean; receipt: Receipt }
-  | { ok: false; reason: "duplicate"; firstReceiptId: string; by: "account" | "identity" }
-  | { ok: false; reason: "device_not_allowed" | "quota_reached" | "admission_expired" | "admission_revoked" | "unknown_event" };
+  | { ok: false; reason: "duplicate"; firstReceiptId: string; by: "account" | "identity" | "person" }
+  | { ok: false; reason: "admission_used" | "device_not_allowed" | "quota_reached" | "admission_expired" | "admission_revoked" | "unknown_event" };
+
+/** Who an admission is used for: the first pair it is used with is the only one it serves. */
+export interface AdmissionUse {
+  accountId: string;
+  applicationId: string;
+}
 
 export interface CounterStats {
   quota: number;
@@ -63,6 +74,10 @@ export interface CounterStats {
   refusedDuplicates: number;
   refusedDevices: number;
   refusedQuota: number;
+  /** Submissions refused because their admission was bound to another (account, application). */
+  refusedAdmissionUsed: number;
+  /** Submissions accepted although their person key matched, on the origin's namesake review. */
+  namesakeOverrides: number;
   closed: boolean;
   closedReason: ClosedReason | null;
   outbox: { pending: number; failing: number; oldestAttempts: number };
@@ -83,6 +98,8 @@ interface CounterRow {
   refusedDuplicates: number;
   refusedDevices: number;
   refusedQuota: number;
+  refusedAdmissionUsed: number;
+  namesakeOverrides: number;
 }
 
 interface SubmissionRow {
@@ -98,6 +115,32 @@ interface SubmissionRow {
   payment_due_at: number;
   paid_at: number | null;
 }
+
+/**
+ * Version 2: admissions bound to the pair that first used them (admissions
+ * used before it are bound to their account alone: the application was not
+ * kept), tickets revoked when their candidate leaves, and the person key
+ * (submissions accepted before it have none: they match by passport only).
+ */
+const SCHEMA_V2 = `
+  ALTER TABLE counter ADD COLUMN refused_admission_used INTEGER NOT NULL DEFAULT 0;
+  CREATE TABLE admission_bindings (
+    jti TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL,
+    application_id TEXT,
+    submission_id TEXT,
+    bound_at INTEGER NOT NULL
+  );
+  INSERT INTO admission_bindings (jti, account_id, application_id, submission_id, bound_at)
+    SELECT jti, account_id, NULL, id, accepted_at FROM submissions WHERE jti IS NOT NULL;
+  ALTER TABLE submissions ADD COLUMN ticket_id TEXT;
+  CREATE INDEX submissions_ticket ON submissions(ticket_id);
+  CREATE TABLE revoked_tickets (ticket_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
+  ALTER TABLE submissions ADD COLUMN person_key TEXT;
+  ALTER TABLE submissions ADD COLUMN namesake_review_id TEXT;
+  CREATE INDEX submissions_person ON submissions(person_key);
+  ALTER TABLE counter ADD COLUMN namesake_overrides INTEGER NOT NULL DEFAULT 0;
+`;
 
 export class QuotaCounter extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -157,8 +200,14 @@ export class QuotaCounter extends DurableObject<Env> {
       ${Outbox.schema};
       ${Faults.schema};
     `);
-    if (!this.sql.exec("SELECT version FROM schema_version").toArray()[0]) {
-      this.sql.exec("INSERT INTO schema_version (version) VALUES (?)", SCHEMA_VERSION);
+    const stored = this.sql.exec<{ version: number }>("SELECT version FROM schema_version").toArray()[0];
+    if (!stored) this.sql.exec("INSERT INTO schema_version (version) VALUES (1)");
+    // Version 2 on top of 1, in one transaction: a counter that held submissions keeps them and their single use.
+    if ((stored?.version ?? 1) < 2) {
+      this.ctx.storage.transactionSync(() => {
+        this.sql.exec(SCHEMA_V2);
+        this.sql.exec("UPDATE schema_version SET version = ?", SCHEMA_VERSION);
+      });
     }
   }
 
@@ -175,6 +224,8 @@ export class QuotaCounter extends DurableObject<Env> {
         refused_duplicates: number;
         refused_devices: number;
         refused_quota: number;
+        refused_admission_used: number;
+        namesake_overrides: number;
       }>("SELECT * FROM counter WHERE id = 1")
       .toArray()[0];
     this.state = row
@@ -189,6 +240,8 @@ export class QuotaCounter extends DurableObject<Env> {
           refusedDuplicates: row.refused_duplicates,
           refusedDevices: row.refused_devices,
           refusedQuota: row.refused_quota,
+          refusedAdmissionUsed: row.refused_admission_used,
+          namesakeOverrides: row.namesake_overrides,
         }
       : null;
   }
@@ -196,12 +249,14 @@ export class QuotaCounter extends DurableObject<Env> {
   private save(): void {
     const s = this.state!;
     this.sql.exec(
-      `INSERT INTO counter (id, quota, unpaid_frees_place, closed_at, closed_reason, accepted, next_rank, eligible, refused_duplicates, refused_devices, refused_quota)
-       VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO counter (id, quota, unpaid_frees_place, closed_at, closed_reason, accepted, next_rank, eligible, refused_duplicates, refused_devices, refused_quota,
+         refused_admission_used, namesake_overrides)
+       VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET quota = excluded.quota, unpaid_frees_place = excluded.unpaid_frees_place,
          closed_at = excluded.closed_at, closed_reason = excluded.closed_reason, accepted = excluded.accepted,
          next_rank = excluded.next_rank, eligible = excluded.eligible, refused_duplicates = excluded.refused_duplicates,
-         refused_devices = excluded.refused_devices, refused_quota = excluded.refused_quota`,
+         refused_devices = excluded.refused_devices, refused_quota = excluded.refused_quota,
+         refused_admission_used = excluded.refused_admission_used, namesake_overrides = excluded.namesake_overrides`,
       s.quota,
       s.unpaidFreesPlace ? 1 : 0,
       s.closedAt,
@@ -212,6 +267,8 @@ export class QuotaCounter extends DurableObject<Env> {
       s.refusedDuplicates,
       s.refusedDevices,
       s.refusedQuota,
+      s.refusedAdmissionUsed,
+      s.namesakeOverrides,
     );
   }
 
@@ -284,6 +341,8 @@ export class QuotaCounter extends DurableObject<Env> {
       refusedDuplicates: 0,
       refusedDevices: 0,
       refusedQuota: 0,
+      refusedAdmissionUsed: 0,
+      namesakeOverrides: 0,
     };
     this.save();
     return this.state;
@@ -293,9 +352,10 @@ export class QuotaCounter extends DurableObject<Env> {
 
   /**
    * Decides a submission and records it in one synchronous block, in this
-   * order: single use of the admission (a second use returns the original
-   * receipt), its expiry and revocation, the device, duplicates by account and
-   * identity, then the phase and the quota. Reaching the quota closes the intake.
+   * order: single use of the admission (the pair it is bound to gets the
+   * original receipt again, any other pair is refused), its expiry and
+   * revocation, the device, duplicates by account and identity, then the
+   * phase and the quota. Reaching the quota closes the intake.
    */
   async submit(input: SubmitInput): Promise<SubmitResult> {
     this.counted("submit");
@@ -309,9 +369,17 @@ export class QuotaCounter extends DurableObject<Env> {
   private decide(input: SubmitInput, now: number): SubmitResult {
     const s = this.state!;
     if (input.jti !== null) {
-      const prior = this.sql.exec<SubmissionRow>("SELECT * FROM submissions WHERE jti = ?", input.jti).toArray()[0];
-      if (prior) return { ok: true, replay: true, receipt: this.receiptOf(prior) };
-      if (this.sql.exec("SELECT 1 FROM revoked WHERE jti = ?", input.jti).toArray().length > 0) return { ok: false, reason: "admission_revoked" };
+      const bound = this.bindingOf(input.jti, input);
+      if (bound.to === "other") {
+        s.refusedAdmissionUsed += 1;
+        this.save();
+        return { ok: false, reason: "admission_used" };
+      }
+      if (bound.to === "same" && bound.submissionId !== null) {
+        const prior = this.sql.exec<SubmissionRow>("SELECT * FROM submissions WHERE id = ?", bound.submissionId).one();
+        return { ok: true, replay: true, receipt: this.receiptOf(prior) };
+      }
+      if (this.revoked(input.jti, input.ticketId)) return { ok: false, reason: "admission_revoked" };
       if (input.exp === null || input.exp * 1000 <= now) return { ok: false, reason: "admission_expired" };
     }
     if (input.device !== "desktop") {
@@ -319,18 +387,24 @@ export class QuotaCounter extends DurableObject<Env> {
       this.save();
       return { ok: false, reason: "device_not_allowed" };
     }
+    // A namesake review skips the person key only: an account or a passport already accepted is never overridden.
+    let namesake = false;
     for (const [by, column, value] of [
       ["account", "account_id", input.accountId],
       ["identity", "identity_key", input.identityKey],
+      ["person", "person_key", input.personKey],
     ] as const) {
       const first = this.sql
         .exec<{ id: string }>(`SELECT id FROM submissions WHERE ${column} = ? AND status != 'withdrawn' ORDER BY accepted_at LIMIT 1`, value)
         .toArray()[0];
-      if (first) {
-        s.refusedDuplicates += 1;
-        this.save();
-        return { ok: false, reason: "duplicate", firstReceiptId: first.id, by };
+      if (!first) continue;
+      if (by === "person" && input.namesakeReviewId !== null) {
+        namesake = true;
+        continue;
       }
+      s.refusedDuplicates += 1;
+      this.save();
+      return { ok: false, reason: "duplicate", firstReceiptId: first.id, by };
     }
     if (input.kind === "quota" && (s.closedAt !== null || s.accepted >= s.quota)) {
       s.refusedQuota += 1;
@@ -342,17 +416,22 @@ export class QuotaCounter extends DurableObject<Env> {
     const rank = input.kind === "quota" ? s.nextRank : null;
     const paymentDueAt = now + PAYMENT_DAYS * DAY_MS;
     this.sql.exec(
-      `INSERT INTO submissions (id, kind, rank, jti, account_id, identity_key, status, accepted_at, payment_due_at)
-       VALUES (?, ?, ?, ?, ?, ?, 'accepted', ?, ?)`,
+      `INSERT INTO submissions (id, kind, rank, jti, ticket_id, account_id, identity_key, person_key, namesake_review_id, status, accepted_at, payment_due_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'accepted', ?, ?)`,
       id,
       input.kind,
       rank,
       input.jti,
+      input.ticketId,
       input.accountId,
       input.identityKey,
+      input.personKey,
+      input.namesakeReviewId,
       now,
       paymentDueAt,
     );
+    if (input.jti !== null) this.bind(input.jti, input, id, now);
+    if (namesake) s.namesakeOverrides += 1;
     this.outbox.add(
       "submission",
       {
@@ -363,6 +442,8 @@ export class QuotaCounter extends DurableObject<Env> {
         accountId: input.accountId,
         applicationId: input.applicationId,
         identityKey: input.identityKey,
+        personKey: input.personKey,
+        namesakeReviewId: input.namesakeReviewId,
         deviceClass: input.device,
         queueNumber: input.queueNumber,
         admissionJti: input.jti,
@@ -391,6 +472,37 @@ export class QuotaCounter extends DurableObject<Env> {
       replay: false,
       receipt: { id, eventId: this.eventId, kind: input.kind, rank, quota: s.quota, status: "accepted", acceptedAt: now, paymentDueAt, paidAt: null },
     };
+  }
+
+  // An admission is bound to the first (accountId, applicationId) it serves:
+  // the same pair again is a retry, any other pair someone else's application.
+  // Only these two methods read or write the binding; today it is written
+  // with the accepted submission, in the same transaction as the checks.
+
+  /** The pair `jti` is bound to, compared with `use`. A binding from before applications were kept matches on the account alone. */
+  private bindingOf(jti: string, use: AdmissionUse): { to: "none" } | { to: "same"; submissionId: string | null } | { to: "other" } {
+    const row = this.sql
+      .exec<{ account_id: string; application_id: string | null; submission_id: string | null }>(
+        "SELECT account_id, application_id, submission_id FROM admission_bindings WHERE jti = ?",
+        jti,
+      )
+      .toArray()[0];
+    if (!row) return { to: "none" };
+    const same = row.account_id === use.accountId && (row.application_id === null || row.application_id === use.applicationId);
+    return same ? { to: "same", submissionId: row.submission_id } : { to: "other" };
+  }
+
+  /** Binds `jti` to `use` (first use wins; an existing binding only gains its submission). */
+  private bind(jti: string, use: AdmissionUse, submissionId: string | null, now: number): void {
+    this.sql.exec(
+      `INSERT INTO admission_bindings (jti, account_id, application_id, submission_id, bound_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (jti) DO UPDATE SET submission_id = coalesce(admission_bindings.submission_id, excluded.submission_id)`,
+      jti,
+      use.accountId,
+      use.applicationId,
+      submissionId,
+      now,
+    );
   }
 
   private receiptOf(row: SubmissionRow): Receipt {
@@ -478,12 +590,35 @@ export class QuotaCounter extends DurableObject<Env> {
     return { expired };
   }
 
-  /** Refuses any later submission with this admission (the candidate left, or the origin released it). */
+  /** Whether the admission, or the ticket it was given to, was revoked. */
+  private revoked(jti: string, ticketId: string | null): boolean {
+    if (this.sql.exec("SELECT 1 FROM revoked WHERE jti = ?", jti).toArray().length > 0) return true;
+    return ticketId !== null && this.sql.exec("SELECT 1 FROM revoked_tickets WHERE ticket_id = ?", ticketId).toArray().length > 0;
+  }
+
+  /** Refuses any later submission with this admission (the origin released it). */
   async revoke(jti: string): Promise<{ used: boolean }> {
     this.counted("revoke");
+    this.faults.check("revoke");
     const used = this.sql.exec("SELECT 1 FROM submissions WHERE jti = ?", jti).toArray().length > 0;
     if (!used) this.sql.exec("INSERT OR IGNORE INTO revoked (jti, at) VALUES (?, ?)", jti, Date.now());
     return { used };
+  }
+
+  /**
+   * Refuses any later submission with an admission of this ticket, claimed
+   * already or not yet (the candidate left). `used`: whether one was accepted
+   * first. One synchronous block: no submission falls between the two.
+   */
+  async revokeTicket(ticketId: string): Promise<{ used: boolean }> {
+    this.counted("revokeTicket");
+    this.faults.check("revoke");
+    const now = Date.now();
+    return this.ctx.storage.transactionSync(() => {
+      const used = this.sql.exec("SELECT 1 FROM submissions WHERE ticket_id = ? LIMIT 1", ticketId).toArray().length > 0;
+      this.sql.exec("INSERT OR IGNORE INTO revoked_tickets (ticket_id, at) VALUES (?, ?)", ticketId, now);
+      return { used };
+    });
   }
 
   /** The kill switch (or the quota reached): no more submissions from the line. */
@@ -545,6 +680,8 @@ export class QuotaCounter extends DurableObject<Env> {
       refusedDuplicates: s.refusedDuplicates,
       refusedDevices: s.refusedDevices,
       refusedQuota: s.refusedQuota,
+      refusedAdmissionUsed: s.refusedAdmissionUsed,
+      namesakeOverrides: s.namesakeOverrides,
       closed: s.closedAt !== null,
       closedReason: s.closedReason,
       outbox: this.outbox.stats(),

@@ -5,9 +5,10 @@
 /**
  * d1: D1 refuses the delivery; d1_after: the object dies right after D1 took
  * the rows (they stay in the outbox and are delivered again); alarm: the alarm
- * throws before doing anything; room_sync: the QueueRoom cannot be reached.
+ * throws before doing anything; room_sync: the QueueRoom cannot be reached;
+ * revoke: the QuotaCounter fails a revocation before recording it.
  */
-export type FaultName = "d1" | "d1_after" | "alarm" | "room_sync";
+export type FaultName = "d1" | "d1_after" | "alarm" | "room_sync" | "revoke";
 
 export class Faults {
   constructor(

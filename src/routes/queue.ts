@@ -269,12 +269,17 @@ function expiryIso(exp: number): string {
   return lastExpiry.iso;
 }
 
+/**
+ * Gives up the number. The ticket's admissions are revoked in the counter
+ * before the room frees the place (as admissions/release does): a submission
+ * racing the leave is counted before it (`submitted: true`) or refused after.
+ */
 queue.post("/leave", sameOrigin, async (c) => {
   const eventId = eventIdOf(c);
   const ticket = requireTicket(c, eventId);
-  const result = await c.env.QUEUE_ROOM.getByName(eventId).leave(ticket.ticketId);
-  if (result.jti) await c.env.QUOTA_COUNTER.getByName(eventId).revoke(result.jti);
+  const { used } = await c.env.QUOTA_COUNTER.getByName(eventId).revokeTicket(ticket.ticketId);
+  await c.env.QUEUE_ROOM.getByName(eventId).leave(ticket.ticketId);
   c.header("Set-Cookie", cookieHeader(c, TICKET_COOKIE, "", 0), { append: true });
   c.header("Set-Cookie", cookieHeader(c, ADMISSION_COOKIE, "", 0), { append: true });
-  return c.json({ left: true, number: ticket.number });
+  return c.json({ left: true, number: ticket.number, submitted: used });
 });

@@ -5,9 +5,9 @@ import { Hono, type MiddlewareHandler } from "hono";
 import * as z from "zod";
 import { AdmissionError, verifyAdmission, type AdmissionClaims } from "../auth/admission";
 import { bearerOf, sameSecret } from "../auth/bearer";
-import { receiptToken, verifyReceiptToken } from "../auth/receipt";
+import { receiptExpiry, receiptKeys, receiptToken, verifyReceiptToken, type ReceiptKeys } from "../auth/receipt";
 import { classifyDevice, stricterDevice, type DeviceClass } from "../domain/device";
-import { identityKey } from "../domain/identity";
+import { identityKeys } from "../domain/identity";
 import type { Receipt, SubmitInput, SubmitResult } from "../durable/QuotaCounter";
 import { ApiError } from "../errors";
 import { audienceOf, eventIdOf, issuerOf, type AppContext, type AppEnv } from "../http";
@@ -38,21 +38,50 @@ const common = {
   applicant: ApplicantSchema,
   signedByRepresentative: z.boolean().default(false),
   representativeId: id.nullable().default(null),
+  /** The origin reviewed a person-key match and found a different person (a namesake): the person key alone is skipped. */
+  namesakeReviewed: z.boolean().default(false),
+  /** The origin's reference for that review, recorded with the submission. */
+  namesakeReviewId: id.nullable().default(null),
   device: DeviceSchema.optional(),
 };
 
 const representativeNamed = (b: { signedByRepresentative: boolean; representativeId: string | null }) =>
   !b.signedByRepresentative || b.representativeId !== null;
 const representativeIssue = { message: "representativeId is required when signedByRepresentative is true", path: ["representativeId"] };
+// A review without its reference, or a reference without the flag, is refused rather than guessed at.
+const reviewNamed = (b: { namesakeReviewed: boolean; namesakeReviewId: string | null }) => b.namesakeReviewed === (b.namesakeReviewId !== null);
+const reviewIssue = { message: "namesakeReviewId is required with namesakeReviewed: true, and only then", path: ["namesakeReviewId"] };
 
-const SubmitBody = z.object({ admissionToken: z.string().min(1).max(4096), ...common }).refine(representativeNamed, representativeIssue);
+const SubmitBody = z
+  .object({ admissionToken: z.string().min(1).max(4096), ...common })
+  .refine(representativeNamed, representativeIssue)
+  .refine(reviewNamed, reviewIssue);
 const EligibleBody = z
   .object({ eligibility: z.enum(["validated_job_offer", "temporary_resident"]), ...common })
-  .refine(representativeNamed, representativeIssue);
+  .refine(representativeNamed, representativeIssue)
+  .refine(reviewNamed, reviewIssue);
 const ReleaseBody = z.object({ admissionToken: z.string().min(1).max(4096) });
 const PaymentBody = z.object({ reference: z.string().trim().max(100).optional() });
 
 export const submissions = new Hono<AppEnv>();
+
+/**
+ * Query parameters that would carry a secret (a receipt token, an API key).
+ * URLs end up in logs, browser histories and Referer headers, so a secret is
+ * read from `Authorization` only, and a request that puts one in its URL is
+ * refused before anything else, without echoing it.
+ */
+const SECRET_PARAMETERS = new Set(["receipt", "receipttoken", "receipt_token", "token", "access_token", "apikey", "api_key", "key", "authorization"]);
+
+const noSecretInUrl: MiddlewareHandler<AppEnv> = async (c, next) => {
+  for (const name of new URL(c.req.url).searchParams.keys()) {
+    const lower = name.toLowerCase();
+    if (SECRET_PARAMETERS.has(lower)) throw new ApiError(400, "secret_in_url", { parameter: lower });
+  }
+  await next();
+};
+
+for (const path of ["/submissions", "/submissions/*", "/eligible-submissions", "/admissions/*"]) submissions.use(path, noSecretInUrl);
 
 /** Origin-to-gateway calls carry ORIGIN_API_KEY as a bearer token. */
 export const originOnly: MiddlewareHandler<AppEnv> = async (c, next) => {
@@ -85,7 +114,7 @@ function deviceOf(reported: z.infer<typeof DeviceSchema> | undefined): DeviceCla
 }
 
 /** The receipt as the contract shows it: ISO times and the receipt token. */
-function receiptBody(c: AppContext, r: Receipt) {
+function receiptBody(keys: ReceiptKeys, r: Receipt) {
   return {
     id: r.id,
     kind: r.kind,
@@ -95,18 +124,22 @@ function receiptBody(c: AppContext, r: Receipt) {
     acceptedAt: new Date(r.acceptedAt).toISOString(),
     paymentDueAt: new Date(r.paymentDueAt).toISOString(),
     paidAt: r.paidAt === null ? null : new Date(r.paidAt).toISOString(),
-    receiptToken: receiptToken(c.env.TICKET_HMAC_KEY, r.eventId, r.id),
+    receiptToken: receiptToken(keys, r.eventId, r.id, receiptExpiry(r.paymentDueAt)),
   };
 }
 
-async function answer(c: AppContext, result: SubmitResult) {
+/** `keys` are read before the counter is asked: a misconfigured key ring refuses the submission rather than its receipt. */
+async function answer(c: AppContext, keys: ReceiptKeys, result: SubmitResult) {
   if (result.ok) {
-    const receipt = receiptBody(c, result.receipt);
+    const receipt = receiptBody(keys, result.receipt);
     return result.replay ? c.json({ receipt, replay: true }, 200) : c.json({ receipt }, 201);
   }
   switch (result.reason) {
     case "duplicate":
       throw new ApiError(409, "duplicate", { firstReceiptId: result.firstReceiptId, by: result.by });
+    case "admission_used":
+      // Nothing about the application it serves: that is someone else's.
+      throw new ApiError(409, "admission_used");
     case "device_not_allowed":
       throw new ApiError(403, "device_not_allowed");
     case "quota_reached":
@@ -123,50 +156,61 @@ async function answer(c: AppContext, result: SubmitResult) {
 submissions.post("/submissions", originOnly, jsonBody(SubmitBody, { maxBytes: MAX_BODY }), async (c) => {
   const body = c.req.valid("json");
   const eventId = eventIdOf(c);
+  const keys = receiptKeys(c.env);
   const admission = await admissionFor(c, body.admissionToken, eventId);
   const input: SubmitInput = {
     kind: "quota",
     jti: admission.jti,
+    ticketId: admission.sub,
     exp: admission.exp,
     queueNumber: admission.num,
     accountId: body.accountId,
     applicationId: body.applicationId,
-    identityKey: await identityKey(c.env.IDENTITY_PEPPER, body.applicant),
+    ...(await identityKeys(c.env.IDENTITY_PEPPER, body.applicant)),
+    namesakeReviewId: body.namesakeReviewId,
     // The stricter of what the claim saw and what the origin saw now.
     device: stricterDevice(admission.dev, deviceOf(body.device)),
     representative: body.signedByRepresentative,
     representativeId: body.representativeId,
     eligibility: null,
   };
-  return answer(c, await c.env.QUOTA_COUNTER.getByName(eventId).submit(input));
+  return answer(c, keys, await c.env.QUOTA_COUNTER.getByName(eventId).submit(input));
 });
 
 submissions.post("/eligible-submissions", originOnly, jsonBody(EligibleBody, { maxBytes: MAX_BODY }), async (c) => {
   const body = c.req.valid("json");
   const eventId = eventIdOf(c);
+  const keys = receiptKeys(c.env);
   const input: SubmitInput = {
     kind: "eligible",
     jti: null,
+    ticketId: null,
     exp: null,
     queueNumber: null,
     accountId: body.accountId,
     applicationId: body.applicationId,
-    identityKey: await identityKey(c.env.IDENTITY_PEPPER, body.applicant),
+    ...(await identityKeys(c.env.IDENTITY_PEPPER, body.applicant)),
+    namesakeReviewId: body.namesakeReviewId,
     device: deviceOf(body.device),
     representative: body.signedByRepresentative,
     representativeId: body.representativeId,
     eligibility: body.eligibility,
   };
-  return answer(c, await c.env.QUOTA_COUNTER.getByName(eventId).submit(input));
+  return answer(c, keys, await c.env.QUOTA_COUNTER.getByName(eventId).submit(input));
 });
 
-/** A submission's status: with its receipt token (the candidate), or with ORIGIN_API_KEY. */
+/**
+ * A submission's status: `Authorization: Bearer` with its receipt token (the
+ * candidate) or with ORIGIN_API_KEY, which also gets a fresh receipt token.
+ * Tokens of the retired `r1.` format, which never expired, are refused.
+ */
 submissions.get("/submissions/:id", async (c) => {
   const submissionId = c.req.param("id");
-  const token = bearerOf(c.req.header("authorization")) ?? c.req.query("receipt") ?? "";
+  const token = bearerOf(c.req.header("authorization")) ?? "";
+  const keys = receiptKeys(c.env);
   let eventId: string;
-  if (token.startsWith("r1.")) {
-    const receipt = verifyReceiptToken(c.env.TICKET_HMAC_KEY, token);
+  if (token.startsWith("r2.")) {
+    const receipt = verifyReceiptToken(keys, token, Date.now());
     if (!receipt || receipt.id !== submissionId) throw new ApiError(401, "unauthorized");
     eventId = receipt.eventId;
   } else if (token && (await sameSecret(token, c.env.ORIGIN_API_KEY))) {
@@ -176,17 +220,18 @@ submissions.get("/submissions/:id", async (c) => {
   }
   const r = await c.env.QUOTA_COUNTER.getByName(eventId).receipt(submissionId);
   if (!r) throw new ApiError(404, "not_found");
-  return c.json({ submission: receiptBody(c, r) });
+  return c.json({ submission: receiptBody(keys, r) });
 });
 
 submissions.post("/submissions/:id/payment", originOnly, jsonBody(PaymentBody, { maxBytes: 1024, optional: true }), async (c) => {
   const eventId = eventIdOf(c);
+  const keys = receiptKeys(c.env);
   const result = await c.env.QUOTA_COUNTER.getByName(eventId).markPaid(c.req.param("id"), c.req.valid("json").reference ?? null);
   if (!result.ok) {
     if (result.reason === "not_found") throw new ApiError(404, "not_found");
     throw new ApiError(409, "invalid_change", { reason: result.reason });
   }
-  return c.json({ submission: receiptBody(c, result.receipt) });
+  return c.json({ submission: receiptBody(keys, result.receipt) });
 });
 
 /** Ends a session early (submitted or abandoned): the place is freed at once and the token can no longer submit. */
