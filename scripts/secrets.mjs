@@ -26,5 +26,7 @@ export function generateSecrets() {
     IDENTITY_PEPPER: random(32),
     OPS_TOKEN: random(24),
     ORIGIN_API_KEY: random(24),
+    // Optional in production; read-only: metrics, the stream, Prometheus and the history.
+    METRICS_TOKEN: random(24),
   };
 }

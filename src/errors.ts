@@ -42,6 +42,7 @@ const MESSAGES = {
   origin_timeout: ["Le service met trop de temps à répondre ; votre place dans la file est conservée.", "The service is taking too long to answer; your place in the line is kept."],
   internal: ["Erreur interne ; réessayez dans un moment.", "Internal error; try again shortly."],
   misconfigured: ["Le service est mal configuré.", "The service is misconfigured."],
+  read_only: ["Ce jeton permet seulement de lire les métriques.", "This token may only read metrics."],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type ErrorCode = keyof typeof MESSAGES;

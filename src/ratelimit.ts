@@ -40,7 +40,6 @@ export function clientKey(ip: string | undefined): string {
   return `${groups.slice(0, 4).join(":")}::/64`;
 }
 
-
 /**
  * The eight 4-digit groups of an IPv6 address, or null. The URL parser
  * (WHATWG) validates and canonicalises it (lower case, no leading zeros, an
