@@ -4,6 +4,7 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { database } from "./db/deliver";
 import * as schema from "./db/schema";
+import { configured } from "./config";
 import { ConfigError } from "./domain/event";
 import { ApiError, errorBody, langOf } from "./errors";
 import { gatewayHeaders, type AppEnv } from "./http";
@@ -23,6 +24,8 @@ const app = new Hono<AppEnv>({ strict: false });
 
 app.use("/guichet/*", gatewayHeaders);
 app.use("/.well-known/*", gatewayHeaders);
+// Nothing is served, healthz included, until the configuration passes its check (once per isolate).
+app.use("*", configured);
 
 app.get("/guichet/healthz", (c) => c.json({ ok: true }));
 app.route("/guichet/api", queue);
