@@ -24,6 +24,7 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { writeDevVarsIfMissing } from "./dev-vars.mjs";
+import { SECRET_NAMES } from "./secrets.mjs";
 
 const args = process.argv.slice(2);
 const keepState = args.includes("--keep-state");
@@ -90,6 +91,11 @@ function writeDemoDevVars() {
 }
 
 if (writeDevVarsIfMissing(".dev.vars")) console.log("guichet: wrote .dev.vars with fresh development secrets");
+// A .dev.vars written before a secret was added is left as it is: say what it lacks.
+const missingSecrets = SECRET_NAMES.filter((name) => !readDotenv(".dev.vars")[name]);
+if (missingSecrets.length > 0) {
+  console.log(`guichet: .dev.vars has no ${missingSecrets.join(", ")}: add it, or remove .dev.vars to have every secret generated again`);
+}
 
 if (!keepState && existsSync(".wrangler/state")) {
   const previous = ".wrangler/previous";

@@ -29,6 +29,8 @@ export function isDevelopment(env: Env): boolean {
 
 /** Secrets every gateway needs. */
 const REQUIRED_SECRETS = ["TICKET_HMAC_KEY", "IDENTITY_PEPPER", "OPS_TOKEN", "ORIGIN_API_KEY"] as const;
+/** Secrets a deployment needs; development runs without (a .dev.vars from before it was added lacks it). */
+const DEPLOYED_SECRETS = ["METRICS_TOKEN"] as const;
 /** Bearer secrets: each grants something different, so no two may be equal. */
 const BEARER_SECRETS = ["OPS_TOKEN", "METRICS_TOKEN", "ORIGIN_API_KEY"] as const;
 /** A deployed secret's least length and variety (a generated 24-byte base64url secret has 32 characters). */
@@ -78,7 +80,8 @@ export async function configProblems(env: Env, now = Date.now()): Promise<Settin
   }
 
   for (const name of REQUIRED_SECRETS) if (!env[name]) add(name, "not set");
-  for (const name of [...REQUIRED_SECRETS, "METRICS_TOKEN"] as const) {
+  if (!development) for (const name of DEPLOYED_SECRETS) if (!env[name]) add(name, "not set");
+  for (const name of [...REQUIRED_SECRETS, ...DEPLOYED_SECRETS]) {
     const value = env[name];
     if (!value || development) continue;
     if (value.length < SECRET_MIN_LENGTH || new Set(value).size < SECRET_MIN_DISTINCT || /\s/.test(value)) {

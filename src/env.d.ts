@@ -8,12 +8,6 @@ interface GuichetOptionalBindings {
   GUICHET_ENV?: string;
   /** Public keys of earlier signing keys, `{"keys": [...]}`, each with `expiresAt` (ISO-8601, at most 30 days ahead). */
   ADMISSION_PREVIOUS_JWKS?: string;
-  /**
-   * Read-only operator token (optional secret): metrics JSON, the stream,
-   * Prometheus and the history; never the controls, the event, the audit nor
-   * the CSV export. Must differ from OPS_TOKEN and ORIGIN_API_KEY.
-   */
-  METRICS_TOKEN?: string;
   /** The origin as a service binding (tests, or an origin Worker); otherwise ORIGIN_URL is used. */
   ORIGIN?: Fetcher;
   /** How long the proxy waits for the origin's response headers (ms); 30000 by default. */

@@ -65,6 +65,7 @@ async function deployedMistakes(): Promise<[string, Bindings, string][]> {
     ["a guessable OPS_TOKEN", { OPS_TOKEN: "changeme" }, "OPS_TOKEN"],
     ["a long but repetitive OPS_TOKEN", { OPS_TOKEN: "ab".repeat(24) }, "OPS_TOKEN"],
     ["a short ORIGIN_API_KEY", { ORIGIN_API_KEY: "k3Y-9xQ2mZ7pL4wT" }, "ORIGIN_API_KEY"],
+    ["no METRICS_TOKEN", { METRICS_TOKEN: undefined }, "METRICS_TOKEN"],
     ["a METRICS_TOKEN with spaces", { METRICS_TOKEN: `${env.METRICS_TOKEN} ${env.METRICS_TOKEN}` }, "METRICS_TOKEN"],
     ["METRICS_TOKEN equal to OPS_TOKEN", { METRICS_TOKEN: env.OPS_TOKEN }, "METRICS_TOKEN"],
     ["ORIGIN_API_KEY equal to OPS_TOKEN", { ORIGIN_API_KEY: env.OPS_TOKEN }, "ORIGIN_API_KEY"],
@@ -93,11 +94,11 @@ describe("a deployed Worker (no GUICHET_ENV)", () => {
     expect(decodeJwt(token).iss).toBe("https://guichet.example");
   });
 
-  it("answers every request 503 misconfigured, naming the setting at fault, for each of 32 mistakes", async () => {
+  it("answers every request 503 misconfigured, naming the setting at fault, for each of 33 mistakes", async () => {
     const id = uniqueEvent("cfgbad");
     await createEvent(id);
     const mistakes = await deployedMistakes();
-    expect(mistakes.length).toBe(32);
+    expect(mistakes.length).toBe(33);
     const secretValues = [env.OPS_TOKEN, env.METRICS_TOKEN!, env.ORIGIN_API_KEY, env.TICKET_HMAC_KEY, env.IDENTITY_PEPPER, current.d!, previous.d!, "changeme"];
     for (const [what, bindings, setting] of mistakes) {
       const res = await fetchWith({ ...DEPLOYED, ...bindings }, "/guichet/healthz");
@@ -160,10 +161,10 @@ describe("a deployed Worker (no GUICHET_ENV)", () => {
 });
 
 describe("development (GUICHET_ENV = development)", () => {
-  it("lets the issuer fall back to the request's origin, a plain-http origin and a weak token pass", async () => {
+  it("lets the issuer fall back to the request's origin; a plain-http origin, a weak token and no METRICS_TOKEN pass", async () => {
     const id = uniqueEvent("cfgdev");
     await createEvent(id);
-    const dev = { ...DEVELOPMENT, ORIGIN: undefined, ORIGIN_URL: "http://127.0.0.1:8788", OPS_TOKEN: "dev" };
+    const dev = { ...DEVELOPMENT, ORIGIN: undefined, ORIGIN_URL: "http://127.0.0.1:8788", OPS_TOKEN: "dev", METRICS_TOKEN: undefined };
     expect((await fetchWith(dev, "/guichet/healthz")).status).toBe(200);
     const entered = await fetchWith(DEVELOPMENT, `/guichet/api/enter?event=${id}`, { method: "POST" }, "http://localhost:8787");
     const cookie = entered.headers.getSetCookie()[0]!.split(";")[0]!;
