@@ -12,7 +12,7 @@
 // `npm run dev`, the test pools and the benchmark harness, never by
 // wrangler.toml) relaxes the issuer (it may fall back to the request's
 // origin), the origin (plain http allowed) and the strength of secrets.
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context } from "hono";
 import { checkSigningKeys, KeyConfigError } from "./auth/admission";
 import { langOf, messageFor } from "./errors";
 import type { AppEnv } from "./http";
@@ -96,8 +96,14 @@ export async function configProblems(env: Env, now = Date.now()): Promise<Settin
 
 const verdicts = new WeakMap<object, SettingProblem[] | Promise<SettingProblem[]>>();
 
-/** The verdict on `env`, checked once; its problems are logged once, without values. */
-function verdictOn(env: Env): Promise<SettingProblem[]> {
+/** The problems of `env` if it was checked already (none: it may serve), else undefined. Synchronous: every request asks. */
+export function checkedProblems(env: Env): SettingProblem[] | undefined {
+  const verdict = verdicts.get(env);
+  return Array.isArray(verdict) ? verdict : undefined;
+}
+
+/** The problems of `env`, checked once; they are logged once, without values. */
+export function problemsOf(env: Env): Promise<SettingProblem[]> {
   let verdict = verdicts.get(env);
   if (verdict === undefined) {
     verdict = configProblems(env).then((problems) => {
@@ -112,16 +118,10 @@ function verdictOn(env: Env): Promise<SettingProblem[]> {
   return Promise.resolve(verdict);
 }
 
-function misconfigured(c: Context<AppEnv>, problems: SettingProblem[]): Response {
+/** The 503 answer: the settings at fault in the message, each problem beside it. */
+export function misconfigured(c: Context<AppEnv>, problems: SettingProblem[]): Response {
   const lang = langOf(c);
   const settings = [...new Set(problems.map((p) => p.setting))];
   const message = `${messageFor("misconfigured", lang).replace(/\.$/, "")}${lang === "fr" ? " : " : ": "}${settings.join(", ")}.`;
   return c.json({ error: { code: "misconfigured", message, settings, problems } }, 503, { "Cache-Control": "no-store" });
 }
-
-/** Lets a request through only under a configuration that passed the check. */
-export const configured: MiddlewareHandler<AppEnv> = (c, next): Promise<Response | void> => {
-  const verdict = verdicts.get(c.env);
-  if (Array.isArray(verdict)) return verdict.length === 0 ? next() : Promise.resolve(misconfigured(c, verdict));
-  return verdictOn(c.env).then((problems): Promise<Response | void> | Response => (problems.length === 0 ? next() : misconfigured(c, problems)));
-};

@@ -91,7 +91,7 @@ describe("METRICS_TOKEN", () => {
     await createEvent(id);
     for (const path of READS) {
       const ctx = createExecutionContext();
-      const res = await worker.fetch(new Request(`${BASE}${path}?event=${id}`, { headers: METRICS_AUTH }), { ...env, METRICS_TOKEN: undefined }, ctx);
+      const res = await worker.fetch(new Request(`${BASE}${path}?event=${id}`, { headers: METRICS_AUTH }), { ...env, METRICS_TOKEN: undefined } as unknown as Env, ctx);
       expect(await statusOf(res), path).toBe(401);
       await waitOnExecutionContext(ctx);
       for (const headers of [{}, { authorization: `Bearer ${env.METRICS_TOKEN}x` }, { authorization: `Bearer ${env.ORIGIN_API_KEY}` }] as Record<string, string>[]) {

@@ -3,7 +3,7 @@
 import { env } from "cloudflare:workers";
 import { SignJWT, base64url, createLocalJWKSet, exportJWK, generateKeyPair, importJWK, jwtVerify, type JWK, type JWTPayload } from "jose";
 import { describe, expect, it } from "vitest";
-import { AdmissionError, signAdmission, verifyAdmission } from "../src/auth/admission";
+import { AdmissionError, KeyConfigError, signAdmission, verifyAdmission } from "../src/auth/admission";
 import { BASE, claim, counter, createEvent, enter, gateway, submissionBody, submit, tick, uniqueEvent } from "./helpers";
 
 async function admitted(eventId: string) {
@@ -68,6 +68,10 @@ describe("admission tokens", () => {
     // (The test pool's own ADMISSION_PREVIOUS_JWKS also holds such a key: see "over HTTP" below.)
     const retired = { ...env, ADMISSION_PREVIOUS_JWKS: JSON.stringify({ keys: [{ ...previous, d: undefined, expiresAt: new Date(Date.now() - 1000).toISOString() }] }) };
     await expect(verifyAdmission(retired, old, BASE, "mpq-origin")).rejects.toEqual(new AdmissionError("admission_invalid"));
+    // A previous key without expiresAt would be trusted forever: the key ring refuses to sign or verify with it.
+    const forever = { ...env, ADMISSION_PREVIOUS_JWKS: JSON.stringify({ keys: [{ ...previous, d: undefined }] }) };
+    await expect(verifyAdmission(forever, old, BASE, "mpq-origin")).rejects.toBeInstanceOf(KeyConfigError);
+    await expect(signAdmission(forever, claims, BASE, "mpq-origin")).rejects.toThrow("ADMISSION_PREVIOUS_JWKS: keys[0].expiresAt");
     const fresh = await signAdmission(env, claims, BASE, "mpq-origin");
     const header = JSON.parse(atob(fresh.split(".")[0]!.replace(/-/g, "+").replace(/_/g, "/")));
     expect(header.kid).toBe(JSON.parse(env.ADMISSION_SIGNING_JWK).kid);
