@@ -11,7 +11,8 @@
 // Deployed is the default: only GUICHET_ENV = "development" (set by
 // `npm run dev`, the test pools and the benchmark harness, never by
 // wrangler.toml) relaxes the issuer (it may fall back to the request's
-// origin), the origin (plain http allowed) and the strength of secrets.
+// origin), the origin (plain http allowed), the strength of secrets, and
+// lets METRICS_TOKEN be absent (a .dev.vars from before it lacks it).
 import type { Context } from "hono";
 import { checkSigningKeys, KeyConfigError } from "./auth/admission";
 import { langOf, messageFor } from "./errors";

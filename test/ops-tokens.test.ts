@@ -1,6 +1,7 @@
 // Who may do what on the ops API: OPS_TOKEN (and Cloudflare Access) steer;
-// METRICS_TOKEN reads metrics, the stream, Prometheus and the history, and is
-// refused (403 read_only) everywhere else, changing nothing. With the shared
+// METRICS_TOKEN reads metrics, the stream, Prometheus, the history and the
+// event's settings (what a read-only dashboard shows), and is refused
+// (403 read_only) everywhere else, changing nothing. With the shared
 // OPS_TOKEN, the name in X-Guichet-Operator is recorded as declared, never as
 // an identity.
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
@@ -12,8 +13,8 @@ import { admissionToken, BASE, createEvent, d1Submissions, eventually, gateway, 
 
 const METRICS_AUTH = { authorization: `Bearer ${env.METRICS_TOKEN}` };
 
-/** Every read-only metrics route. */
-const READS = ["/guichet/ops/api/metrics", "/guichet/ops/api/stream", "/guichet/ops/metrics", "/guichet/ops/api/history"];
+/** Every read-only route: the metrics, and the event's settings. */
+const READS = ["/guichet/ops/api/metrics", "/guichet/ops/api/stream", "/guichet/ops/metrics", "/guichet/ops/api/history", "/guichet/ops/api/event"];
 
 /** Every other ops API route, with a body where it takes one. */
 const STEERING: { method: string; path: string; body?: unknown }[] = [
@@ -21,7 +22,6 @@ const STEERING: { method: string; path: string; body?: unknown }[] = [
   { method: "POST", path: "/guichet/ops/api/event/pause" },
   { method: "POST", path: "/guichet/ops/api/event/resume" },
   { method: "POST", path: "/guichet/ops/api/event/close" },
-  { method: "GET", path: "/guichet/ops/api/event" },
   { method: "GET", path: "/guichet/ops/api/audit" },
   { method: "GET", path: "/guichet/ops/api/submissions.csv" },
   // A route nobody wrote yet is refused too (the guard is on /api/*, not on a list).
@@ -48,15 +48,17 @@ async function auditRows(eventId: string): Promise<any[]> {
 }
 
 describe("METRICS_TOKEN", () => {
-  it("reads every metrics route: 200", async () => {
+  it("reads every metrics route and the event's settings: 200", async () => {
     const id = uniqueEvent("mtread");
     await createEvent(id);
     for (const path of READS) expect(await statusOf(await call("GET", path, id, METRICS_AUTH)), path).toBe(200);
     const prometheus = await call("GET", "/guichet/ops/metrics", id, METRICS_AUTH);
     expect(await prometheus.text()).toContain(`event="${id}"`);
+    const view = (await (await call("GET", "/guichet/ops/api/event", id, METRICS_AUTH)).json()) as any;
+    expect([view.event.id, view.actor]).toEqual([id, "metrics-token"]);
   });
 
-  it("is refused with 403 read_only on every control, the event, the audit and the CSV export, and changes nothing", async () => {
+  it("is refused with 403 read_only on every control, the audit and the CSV export, and changes nothing", async () => {
     const id = uniqueEvent("mtsteer");
     await createEvent(id, { quota: 10 });
     expect((await submit(id, submissionBody(await admissionToken(id)))).res.status).toBe(201);
@@ -78,7 +80,7 @@ describe("METRICS_TOKEN", () => {
         tried += 1;
       }
     }
-    expect(tried).toBe(24);
+    expect(tried).toBe(21);
     const after = await snapshotOf(id);
     expect(after).toMatchObject({ phase: "open", paused: false, configVersion: before.configVersion, quota: { total: 10 } });
     // No audit row: nothing was done (read with OPS_TOKEN after the room's outbox had time to deliver).

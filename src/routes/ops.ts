@@ -107,9 +107,10 @@ ops.use("/api/*", (c, next) => (c.req.method === "GET" || c.req.method === "HEAD
 
 // ------------------------------------------------------------ metrics (read-only)
 //
-// Any operator, METRICS_TOKEN included. These routes come before the
-// `steering` guard below: each answers without calling next(), so the guard
-// never runs for them, and every /api/ route after it is refused to METRICS_TOKEN.
+// Any operator, METRICS_TOKEN included: the metrics, the history and the
+// event's settings. These routes come before the `steering` guard below: each
+// answers without calling next(), so the guard never runs for them, and every
+// /api/ route after it is refused to METRICS_TOKEN.
 
 ops.get("/api/metrics", async (c) => c.json(await metricsOf(c, eventIdOf(c))));
 
@@ -289,10 +290,36 @@ function minuteOf(r: MinuteHistoryRow) {
   };
 }
 
+// ------------------------------------------------------------ the event (read-only)
+
+async function eventView(c: AppContext, eventId: string) {
+  const s = await c.env.QUEUE_ROOM.getByName(eventId).snapshot();
+  if (!s.exists) throw new ApiError(404, "unknown_event");
+  const counter = await c.env.QUOTA_COUNTER.getByName(eventId).stats();
+  return {
+    event: {
+      id: s.event,
+      phase: s.phase,
+      paused: s.paused,
+      closedReason: s.closedReason,
+      accepted: counter?.accepted ?? s.quota.accepted,
+      configVersion: s.configVersion,
+    },
+  };
+}
+
+/** The event's settings and state (no personal data): a read-only dashboard needs them. */
+ops.get("/api/event", async (c) => {
+  const eventId = eventIdOf(c);
+  const view = await eventView(c, eventId);
+  const { settings } = await c.env.QUEUE_ROOM.getByName(eventId).settings();
+  return c.json({ ...view, settings: settings && settingsOf(settings), actor: c.get("actor") });
+});
+
 // ------------------------------------------------------------ OPS_TOKEN or Access only
 //
-// The export (it names accounts and applications), the event, the controls
-// and the audit. Every /api/ route below this guard refuses METRICS_TOKEN.
+// The export (it names accounts and applications), changes to the event, the
+// controls and the audit. Every /api/ route below this guard refuses METRICS_TOKEN.
 
 ops.use("/api/*", steering);
 
@@ -383,30 +410,7 @@ ops.get("/api/submissions.csv", (c) => {
   });
 });
 
-// ------------------------------------------------------------ the event and its controls
-
-async function eventView(c: AppContext, eventId: string) {
-  const s = await c.env.QUEUE_ROOM.getByName(eventId).snapshot();
-  if (!s.exists) throw new ApiError(404, "unknown_event");
-  const counter = await c.env.QUOTA_COUNTER.getByName(eventId).stats();
-  return {
-    event: {
-      id: s.event,
-      phase: s.phase,
-      paused: s.paused,
-      closedReason: s.closedReason,
-      accepted: counter?.accepted ?? s.quota.accepted,
-      configVersion: s.configVersion,
-    },
-  };
-}
-
-ops.get("/api/event", async (c) => {
-  const eventId = eventIdOf(c);
-  const view = await eventView(c, eventId);
-  const { settings } = await c.env.QUEUE_ROOM.getByName(eventId).settings();
-  return c.json({ ...view, settings: settings && settingsOf(settings), actor: c.get("actor") });
-});
+// ------------------------------------------------------------ changes to the event, controls
 
 /**
  * Changes the event (or creates it). The whole change is validated by the room
