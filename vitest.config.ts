@@ -19,9 +19,17 @@ export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
   // wrangler.toml's [assets] directory must hold the dashboard's vendored files (wrangler's [build] is not run here).
   copyAssets();
-  // A retired signing key whose public part stays listed: tests sign with it
-  // to check that tokens from before a rotation still verify.
+  // Two earlier signing keys: one retiring tomorrow, still listed and trusted
+  // (tokens from before a rotation verify), and one retired an hour ago,
+  // neither listed nor trusted. Tests sign with both.
   const previous = newSigningJwk("k-previous");
+  const retired = newSigningJwk("k-retired");
+  const previousJwks = {
+    keys: [
+      { ...publicJwk(previous), expiresAt: new Date(Date.now() + 86_400_000).toISOString() },
+      { ...publicJwk(retired), expiresAt: new Date(Date.now() - 3_600_000).toISOString() },
+    ],
+  };
   const secrets = generateSecrets();
   // Cloudflare Access in tests: a team's RS256 key whose public part a fixture
   // certs endpoint serves (below); tests sign assertions with the private part.
@@ -50,8 +58,13 @@ export default defineConfig(async () => {
           bindings: {
             ORIGIN_TIMEOUT_MS: "400",
             ...secrets,
-            ADMISSION_PREVIOUS_JWKS: JSON.stringify({ keys: [publicJwk(previous)] }),
+            ADMISSION_PREVIOUS_JWKS: JSON.stringify(previousJwks),
             TEST_PREVIOUS_SIGNING_JWK: JSON.stringify(previous),
+            TEST_RETIRED_SIGNING_JWK: JSON.stringify(retired),
+            // Development: the issuer may fall back to the request's origin
+            // and the origin may be plain http (src/config.ts). A deployed
+            // Worker has no GUICHET_ENV and is checked strictly.
+            GUICHET_ENV: "development",
             ENABLE_TEST_SEAMS: "true",
             // This pool turns off cross-request promise resolution, which
             // batching needs; batching is tested against workerd as deployed

@@ -118,9 +118,13 @@ export default {
   },
 };`;
 
-/** The gateway's vars and secrets: wrangler.toml's, with no per-client enter limit (the bench's clients share one address), then `vars`. */
+/**
+ * The gateway's vars and secrets: wrangler.toml's, with no per-client enter
+ * limit (the bench's clients share one address) and development's relaxed
+ * configuration check (a plain-http issuer and origin on 127.0.0.1), then `vars`.
+ */
 function gatewayBindings(vars = {}, secrets) {
-  return { ...tomlVars(), ENTER_LIMIT_PER_MINUTE: "0", GATEWAY_ISSUER: "http://guichet.bench", ...vars, ...secrets };
+  return { ...tomlVars(), ENTER_LIMIT_PER_MINUTE: "0", GATEWAY_ISSUER: "http://guichet.bench", GUICHET_ENV: "development", ...vars, ...secrets };
 }
 
 /** Applies the D1 migrations to worker `name`'s database DB. */

@@ -12,7 +12,9 @@
 //  5. starts the gateway with `wrangler dev`, the default event opening one minute
 //     from now (unless `--var EVENT_OPENS_AT:…` is given), ORIGIN_URL = the demo
 //     origin, and GATEWAY_ISSUER = http://localhost:<port> for both Workers (unless
-//     given), so a token claimed through localhost or 127.0.0.1 names the same issuer.
+//     given), so a token claimed through localhost or 127.0.0.1 names the same issuer,
+//     and GUICHET_ENV = development (unless given): without it the gateway checks
+//     its configuration as a deployed Worker does and refuses plain-http URLs.
 // Other arguments go to the gateway's wrangler dev. Both Workers stop together:
 // Ctrl-C, SIGTERM, or either one exiting.
 import { spawn, spawnSync } from "node:child_process";
@@ -22,6 +24,7 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { writeDevVarsIfMissing } from "./dev-vars.mjs";
+import { SECRET_NAMES } from "./secrets.mjs";
 
 const args = process.argv.slice(2);
 const keepState = args.includes("--keep-state");
@@ -88,6 +91,11 @@ function writeDemoDevVars() {
 }
 
 if (writeDevVarsIfMissing(".dev.vars")) console.log("guichet: wrote .dev.vars with fresh development secrets");
+// A .dev.vars written before a secret was added is left as it is: say what it lacks.
+const missingSecrets = SECRET_NAMES.filter((name) => !readDotenv(".dev.vars")[name]);
+if (missingSecrets.length > 0) {
+  console.log(`guichet: .dev.vars has no ${missingSecrets.join(", ")}: add it, or remove .dev.vars to have every secret generated again`);
+}
 
 if (!keepState && existsSync(".wrangler/state")) {
   const previous = ".wrangler/previous";
@@ -114,6 +122,7 @@ if (userVar("EVENT_OPENS_AT") === undefined) {
   console.log(`guichet: the default event opens at ${opensAt} (in one minute)`);
 }
 if (userVar("GATEWAY_ISSUER") === undefined) vars.push("--var", `GATEWAY_ISSUER:${issuer}`);
+if (userVar("GUICHET_ENV") === undefined) vars.push("--var", "GUICHET_ENV:development");
 if (startDemo) vars.push("--var", `ORIGIN_URL:http://127.0.0.1:${originPort}`);
 else console.log(`guichet: ORIGIN_URL is given (${userVar("ORIGIN_URL")}): the demo origin is not started`);
 

@@ -3,7 +3,7 @@
 // pool (new ones every run). Nothing here is ever committed.
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 
-export const SECRET_NAMES = ["ADMISSION_SIGNING_JWK", "TICKET_HMAC_KEY", "IDENTITY_PEPPER", "OPS_TOKEN", "ORIGIN_API_KEY"];
+export const SECRET_NAMES = ["ADMISSION_SIGNING_JWK", "TICKET_HMAC_KEY", "IDENTITY_PEPPER", "OPS_TOKEN", "ORIGIN_API_KEY", "METRICS_TOKEN"];
 
 /** A private EC P-256 JWK with a kid, as ADMISSION_SIGNING_JWK expects. */
 export function newSigningJwk(kid = `k-${new Date().toISOString().slice(0, 10)}-${randomBytes(3).toString("hex")}`) {
@@ -26,5 +26,7 @@ export function generateSecrets() {
     IDENTITY_PEPPER: random(32),
     OPS_TOKEN: random(24),
     ORIGIN_API_KEY: random(24),
+    // Read-only: metrics, the stream, Prometheus and the history.
+    METRICS_TOKEN: random(24),
   };
 }

@@ -1,6 +1,12 @@
 // Bindings that `wrangler types` cannot see: optional secrets and test seams.
 interface GuichetOptionalBindings {
-  /** Public keys of earlier signing keys, `{"keys": [...]}`, each optionally with `expiresAt`. */
+  /**
+   * "development" under `npm run dev`, the test pools and the benchmark
+   * harness; unset (or "production") when deployed, where the configuration
+   * is checked strictly (src/config.ts).
+   */
+  GUICHET_ENV?: string;
+  /** Public keys of earlier signing keys, `{"keys": [...]}`, each with `expiresAt` (ISO-8601, at most 30 days ahead). */
   ADMISSION_PREVIOUS_JWKS?: string;
   /** The origin as a service binding (tests, or an origin Worker); otherwise ORIGIN_URL is used. */
   ORIGIN?: Fetcher;

@@ -51,6 +51,7 @@ const MESSAGES = {
     "Aucun secret dans l'adresse : envoyez le jeton de reçu ou la clé dans l'en-tête Authorization (Bearer), jamais dans les paramètres de la requête.",
     "No secret in the URL: send the receipt token or the key in the Authorization header (Bearer), never in the query string.",
   ],
+  read_only: ["Ce jeton permet seulement de lire les métriques.", "This token may only read metrics."],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type ErrorCode = keyof typeof MESSAGES;

@@ -3,7 +3,8 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { ApiError, langOf, type Lang } from "./errors";
 import { classifyDevice } from "./domain/device";
-import { EVENT_ID } from "./domain/event";
+import { ConfigError, EVENT_ID } from "./domain/event";
+import { isDevelopment } from "./config";
 
 export interface AppEnv {
   Bindings: Env;
@@ -19,9 +20,12 @@ export function eventIdOf(c: AppContext): string {
   return id;
 }
 
-/** The tokens' `iss`: GATEWAY_ISSUER, or this gateway's own origin. */
+/** The tokens' `iss`: GATEWAY_ISSUER, or in development this gateway's own origin. */
 export function issuerOf(c: AppContext): string {
-  return c.env.GATEWAY_ISSUER || new URL(c.req.url).origin;
+  if (c.env.GATEWAY_ISSUER) return c.env.GATEWAY_ISSUER;
+  // A request's Host is the client's to choose: a deployed gateway never signs under it (src/config.ts refuses to serve first).
+  if (!isDevelopment(c.env)) throw new ConfigError("GATEWAY_ISSUER is not set");
+  return new URL(c.req.url).origin;
 }
 
 export function audienceOf(env: Env): string {

@@ -1,9 +1,11 @@
 // The gateway Worker: mounts the routes, maps errors to the contract's body,
+// serves nothing under a configuration that fails its check (src/config.ts),
 // and exports the Durable Object classes.
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { database } from "./db/deliver";
 import * as schema from "./db/schema";
+import { checkedProblems, misconfigured, problemsOf } from "./config";
 import { ConfigError } from "./domain/event";
 import { ApiError, errorBody, langOf } from "./errors";
 import { gatewayHeaders, type AppEnv } from "./http";
@@ -51,6 +53,17 @@ app.onError((err, c) => {
   return c.json(errorBody(code, lang), 500);
 });
 
+/** What every request gets while the configuration fails its check: 503 misconfigured. */
+const refusal = new Hono<AppEnv>();
+refusal.use("*", gatewayHeaders);
+refusal.all("*", async (c) => misconfigured(c, await problemsOf(c.env)));
+
+/** The first request of an isolate (or of new bindings) waits for the configuration check. */
+async function afterCheck(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+  const problems = await problemsOf(env);
+  return (problems.length === 0 ? app : refusal).fetch(request, env, ctx);
+}
+
 /**
  * The daily sweep: submissions unpaid 30 days after acceptance become
  * expired_unpaid, for every event D1 knows and the default one.
@@ -64,7 +77,13 @@ async function sweepUnpaid(env: Env, now: number): Promise<number> {
 }
 
 export default {
-  fetch: app.fetch,
+  // Nothing is served, healthz included, until the configuration passes its check (src/config.ts);
+  // once it has, a request costs one lookup more.
+  fetch(request: Request, env: Env, ctx: ExecutionContext) {
+    const problems = checkedProblems(env);
+    if (problems === undefined) return afterCheck(request, env, ctx);
+    return (problems.length === 0 ? app : refusal).fetch(request, env, ctx);
+  },
   async scheduled(controller, env, ctx) {
     ctx.waitUntil(sweepUnpaid(env, controller.scheduledTime));
   },

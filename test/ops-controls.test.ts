@@ -72,7 +72,7 @@ describe("each control changes the line and is audited", () => {
     expect((await snapshotOf(id)).servingNumber).toBe(3);
     const rows = await auditOf(id, 2);
     const pause = rows.find((r) => r.action === "event.pause");
-    expect(pause).toMatchObject({ actor: "ops-token:Lea Roy", before: { paused: false }, after: { paused: true } });
+    expect(pause).toMatchObject({ actor: "ops-token (declared: Lea Roy)", before: { paused: false }, after: { paused: true } });
     expect(rows.find((r) => r.action === "event.resume")).toMatchObject({ actor: "ops-token", before: { paused: true }, after: { paused: false } });
     expect(Date.parse(pause.at)).toBeGreaterThan(Date.now() - 60_000);
   });

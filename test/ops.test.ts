@@ -37,7 +37,7 @@ describe("ops controls", () => {
     expect(s.body.error.code).toBe("quota_reached");
     expect(await counter(id).stats()).toMatchObject({ accepted: 0, closed: true, closedReason: "closed_by_operator" });
     const [row] = await auditOf(id, 1);
-    expect(row).toMatchObject({ actor: "ops-token:Ana", action: "event.close", before: { closed: false }, after: { closed: true, reason: "closed_by_operator" } });
+    expect(row).toMatchObject({ actor: "ops-token (declared: Ana)", action: "event.close", before: { closed: false }, after: { closed: true, reason: "closed_by_operator" } });
   });
 
   it("pauses and resumes calling", async () => {

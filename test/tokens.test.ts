@@ -1,10 +1,10 @@
 // Admission tokens: they verify against the JWKS with the contract's claims,
 // and anything tampered, foreign or expired is refused.
 import { env } from "cloudflare:workers";
-import { SignJWT, createLocalJWKSet, importJWK, jwtVerify, type JWK } from "jose";
+import { SignJWT, base64url, createLocalJWKSet, exportJWK, generateKeyPair, importJWK, jwtVerify, type JWK, type JWTPayload } from "jose";
 import { describe, expect, it } from "vitest";
-import { AdmissionError, signAdmission, verifyAdmission } from "../src/auth/admission";
-import { BASE, claim, createEvent, enter, gateway, tick, uniqueEvent } from "./helpers";
+import { AdmissionError, KeyConfigError, signAdmission, verifyAdmission } from "../src/auth/admission";
+import { BASE, claim, counter, createEvent, enter, gateway, submissionBody, submit, tick, uniqueEvent } from "./helpers";
 
 async function admitted(eventId: string) {
   await createEvent(eventId);
@@ -65,11 +65,81 @@ describe("admission tokens", () => {
     const old = await signAdmission({ ADMISSION_SIGNING_JWK: JSON.stringify(previous) }, claims, BASE, "mpq-origin");
     await expect(verifyAdmission(env, old, BASE, "mpq-origin")).resolves.toMatchObject({ num: 1 });
     // Once the previous key's expiresAt has passed, it leaves the JWKS and its tokens are refused.
+    // (The test pool's own ADMISSION_PREVIOUS_JWKS also holds such a key: see "over HTTP" below.)
     const retired = { ...env, ADMISSION_PREVIOUS_JWKS: JSON.stringify({ keys: [{ ...previous, d: undefined, expiresAt: new Date(Date.now() - 1000).toISOString() }] }) };
     await expect(verifyAdmission(retired, old, BASE, "mpq-origin")).rejects.toEqual(new AdmissionError("admission_invalid"));
+    // A previous key without expiresAt would be trusted forever: the key ring refuses to sign or verify with it.
+    const forever = { ...env, ADMISSION_PREVIOUS_JWKS: JSON.stringify({ keys: [{ ...previous, d: undefined }] }) };
+    await expect(verifyAdmission(forever, old, BASE, "mpq-origin")).rejects.toBeInstanceOf(KeyConfigError);
+    await expect(signAdmission(forever, claims, BASE, "mpq-origin")).rejects.toThrow("ADMISSION_PREVIOUS_JWKS: keys[0].expiresAt");
     const fresh = await signAdmission(env, claims, BASE, "mpq-origin");
     const header = JSON.parse(atob(fresh.split(".")[0]!.replace(/-/g, "+").replace(/_/g, "/")));
     expect(header.kid).toBe(JSON.parse(env.ADMISSION_SIGNING_JWK).kid);
     expect(await importJWK(previous, "ES256")).toBeTruthy();
+  });
+});
+
+/** Valid admission claims for `eventId`, as a claim would give them. */
+function claimsFor(eventId: string, overrides: Partial<JWTPayload> = {}): JWTPayload {
+  const iat = Math.floor(Date.now() / 1000);
+  return { iss: BASE, aud: "mpq-origin", sub: "ticket-1", jti: crypto.randomUUID(), iat, nbf: iat, exp: iat + 600, evt: eventId, num: 1, dev: "desktop", ...overrides };
+}
+
+async function signWith(jwk: JWK, claims: JWTPayload, header: Record<string, unknown> = {}) {
+  const key = await importJWK(jwk, (header.alg as string) ?? "ES256");
+  return new SignJWT(claims).setProtectedHeader({ alg: "ES256", kid: jwk.kid, ...header }).sign(key);
+}
+
+const json64 = (o: unknown) => base64url.encode(JSON.stringify(o));
+
+describe("admission tokens over HTTP (POST /guichet/api/submissions)", () => {
+  it("lists the current and the previous key in the JWKS, not the retired one", async () => {
+    const jwks = (await (await gateway("/.well-known/jwks.json")).json()) as { keys: JWK[] };
+    expect(jwks.keys.map((k) => k.kid)).toEqual([JSON.parse(env.ADMISSION_SIGNING_JWK).kid, "k-previous"]);
+    expect(jwks.keys.every((k) => k.d === undefined && !("expiresAt" in k))).toBe(true);
+  });
+
+  it("refuses 15 forged, unsigned, confused, wrong-kid and retired-key tokens (401) and counts none; accepts the current and previous keys'", async () => {
+    const id = uniqueEvent("jwtattack");
+    await createEvent(id, { quota: 100 });
+    const current = JSON.parse(env.ADMISSION_SIGNING_JWK) as JWK;
+    const previous = JSON.parse(env.TEST_PREVIOUS_SIGNING_JWK) as JWK;
+    const retired = JSON.parse(env.TEST_RETIRED_SIGNING_JWK) as JWK;
+    const stranger = { ...(await exportJWK((await generateKeyPair("ES256", { extractable: true })).privateKey)) };
+    const stranger384 = await exportJWK((await generateKeyPair("ES384", { extractable: true })).privateKey);
+    const genuine = await signWith(current, claimsFor(id));
+    const [h, p] = genuine.split(".") as [string, string, string];
+    const attacks: [string, string][] = [
+      ["a stranger's key under the current kid", await signWith({ ...stranger, kid: current.kid }, claimsFor(id))],
+      ["a stranger's key under an unknown kid", await signWith({ ...stranger, kid: "k-unknown" }, claimsFor(id))],
+      ["a stranger's key without kid", await signWith(stranger, claimsFor(id), { kid: undefined })],
+      ["a stranger's key embedded in the header", await signWith(stranger, claimsFor(id), { kid: undefined, jwk: { kty: "EC", crv: "P-256", x: stranger.x, y: stranger.y } })],
+      ["alg none, current kid", `${json64({ alg: "none", typ: "JWT", kid: current.kid })}.${json64(claimsFor(id))}.`],
+      ["alg none, no kid", `${json64({ alg: "none" })}.${json64(claimsFor(id))}.`],
+      [
+        "HS256 keyed with the current public key",
+        await new SignJWT(claimsFor(id)).setProtectedHeader({ alg: "HS256", kid: current.kid }).sign(new TextEncoder().encode(JSON.stringify({ kty: "EC", crv: "P-256", x: current.x, y: current.y }))),
+      ],
+      ["HS256 keyed with the x coordinate", await new SignJWT(claimsFor(id)).setProtectedHeader({ alg: "HS256", kid: current.kid }).sign(base64url.decode(current.x!))],
+      ["ES384 from a P-384 key under the current kid", await signWith({ ...stranger384, kid: current.kid }, claimsFor(id), { alg: "ES384" })],
+      ["the retired key, its own kid", await signWith(retired, claimsFor(id))],
+      ["the retired key under the current kid", await signWith({ ...retired, kid: current.kid }, claimsFor(id))],
+      ["the current key under the retired kid", await signWith({ ...current, kid: "k-retired" }, claimsFor(id))],
+      ["the current key's signature over edited claims", `${h}.${json64(claimsFor(id, { num: 2 }))}.${genuine.split(".")[2]}`],
+      ["the current key's header and claims without signature", `${h}.${p}.`],
+      ["the current key's signature cut short", genuine.slice(0, -8)],
+    ];
+    expect(attacks.length).toBe(15);
+    for (const [what, token] of attacks) {
+      const r = await submit(id, submissionBody(token));
+      expect([what, r.res.status, r.body.error?.code]).toEqual([what, 401, "admission_invalid"]);
+    }
+    expect((await counter(id).stats())?.accepted ?? 0).toBe(0);
+    // The keys in force: the current one, and the previous one until its expiresAt.
+    for (const jwk of [current, previous]) expect((await submit(id, submissionBody(await signWith(jwk, claimsFor(id))))).res.status).toBe(201);
+    // Expired tokens from a trusted key are told apart.
+    const stale = await signWith(current, claimsFor(id, { iat: 1, nbf: 1, exp: Math.floor(Date.now() / 1000) - 60 }));
+    expect((await submit(id, submissionBody(stale))).res.status).toBe(410);
+    expect((await counter(id).stats())!.accepted).toBe(2);
   });
 });

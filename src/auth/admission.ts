@@ -2,10 +2,13 @@
 // the JWKS that lets the origin verify them with any standard library.
 //
 // Rotation: ADMISSION_PREVIOUS_JWKS holds the public keys of earlier signing
-// keys, each optionally with `expiresAt` (ISO-8601) after which it is dropped.
-// The JWKS lists the current key and every previous key still in force.
+// keys, each with `expiresAt` (ISO-8601), the instant after which it is no
+// longer listed nor trusted. A previous key without one would be trusted
+// forever: that is a configuration error, as is a key that is not EC P-256.
 import { createLocalJWKSet, decodeJwt, errors, importJWK, jwtVerify, type JWK } from "jose";
+import * as z from "zod";
 import type { DeviceClass } from "../domain/device";
+import { ConfigError } from "../domain/event";
 import { base64url, base64urlOfText, bytesOf } from "./ticket";
 
 export const ADMISSION_COOKIE = "guichet_admission";
@@ -34,12 +37,115 @@ export interface KeyEnv {
   ADMISSION_PREVIOUS_JWKS?: string;
 }
 
+/** A signing key setting that cannot be used; names the setting and the fault, never the key. */
+export class KeyConfigError extends ConfigError {
+  constructor(
+    readonly setting: "ADMISSION_SIGNING_JWK" | "ADMISSION_PREVIOUS_JWKS",
+    readonly problem: string,
+  ) {
+    super(`${setting}: ${problem}`);
+  }
+}
+
+/** How far ahead a previous key may retire: its tokens live minutes (at most a day), not months. */
+export const PREVIOUS_KEY_MAX_DAYS = 30;
+
+const coordinate = z.string().regex(/^[A-Za-z0-9_-]{43}$/, "not a base64url P-256 coordinate");
+const kid = z.string().min(1).max(200);
+const SigningJwkSchema = z.object({ kty: z.literal("EC"), crv: z.literal("P-256"), x: coordinate, y: coordinate, d: coordinate, kid });
+const PreviousJwkSchema = z.object({
+  kty: z.literal("EC"),
+  crv: z.literal("P-256"),
+  x: coordinate,
+  y: coordinate,
+  kid,
+  d: z.never({ error: "a previous key is listed publicly: give its public part only (no d)" }).optional(),
+  expiresAt: z.iso.datetime({ offset: true, error: "missing or not an ISO-8601 instant: every previous key must say when it retires" }),
+});
+const PreviousJwksSchema = z.object({ keys: z.array(PreviousJwkSchema).max(20) });
+
+interface KeySettings {
+  current: z.infer<typeof SigningJwkSchema>;
+  previous: { jwk: z.infer<typeof PreviousJwkSchema>; expiresAt: number }[];
+}
+
+/** The first fault zod found, as `path: message` (no value). */
+function faultOf(error: z.ZodError): string {
+  const issue = error.issues[0]!;
+  const path = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
+  return path ? `${path}: ${issue.message}` : issue.message;
+}
+
+function parseJson(setting: KeyConfigError["setting"], text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new KeyConfigError(setting, "not valid JSON");
+  }
+}
+
+/**
+ * Both key settings, validated: the current key a private EC P-256 JWK with
+ * a kid; each previous key a public EC P-256 JWK with its own kid and an
+ * `expiresAt` no later than PREVIOUS_KEY_MAX_DAYS after `now`. Throws KeyConfigError.
+ */
+export function keySettings(env: KeyEnv, now = Date.now()): KeySettings {
+  if (!env.ADMISSION_SIGNING_JWK) throw new KeyConfigError("ADMISSION_SIGNING_JWK", "not set");
+  const current = SigningJwkSchema.safeParse(parseJson("ADMISSION_SIGNING_JWK", env.ADMISSION_SIGNING_JWK));
+  if (!current.success) throw new KeyConfigError("ADMISSION_SIGNING_JWK", `must be a private EC P-256 JWK with a kid (${faultOf(current.error)})`);
+  const previous: KeySettings["previous"] = [];
+  if (env.ADMISSION_PREVIOUS_JWKS?.trim()) {
+    const parsed = PreviousJwksSchema.safeParse(parseJson("ADMISSION_PREVIOUS_JWKS", env.ADMISSION_PREVIOUS_JWKS));
+    if (!parsed.success) throw new KeyConfigError("ADMISSION_PREVIOUS_JWKS", faultOf(parsed.error));
+    const kids = new Set([current.data.kid]);
+    for (const [i, jwk] of parsed.data.keys.entries()) {
+      if (kids.has(jwk.kid)) throw new KeyConfigError("ADMISSION_PREVIOUS_JWKS", `keys[${i}].kid: repeats another key's kid`);
+      kids.add(jwk.kid);
+      const expiresAt = Date.parse(jwk.expiresAt);
+      if (expiresAt > now + PREVIOUS_KEY_MAX_DAYS * 86_400_000) {
+        throw new KeyConfigError("ADMISSION_PREVIOUS_JWKS", `keys[${i}].expiresAt: more than ${PREVIOUS_KEY_MAX_DAYS} days ahead`);
+      }
+      previous.push({ jwk, expiresAt });
+    }
+  }
+  return { current: current.data, previous };
+}
+
+/**
+ * The key settings validated as keySettings does, and each key imported by
+ * WebCrypto (a point off the curve is refused there); the current key must
+ * sign what its own public part verifies. For the configuration check.
+ */
+export async function checkSigningKeys(env: KeyEnv, now = Date.now()): Promise<void> {
+  const { current, previous } = keySettings(env, now);
+  let privateKey: CryptoKey;
+  let publicKey: CryptoKey;
+  try {
+    privateKey = (await importJWK(current, "ES256")) as CryptoKey;
+    publicKey = (await importJWK(publicPart(current), "ES256")) as CryptoKey;
+  } catch {
+    throw new KeyConfigError("ADMISSION_SIGNING_JWK", "WebCrypto refuses it as an ES256 key");
+  }
+  const probe = utf8.encode("guichet signing key check");
+  const signature = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, privateKey, probe);
+  if (!(await crypto.subtle.verify({ name: "ECDSA", hash: "SHA-256" }, publicKey, signature, probe))) {
+    throw new KeyConfigError("ADMISSION_SIGNING_JWK", "its d does not match its x and y");
+  }
+  for (const [i, { jwk }] of previous.entries()) {
+    try {
+      await importJWK(publicPart(jwk), "ES256");
+    } catch {
+      throw new KeyConfigError("ADMISSION_PREVIOUS_JWKS", `keys[${i}]: WebCrypto refuses it as an ES256 public key`);
+    }
+  }
+}
+
 interface KeyRing {
   source: string;
   signingKey: CryptoKey;
   /** The JWS protected header every token carries, already base64url. */
   header: string;
-  /** Public keys with their retirement instant (ms), null for none. */
+  /** Public keys with their retirement instant (ms); null for the current key. */
   published: { jwk: JWK; expiresAt: number | null }[];
 }
 
@@ -47,26 +153,16 @@ const utf8 = new TextEncoder();
 let cachedRing: Promise<KeyRing> | null = null;
 let cachedSource = "";
 
-function publicPart(jwk: JWK & { expiresAt?: string }): JWK {
+function publicPart(jwk: { kty: string; crv: string; x: string; y: string; kid: string }): JWK {
   const { kty, crv, x, y, kid } = jwk;
   return { kty, crv, x, y, kid, alg: "ES256", use: "sig" };
 }
 
 async function buildRing(env: KeyEnv): Promise<KeyRing> {
-  if (!env.ADMISSION_SIGNING_JWK) throw new Error("ADMISSION_SIGNING_JWK is not set");
-  const current = JSON.parse(env.ADMISSION_SIGNING_JWK) as JWK;
-  if (current.kty !== "EC" || current.crv !== "P-256" || !current.d || !current.kid) {
-    throw new Error("ADMISSION_SIGNING_JWK must be a private EC P-256 JWK with a kid");
-  }
+  const { current, previous } = keySettings(env);
   const signingKey = (await importJWK(current, "ES256")) as CryptoKey;
   const published: KeyRing["published"] = [{ jwk: publicPart(current), expiresAt: null }];
-  if (env.ADMISSION_PREVIOUS_JWKS) {
-    const previous = JSON.parse(env.ADMISSION_PREVIOUS_JWKS) as { keys: (JWK & { expiresAt?: string })[] };
-    for (const jwk of previous.keys ?? []) {
-      if (jwk.kid === current.kid || jwk.kty !== "EC" || jwk.crv !== "P-256") continue;
-      published.push({ jwk: publicPart(jwk), expiresAt: jwk.expiresAt ? Date.parse(jwk.expiresAt) : null });
-    }
-  }
+  for (const { jwk, expiresAt } of previous) published.push({ jwk: publicPart(jwk), expiresAt });
   const header = base64url(utf8.encode(JSON.stringify({ alg: "ES256", kid: current.kid, typ: "JWT" })));
   return { source: cachedSource, signingKey, header, published };
 }

@@ -3,7 +3,7 @@
 // controls (change the event, pause, resume, close) with their audit trail.
 // Every action is authenticated (OPS_TOKEN, or Cloudflare Access where
 // configured) and audited (invariant 8): the QueueRoom writes each change and
-// its audit row together.
+// its audit row together. METRICS_TOKEN reads the metrics and nothing else.
 import { Hono, type MiddlewareHandler } from "hono";
 import { asc, desc, eq, sql } from "drizzle-orm";
 import * as z from "zod";
@@ -24,27 +24,53 @@ export const ops = new Hono<AppEnv>();
 
 const unauthorized = () => new ApiError(401, "unauthorized", {}, { "WWW-Authenticate": 'Bearer realm="guichet-ops"' });
 
+/** The actor of METRICS_TOKEN requests: they read metrics and nothing else. */
+const METRICS_ACTOR = "metrics-token";
+
 /**
- * OPS_TOKEN as a bearer token (the actor is `ops-token`, or `ops-token:<name>`
- * with `X-Guichet-Operator`), or, where ACCESS_AUD and ACCESS_TEAM_DOMAIN are
- * set, a valid Cloudflare Access assertion (the actor is `access:<email>`).
+ * The audit's name for an OPS_TOKEN holder: the token is shared, so the name
+ * in X-Guichet-Operator is only what the caller declares, and the row says so.
+ * Parentheses and colons are stripped, so a declared name cannot pass for
+ * another kind of actor (`access:…`).
  */
-export const opsOnly: MiddlewareHandler<AppEnv> = async (c, next) => {
+export function opsTokenActor(declared: string | undefined): string {
+  const name = (declared ?? "").replace(/[^\p{L}\p{N} ._@-]/gu, "").slice(0, 60).trim();
+  return name ? `ops-token (declared: ${name})` : "ops-token";
+}
+
+/**
+ * The operator a request authenticates, as the audit names them, or null:
+ * OPS_TOKEN or METRICS_TOKEN as a bearer token, or, where ACCESS_AUD and
+ * ACCESS_TEAM_DOMAIN are set, a valid Cloudflare Access assertion
+ * (`access:<email>`, or `access-service:<client id>` for a service token).
+ */
+async function actorOf(c: AppContext): Promise<string | null> {
   const token = bearerOf(c.req.header("authorization"));
-  if (token && (await sameSecret(token, c.env.OPS_TOKEN))) {
-    const name = (c.req.header("x-guichet-operator") ?? "").replace(/[^\p{L}\p{N} ._@-]/gu, "").slice(0, 60).trim();
-    c.set("actor", name ? `ops-token:${name}` : "ops-token");
-    return next();
+  if (token) {
+    const [ops, metrics] = await Promise.all([sameSecret(token, c.env.OPS_TOKEN), sameSecret(token, c.env.METRICS_TOKEN ?? "")]);
+    if (ops) return opsTokenActor(c.req.header("x-guichet-operator"));
+    if (metrics) return METRICS_ACTOR;
   }
   const assertion = c.req.header("cf-access-jwt-assertion");
   if (assertion && accessConfigured(c.env)) {
     const identity = await verifyAccessAssertion(c.env, assertion);
-    if (identity) {
-      c.set("actor", `${identity.kind === "user" ? "access" : "access-service"}:${identity.who.slice(0, 200)}`);
-      return next();
-    }
+    if (identity) return `${identity.kind === "user" ? "access" : "access-service"}:${identity.who.slice(0, 200)}`;
   }
-  throw unauthorized();
+  return null;
+}
+
+/** Any operator credential, else 401. */
+const authenticated: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const actor = await actorOf(c);
+  if (!actor) throw unauthorized();
+  c.set("actor", actor);
+  return next();
+};
+
+/** OPS_TOKEN or Access: METRICS_TOKEN is known here but may not steer nor read personal data (403 read_only). */
+const steering: MiddlewareHandler<AppEnv> = (c, next) => {
+  if (c.get("actor") === METRICS_ACTOR) throw new ApiError(403, "read_only");
+  return next();
 };
 
 /** Keeps a shared fetch going after this request ends (another viewer may be waiting for it). */
@@ -74,16 +100,21 @@ function changed(eventId: string): void {
 /** The page is a shell with no data in it: everything it shows comes from the authenticated API. */
 ops.get("/", (c) => dashboardPage(c));
 
-ops.use("/api/*", opsOnly);
-ops.use("/metrics", opsOnly);
+ops.use("/api/*", authenticated);
+ops.use("/metrics", authenticated);
 // Access authenticates with a cookie the browser sends by itself: changes must come from this site.
 ops.use("/api/*", (c, next) => (c.req.method === "GET" || c.req.method === "HEAD" ? next() : sameOrigin(c, next)));
 
-// ------------------------------------------------------------ metrics
+// ------------------------------------------------------------ metrics (read-only)
+//
+// Any operator, METRICS_TOKEN included: the metrics, the history and the
+// event's settings. These routes come before the `steering` guard below: each
+// answers without calling next(), so the guard never runs for them, and every
+// /api/ route after it is refused to METRICS_TOKEN.
 
 ops.get("/api/metrics", async (c) => c.json(await metricsOf(c, eventIdOf(c))));
 
-/** Prometheus text format 0.0.4 (bearer OPS_TOKEN in the scrape config). */
+/** Prometheus text format 0.0.4 (bearer METRICS_TOKEN, or OPS_TOKEN, in the scrape config). */
 ops.get("/metrics", async (c) => {
   const m = await metricsOf(c, eventIdOf(c));
   return c.body(renderPrometheus([m]), 200, { "Content-Type": PROMETHEUS_CONTENT_TYPE });
@@ -175,7 +206,7 @@ ops.get("/api/stream", async (c) => {
   });
 });
 
-// ------------------------------------------------------------ history and export
+// ------------------------------------------------------------ history (read-only)
 
 const HistoryQuery = z.object({
   from: z.iso.datetime({ offset: true }).optional(),
@@ -258,6 +289,39 @@ function minuteOf(r: MinuteHistoryRow) {
     eligibleSubmissions: 0,
   };
 }
+
+// ------------------------------------------------------------ the event (read-only)
+
+async function eventView(c: AppContext, eventId: string) {
+  const s = await c.env.QUEUE_ROOM.getByName(eventId).snapshot();
+  if (!s.exists) throw new ApiError(404, "unknown_event");
+  const counter = await c.env.QUOTA_COUNTER.getByName(eventId).stats();
+  return {
+    event: {
+      id: s.event,
+      phase: s.phase,
+      paused: s.paused,
+      closedReason: s.closedReason,
+      accepted: counter?.accepted ?? s.quota.accepted,
+      configVersion: s.configVersion,
+    },
+  };
+}
+
+/** The event's settings and state (no personal data): a read-only dashboard needs them. */
+ops.get("/api/event", async (c) => {
+  const eventId = eventIdOf(c);
+  const view = await eventView(c, eventId);
+  const { settings } = await c.env.QUEUE_ROOM.getByName(eventId).settings();
+  return c.json({ ...view, settings: settings && settingsOf(settings), actor: c.get("actor") });
+});
+
+// ------------------------------------------------------------ OPS_TOKEN or Access only
+//
+// The export (it names accounts and applications), changes to the event, the
+// controls and the audit. Every /api/ route below this guard refuses METRICS_TOKEN.
+
+ops.use("/api/*", steering);
 
 const CSV_COLUMNS = [
   "id",
@@ -346,30 +410,7 @@ ops.get("/api/submissions.csv", (c) => {
   });
 });
 
-// ------------------------------------------------------------ controls
-
-async function eventView(c: AppContext, eventId: string) {
-  const s = await c.env.QUEUE_ROOM.getByName(eventId).snapshot();
-  if (!s.exists) throw new ApiError(404, "unknown_event");
-  const counter = await c.env.QUOTA_COUNTER.getByName(eventId).stats();
-  return {
-    event: {
-      id: s.event,
-      phase: s.phase,
-      paused: s.paused,
-      closedReason: s.closedReason,
-      accepted: counter?.accepted ?? s.quota.accepted,
-      configVersion: s.configVersion,
-    },
-  };
-}
-
-ops.get("/api/event", async (c) => {
-  const eventId = eventIdOf(c);
-  const view = await eventView(c, eventId);
-  const { settings } = await c.env.QUEUE_ROOM.getByName(eventId).settings();
-  return c.json({ ...view, settings: settings && settingsOf(settings), actor: c.get("actor") });
-});
+// ------------------------------------------------------------ changes to the event, controls
 
 /**
  * Changes the event (or creates it). The whole change is validated by the room

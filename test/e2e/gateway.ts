@@ -221,7 +221,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   }
 
   const port = options.port ?? (await freePort());
-  const vars = Object.entries(options.vars ?? {}).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
+  // Development, as `npm run dev` runs it (plain-http URLs on 127.0.0.1); a test may pass GUICHET_ENV to check a deployment.
+  const vars = Object.entries({ GUICHET_ENV: "development", ...options.vars }).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
   const dev = await runWranglerDev({
     name: "gateway",
     args: ["--persist-to", state, "--env-file", envFile, ...vars, ...(options.wranglerArgs ?? [])],
