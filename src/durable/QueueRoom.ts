@@ -102,6 +102,10 @@ export interface FairnessRecord {
   tickets: { publicId: string; number: number }[] | null;
 }
 
+export type ConfigureResult =
+  | { ok: true; before: EventConfig | null; after: EventConfig }
+  | { ok: false; reason: "invalid_change"; field: string; detail: string };
+
 export type Snapshot = RoomSnapshot | { exists: false; event: string };
 
 /** What the room knows for the operators' metrics (the ops API adds the QuotaCounter's side). */
@@ -225,6 +229,7 @@ export class QueueRoom extends DurableObject<Env> {
       this.migrate();
       this.load();
       this.alarmAt = await ctx.storage.getAlarm();
+      if (!this.room && ctx.id.name !== undefined && ctx.id.name === (env.EVENT_ID || "csq-2016-06")) await this.seedFromVars();
     });
   }
 
@@ -314,7 +319,7 @@ export class QueueRoom extends DurableObject<Env> {
     this.sql.exec("CREATE INDEX IF NOT EXISTS tickets_by_wait ON tickets((called_at - entered_at)) WHERE called_at IS NOT NULL");
   }
 
-  /** Rebuilds the in-memory caches from storage; seeds the default event from the Worker vars. */
+  /** Rebuilds the in-memory caches from storage. */
   private load(): void {
     const row = this.sql
       .exec<{
@@ -341,8 +346,6 @@ export class QueueRoom extends DurableObject<Env> {
         accepted: row.accepted,
         clockOffsetMs: row.clock_offset_ms,
       };
-    } else if (this.ctx.id.name !== undefined && this.ctx.id.name === (this.env.EVENT_ID || "csq-2016-06")) {
-      this.create(eventFromVars(this.env), "vars");
     }
     this.counts = new Map(STATES.map((s) => [s, 0]));
     for (const { state, n } of this.sql.exec<{ state: TicketState; n: number }>("SELECT state, COUNT(*) AS n FROM tickets GROUP BY state")) {
@@ -463,13 +466,24 @@ export class QueueRoom extends DurableObject<Env> {
    * nothing. With an actor, the change and its audit row are written together.
    * `dryRun` only validates.
    */
-  async configure(
-    patch: EventSettingsPatch,
-    source: "ops" | "test" = "ops",
-    actor: string | null = null,
-    dryRun = false,
-  ): Promise<{ ok: true; before: EventConfig | null; after: EventConfig } | { ok: false; reason: "invalid_change"; field: string; detail: string }> {
+  async configure(patch: EventSettingsPatch, source: "ops" | "test" = "ops", actor: string | null = null, dryRun = false): Promise<ConfigureResult> {
     this.counted("configure");
+    return this.change(patch, source, actor, dryRun);
+  }
+
+  /**
+   * The default event at its first access: created from the Worker vars by
+   * the very path an operator's PUT takes (a new event's settings are the
+   * vars'), so the vars' settings mean what the API's do, the pre-queue's
+   * commitment included. Vars that the API would refuse stop the room loudly.
+   */
+  private async seedFromVars(): Promise<void> {
+    const result = await this.change({}, "vars", null, false);
+    if (!result.ok) throw new ConfigError(`the Worker vars give an invalid event: ${result.field}: ${result.detail}`);
+  }
+
+  /** configure's work: validate, then create or change, commit a scheduled draw, audit, reschedule. */
+  private async change(patch: EventSettingsPatch, source: "vars" | "ops" | "test", actor: string | null, dryRun: boolean): Promise<ConfigureResult> {
     const now = this.now();
     const name = this.ctx.id.name;
     if (!name) throw new Error("QueueRoom must be addressed by name (the event id)");
