@@ -14,6 +14,7 @@
 //   npm run bench -- --state memory  the objects' and D1's files in memory (/dev/shm) instead of on disk
 //   npm run bench -- --connections N  N connections for every load, the baselines' too (default 50; 20 with --quick)
 //   npm run bench -- --objects apart  the Durable Objects in a second workerd process (bench/HISTORY.md, round 16)
+//   npm run bench -- --room        the ceiling of one QueueRoom from the objects' own CPU (bench/room.mjs; --quick, --seconds, --out, --state)
 //
 // Every scenario is preceded by its own baseline run (GET /guichet/healthz,
 // no Durable Object), and its ratio is to that adjacent baseline: the machine
@@ -32,20 +33,26 @@ const { values: args } = parseArgs({
     runs: { type: "string" },
     growth: { type: "boolean", default: false },
     only: { type: "string" },
-    out: { type: "string", default: join(dirname(new URL(import.meta.url).pathname), "results", "latest.json") },
+    // Default: bench/results/latest.json (with --room, room-latest.json).
+    out: { type: "string" },
     "no-build": { type: "boolean", default: false },
     // Called tickets for the claim scenario: 120000 makes every claim of a run a first claim (40,000 leave about half second ones).
     called: { type: "string" },
     // Measure another build of the Worker (for example an earlier commit's `dist/worker.js`).
     bundle: { type: "string" },
     // Where the objects' and D1's files live: disk (the temporary directory, the default) or memory (/dev/shm; see stateRootFor in gateway.mjs).
-    state: { type: "string", default: "disk" },
+    state: { type: "string" },
     // Concurrent connections of every load, the baselines' included: how many requests the gateway holds at once.
     connections: { type: "string" },
     // Where the Durable Objects run: in the gateway's workerd process (together, the default) or in a second one (apart; see startApart in gateway.mjs).
     objects: { type: "string", default: "together" },
+    // The room's ceiling instead of the HTTP scenarios (bench/room.mjs), and its seconds of load per measurement.
+    room: { type: "boolean", default: false },
+    perf: { type: "boolean", default: false },
+    seconds: { type: "string" },
   },
 });
+const OUT = args.out ?? join(dirname(new URL(import.meta.url).pathname), "results", "latest.json");
 const QUICK = args.quick;
 /** The option `--name`'s value as a whole number of at least 1, or `fallback` when it is not given. */
 const count = (name, fallback) => wholeOption(name, args[name], fallback);
@@ -57,7 +64,7 @@ const LINE = QUICK ? 1_000 : 5_000; // tickets polled in rotation
 const CALLED = count("called", QUICK ? 6_000 : 40_000); // called tickets for the claim scenario
 const SUBMISSIONS = QUICK ? 6_000 : 40_000; // distinct admissions for the submission scenario
 const only = args.only ? new Set(args.only.split(",")) : null;
-const STATE = stateRootFor(args.state);
+const STATE = stateRootFor(args.state ?? "disk");
 if (!OBJECTS.includes(args.objects)) {
   console.error(`bench: --objects: one of ${OBJECTS.join(", ")} (got ${args.objects})`);
   process.exit(2);
@@ -154,9 +161,9 @@ async function main() {
     targets: checkTargets(scenarios, bundle),
   };
   printTable(result);
-  mkdirSync(dirname(args.out), { recursive: true });
-  writeFileSync(args.out, `${JSON.stringify(result, null, 2)}\n`);
-  log(`wrote ${args.out}`);
+  mkdirSync(dirname(OUT), { recursive: true });
+  writeFileSync(OUT, `${JSON.stringify(result, null, 2)}\n`);
+  log(`wrote ${OUT}`);
 }
 
 /**
@@ -470,7 +477,10 @@ function printTable(r) {
 }
 
 try {
-  await main();
+  if (args.room) {
+    const { roomBench, ROOM_RESULTS } = await import("./room.mjs");
+    await roomBench({ quick: QUICK, seconds: args.seconds === undefined ? undefined : wholeOption("seconds", args.seconds), out: args.out ?? ROOM_RESULTS, state: args.state ?? "memory", bundle: args.bundle, noBuild: args["no-build"], only: args.only?.split(","), perf: args.perf });
+  } else await main();
 } catch (e) {
   console.error(e);
   process.exitCode = 1;
