@@ -60,6 +60,8 @@ export default {
       }
       case "/snapshot":
         return Response.json(await room.snapshot());
+      case "/fairness":
+        return Response.json(await room.fairness());
       case "/enter":
         // Batching off (perCall 1) sends each arrival alone, as the route does with ROOM_BATCHING=off.
         return Response.json(await drive(q, () => room.enter(arrivals(q.perCall))));

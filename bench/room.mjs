@@ -19,7 +19,7 @@
 // cost 2 to 3.5 times the CPU the same call costs in memory (kernel writes
 // and syncs; bench/HISTORY.md, round 19). `--state disk` measures that.
 //
-//   npm run bench -- --room                 enters and claims at 1, 10, 50 per call (6 s each)
+//   npm run bench -- --room                 enters, pre-queue enters and claims at 1, 10, 50 per call (6 s each), the draw of 60,000
 //   npm run bench -- --room --quick         2 s each, smaller lines
 //   npm run bench -- --room --seconds 10    seconds of load per measurement (at most 30)
 //   npm run bench -- --room --out PATH      the JSON (default bench/results/room-latest.json)
@@ -69,6 +69,7 @@ export async function roomBench({ quick = false, seconds, out = ROOM_RESULTS, st
   const wanted = (kind, perCall) => !only || only.includes(`${kind}@${perCall}`) || only.includes(kind);
   const SECONDS = Math.min(30, seconds ?? (quick ? 2 : 6));
   const CLAIM_TICKETS = quick ? 20_000 : 60_000;
+  const DRAW_TICKETS = quick ? 10_000 : 60_000;
   const STATE = stateRootFor(state);
   const started = new Date();
   const load0 = loadavg();
@@ -153,6 +154,36 @@ export async function roomBench({ quick = false, seconds, out = ROOM_RESULTS, st
       log(describe(rows.at(-1)));
     }
     for (const perCall of SIZES) {
+      if (!wanted("prequeue", perCall)) continue;
+      // Enters during a pre-queue's window: each arrival looked up and given a public id, no number yet.
+      const event = `room-prequeue-${perCall}`;
+      await configure(event, { prequeueOpensAt: new Date(Date.now() - 1000).toISOString(), opensAt: new Date(Date.now() + 3600_000).toISOString() });
+      const r = await measured("/enter", { event, perCall, calls: 10_000_000, inFlight: IN_FLIGHT, ms: SECONDS * 1000 });
+      if (r.refused > 0) throw new Error(`pre-queue enters: ${r.refused} refused`);
+      rows.push(row("prequeue", perCall, r, idleCpuMsPerSecond));
+      log(describe(rows.at(-1)));
+    }
+    let draw = null;
+    if (wanted("draw", 1)) {
+      // The draw at the opening: DRAW_TICKETS pre-queue tickets numbered in one step (the room's alarm at opensAt does it).
+      const event = "room-draw";
+      const opensAt = Date.now() + 10_000;
+      await configure(event, { prequeueOpensAt: new Date(Date.now() - 1000).toISOString(), opensAt: new Date(opensAt).toISOString() });
+      await call("/line", { event, n: DRAW_TICKETS });
+      await sleep(Math.max(0, opensAt - Date.now() - 500));
+      const cpu0 = cpuMs(h.objectsPid);
+      let record;
+      for (let i = 0; i < 120; i++) {
+        record = await call("/fairness", { event });
+        if (record.shuffledAt !== null) break;
+        await sleep(250);
+      }
+      if (record.shuffledAt === null) throw new Error("the draw did not happen within 30 s of the opening");
+      const cpu = cpuMs(h.objectsPid) - cpu0;
+      draw = { tickets: record.count, shuffleMs: record.shuffleMs, objectsCpuMs: cpu, cpuUsPerTicket: Math.round((cpu * 1000 * 10) / record.count) / 10 };
+      log(`draw of ${draw.tickets} pre-queue tickets: ${draw.shuffleMs} ms inside the room (it holds the room meanwhile), ${cpu} ms of the objects' CPU`);
+    }
+    for (const perCall of SIZES) {
       if (!wanted("claim", perCall)) continue;
       // Claims: every ticket already called, each claimed once (a first claim: an admission written).
       const event = `room-claim-${perCall}`;
@@ -176,7 +207,9 @@ export async function roomBench({ quick = false, seconds, out = ROOM_RESULTS, st
       bundle: { gzipKiB: Math.round((size.gzipBytes / 1024) * 10) / 10 },
       idleCpuMsPerSecond: round2(idleCpuMsPerSecond),
       rows,
+      draw,
       ceiling: {
+        prequeuePerSecond: Object.fromEntries(rows.filter((x) => x.kind === "prequeue").map((x) => [x.perCall, x.ceilingPerSecond])),
         enterPerSecond: Object.fromEntries(rows.filter((x) => x.kind === "enter").map((x) => [x.perCall, x.ceilingPerSecond])),
         claimPerSecond: Object.fromEntries(rows.filter((x) => x.kind === "claim").map((x) => [x.perCall, x.ceilingPerSecond])),
         callsPerSecond: Object.fromEntries(rows.map((x) => [`${x.kind}@${x.perCall}`, x.ceilingCallsPerSecond])),
@@ -250,6 +283,7 @@ export function printRoom(r) {
     console.log(`\n${x.kind} ×${x.perCall}, µs per item by part:`);
     for (const [part, us] of Object.entries(x.cpuUsPerItemByPart)) if (us > 0) console.log(`  ${String(us).padStart(7)}  ${part}`);
   }
+  if (r.draw) console.log(`\ndraw of ${r.draw.tickets} pre-queue tickets: ${r.draw.shuffleMs} ms holding the room, ${r.draw.cpuUsPerTicket} µs of the objects' CPU a ticket`);
   console.log(`\nthe objects' process at rest: ${r.idleCpuMsPerSecond} ms CPU a second (in every figure above)`);
   console.log(`ceiling of one room, one core: ${r.ceiling.enterPerSecond[1] ?? "(not measured)"} single-arrival enters/s, ${r.ceiling.claimPerSecond[1] ?? "(not measured)"} single claims/s`);
   console.log(`goal ${r.goal.met ? "met   " : "MISSED"} ${r.goal.target}: ${r.goal.value}`);
