@@ -225,7 +225,7 @@ async function startApart({ bundle, vars, port, stateRoot }) {
  * whose QUEUE_ROOM and QUOTA_COUNTER bindings reach the first through
  * Miniflare's dev registry, as startApart's gateway does. For bench/room.mjs:
  * the objects' process then runs the objects and nothing else.
- * Returns { driver (fetch into the driver Worker), configure(event, settings), objectsPid, driverPid, dispose() }.
+ * Returns { driver (fetch into the driver Worker), driverUrl, configure(event, settings), objectsPid, driverPid, dispose() }.
  */
 export async function startObjectsWithDriver({ bundle = join(ROOT, "dist/worker.js"), vars = {}, stateRoot, driver }) {
   if (!existsSync(bundle)) build();
@@ -255,14 +255,17 @@ export async function startObjectsWithDriver({ bundle = join(ROOT, "dist/worker.
       ...shared,
       port: 0,
       resourcePersistencePath: join(dir, "driver"),
-      workers: [{ name: "room-driver", modules: driver, ...compat, durableObjects: objectsOf("guichet-objects") }],
+      workers: [{ name: "room-driver", modules: driver, ...compat, durableObjects: objectsOf("guichet-objects"), unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] }],
     }));
     started.push(driverMf);
     await driverMf.ready;
     const driverPid = workerdPid([objectsPid]);
     const worker = await driverMf.getWorker("room-driver");
+    const driverUrl = (await driverMf.unsafeGetDirectURL("room-driver")).toString().replace(/\/$/, "");
     return {
       driver: (path, body) => worker.fetch(`http://driver${path}`, { method: "POST", body: JSON.stringify(body) }),
+      /** The driver over HTTP on 127.0.0.1, for loads from Node. */
+      driverUrl,
       configure: (event, settings) => post("configure", event, settings),
       objectsPid,
       driverPid,

@@ -77,6 +77,9 @@ export default {
           }),
         );
       }
+      case "/batch":
+        // One room call of q.n fresh arrivals (bench/opening.mjs's simulated isolates).
+        return Response.json(await room.enter(arrivals(q.n)));
       case "/noop":
         // A call that reads a counter in memory and writes nothing: what any room call costs before the room does anything.
         return Response.json(await drive(q, async () => [{ ok: true, counts: await room.callCounts() }]));

@@ -49,7 +49,7 @@ const log = (m) => console.error(`bench --room: ${m}`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** The driver's modules: its source, and src/auth/ticket.ts bundled as "./ticket.js" (the Worker's own ticket ids). */
-function driverModules() {
+export function driverModules() {
   const requireFromWrangler = createRequire(createRequire(import.meta.url).resolve("wrangler/package.json"));
   const { buildSync } = requireFromWrangler("esbuild");
   const ticket = buildSync({ entryPoints: [join(HERE, "../src/auth/ticket.ts")], bundle: true, format: "esm", write: false }).outputFiles[0].text;
