@@ -80,10 +80,15 @@ if (NO_SUBMISSIONS && (!only || only.has("submit"))) console.error("bench: --obj
 
 const TARGETS = {
   poll: { ratio: 0.85, doPer1000: 5 },
-  enter: { ratio: 0.7 },
-  claim: { ratio: 0.5 },
   bundleGzipKiB: 150,
 };
+/**
+ * Enters' and claims' ratios to the baseline are reported as figures, no
+ * longer checked as targets (issue 32): eighteen rounds showed they measure
+ * this machine's HTTP path as much as the gateway (bench/HISTORY.md, rounds
+ * 17 and 18). The room's own capacity is `--room`'s ceiling.
+ */
+const FIGURES = { enter: "enters: ratio to baseline", claim: "claims: ratio to baseline" };
 
 const log = (...a) => console.error("bench:", ...a);
 
@@ -159,6 +164,7 @@ async function main() {
     scenarios,
     growth,
     targets: checkTargets(scenarios, bundle),
+    figures: scenarios.filter((x) => FIGURES[x.name] && !x.skipped).map((x) => ({ figure: FIGURES[x.name], value: x.ratio })),
   };
   printTable(result);
   mkdirSync(dirname(OUT), { recursive: true });
@@ -440,8 +446,6 @@ function checkTargets(scenarios, bundle) {
     out.push({ target: `status polls ≥ ${TARGETS.poll.ratio} of baseline`, value: by.poll.ratio, met: by.poll.ratio >= TARGETS.poll.ratio });
     out.push({ target: `status polls ≤ ${TARGETS.poll.doPer1000} DO calls / 1,000`, value: by.poll.doCallsPer1000, met: by.poll.doCallsPer1000 <= TARGETS.poll.doPer1000 });
   }
-  if (by.enter) out.push({ target: `enters ≥ ${TARGETS.enter.ratio} of baseline`, value: by.enter.ratio, met: by.enter.ratio >= TARGETS.enter.ratio });
-  if (by.claim) out.push({ target: `claims ≥ ${TARGETS.claim.ratio} of baseline`, value: by.claim.ratio, met: by.claim.ratio >= TARGETS.claim.ratio });
   // wrangler's "Total Upload … gzip" when the bench built the bundle, else the modules gzipped here.
   const kib = bundle.uploadGzipKiB ?? round1(bundle.gzipBytes / 1024);
   out.push({ target: `bundle ≤ ${TARGETS.bundleGzipKiB} KiB gzip`, value: kib, met: kib <= TARGETS.bundleGzipKiB });
@@ -472,6 +476,8 @@ function printTable(r) {
   }
   console.log("\ntargets:");
   for (const t of r.targets) console.log(`  ${t.met ? "met   " : "MISSED"} ${t.target}: ${t.value}`);
+  if (r.figures.length > 0) console.log("figures (no longer targets):");
+  for (const f of r.figures) console.log(`         ${f.figure}: ${f.value}`);
   const m = r.machine;
   console.log(`\nmachine: ${m.cores} cores, ${m.cpuModel}, Node ${m.node}, ${m.workerd}, miniflare ${m.miniflare}`);
 }
