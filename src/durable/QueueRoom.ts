@@ -493,9 +493,17 @@ export class QueueRoom extends DurableObject<Env> {
     const name = this.ctx.id.name;
     if (!name) throw new Error("QueueRoom must be addressed by name (the event id)");
     const before = this.room?.config ?? null;
+    // A new event starts from the Worker vars' settings (the default event's, read as the API reads them).
+    let base: EventConfig;
+    try {
+      base = before ?? eventFromVars(this.env, name);
+    } catch (e) {
+      if (e instanceof ConfigError) return { ok: false, reason: "invalid_change", field: "vars", detail: e.message };
+      throw e;
+    }
     let after: EventConfig;
     try {
-      after = applySettings(before ?? eventFromVars(this.env, name), patch);
+      after = applySettings(base, patch);
     } catch (e) {
       if (e instanceof ConfigError) return { ok: false, reason: "invalid_change", field: "opensAt", detail: e.message };
       throw e;
