@@ -9,11 +9,33 @@
 // Outbound fetches reach fixtures only: the Access certs, the echo origin as
 // https://origin.test, and https://evil.example, a second origin that records
 // what it receives: the proxy must never send it anything.
+//   vars     test/vars/*.test.ts, with the default event set by every EVENT_ var
 import { generateKeyPairSync } from "node:crypto";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { copyAssets } from "./scripts/assets.mjs";
 import { generateSecrets, newSigningJwk, publicJwk } from "./scripts/secrets.mjs";
+
+/**
+ * Project "vars": the default event's vars, the values of test/event-settings.ts's
+ * varSettings(base) written as an operator would (instants with an offset).
+ */
+function eventVars(base: number): Record<string, string> {
+  const montreal = (ms: number) => new Date(ms - 4 * 3600_000).toISOString().replace("Z", "-04:00");
+  return {
+    TEST_VARS_BASE_MS: String(base),
+    EVENT_ID: "vars-seeded",
+    EVENT_OPENS_AT: montreal(base + 2 * 3600_000),
+    EVENT_QUOTA: "4321",
+    EVENT_ADMISSION_SECONDS: "450",
+    EVENT_MAX_ACTIVE: "77",
+    EVENT_ADMIT_PER_MINUTE: "333",
+    EVENT_OVERBOOK: "1.25",
+    EVENT_NO_SHOW_GRACE_SECONDS: "95",
+    EVENT_PREQUEUE_OPENS_AT: montreal(base - 10 * 60_000),
+    EVENT_POW_DIFFICULTY: "3",
+  };
+}
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
@@ -93,6 +115,8 @@ export default defineConfig(async () => {
         project("workers", ["test/*.test.ts"], { ENTER_LIMIT_PER_MINUTE: "0" }),
         project("limits", ["test/limits/*.test.ts"]),
         project("origin-url", ["test/origin-url/*.test.ts"], { ENTER_LIMIT_PER_MINUTE: "0", ORIGIN_URL: "https://origin.test" }, { originBinding: false }),
+        // The default event seeded from vars as an operator sets them (test/vars/), every var-backed setting given.
+        project("vars", ["test/vars/*.test.ts"], { ENTER_LIMIT_PER_MINUTE: "0", ...eventVars(Date.now()) }),
       ],
     },
   };

@@ -224,6 +224,65 @@ async function startApart({ bundle, vars, port, stateRoot }) {
 }
 
 /**
+ * The Durable Objects alone in one workerd process (the built bundle, as in
+ * startApart) and a driver Worker (`driver`: its modules) in a second one,
+ * whose QUEUE_ROOM and QUOTA_COUNTER bindings reach the first through
+ * Miniflare's dev registry, as startApart's gateway does. For bench/room.mjs:
+ * the objects' process then runs the objects and nothing else.
+ * Returns { driver (fetch into the driver Worker), driverUrl, configure(event, settings), objectsPid, driverPid, dispose() }.
+ */
+export async function startObjectsWithDriver({ bundle = join(ROOT, "dist/worker.js"), vars = {}, stateRoot, driver }) {
+  if (!existsSync(bundle)) build();
+  const bindings = gatewayBindings(vars, generateSecrets());
+  const dir = mkdtempSync(join(stateRoot ?? tmpdir(), "guichet-room-"));
+  const compat = tomlCompat();
+  const shared = { ...harnessOptions(), unsafeDevRegistryPath: join(dir, "registry") };
+  const started = [];
+  const dispose = async () => {
+    for (const mf of started.splice(0).reverse()) await mf.dispose().catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const objects = new Miniflare(convertV4MiniflareOptions({
+      ...shared,
+      port: 0,
+      resourcePersistencePath: join(dir, "objects"),
+      workers: [bundleWorker("guichet-objects", bundle, bindings, "guichet-bench", compat, objectsOf()), controlWorker("bench-control", "guichet-bench", compat, "guichet-objects")],
+    }));
+    started.push(objects);
+    await objects.ready;
+    const objectsPid = workerdPid();
+    await migrate(objects, "guichet-objects");
+    // A room reached through the debug port has no name, and configure needs it: settings go from the objects' own process.
+    const { post } = controlClient(await objects.getWorker("bench-control"));
+    const driverMf = new Miniflare(convertV4MiniflareOptions({
+      ...shared,
+      port: 0,
+      resourcePersistencePath: join(dir, "driver"),
+      workers: [{ name: "room-driver", modules: driver, ...compat, durableObjects: objectsOf("guichet-objects"), unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] }],
+    }));
+    started.push(driverMf);
+    await driverMf.ready;
+    const driverPid = workerdPid([objectsPid]);
+    const worker = await driverMf.getWorker("room-driver");
+    const driverUrl = (await driverMf.unsafeGetDirectURL("room-driver")).toString().replace(/\/$/, "");
+    return {
+      driver: (path, body) => worker.fetch(`http://driver${path}`, { method: "POST", body: JSON.stringify(body) }),
+      /** The driver over HTTP on 127.0.0.1, for loads from Node. */
+      driverUrl,
+      configure: (event, settings) => post("configure", event, settings),
+      objectsPid,
+      driverPid,
+      dir,
+      dispose,
+    };
+  } catch (e) {
+    await dispose();
+    throw e;
+  }
+}
+
+/**
  * Where a bench keeps the objects' and D1's SQLite files: "disk" is the
  * temporary directory, "memory" is /dev/shm (tmpfs). A
  * deployed Durable Object's commit is its own machine's work, never the
@@ -448,6 +507,17 @@ export async function cpuInRounds(pid, loads, rounds, name) {
     process.stderr.write(`${name}: round ${round + 1}/${rounds}\n`);
   }
   return totals.map((t) => (t.cpuMs * 1000) / t.requests);
+}
+
+/** CPU time the process has used so far, in user space and in the kernel, in milliseconds (null if unreadable). */
+export function cpuSplitMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return { user: (Number(f[11]) * 1000) / 100, system: (Number(f[12]) * 1000) / 100 };
+  } catch {
+    return null;
+  }
 }
 
 /** CPU time (user + system) the process has used so far, in milliseconds. */

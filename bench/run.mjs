@@ -14,6 +14,7 @@
 //   npm run bench -- --state memory  the objects' and D1's files in memory (/dev/shm) instead of on disk
 //   npm run bench -- --connections N  N connections for every load, the baselines' too (default 50; 20 with --quick)
 //   npm run bench -- --objects apart  the Durable Objects in a second workerd process (bench/HISTORY.md, round 16)
+//   npm run bench -- --room        the ceiling of one QueueRoom from the objects' own CPU (bench/room.mjs; --quick, --seconds, --out, --state)
 //
 // Every scenario is preceded by its own baseline run (GET /guichet/healthz,
 // no Durable Object), and its ratio is to that adjacent baseline: the machine
@@ -32,20 +33,26 @@ const { values: args } = parseArgs({
     runs: { type: "string" },
     growth: { type: "boolean", default: false },
     only: { type: "string" },
-    out: { type: "string", default: join(dirname(new URL(import.meta.url).pathname), "results", "latest.json") },
+    // Default: bench/results/latest.json (with --room, room-latest.json).
+    out: { type: "string" },
     "no-build": { type: "boolean", default: false },
     // Called tickets for the claim scenario: 120000 makes every claim of a run a first claim (40,000 leave about half second ones).
     called: { type: "string" },
     // Measure another build of the Worker (for example an earlier commit's `dist/worker.js`).
     bundle: { type: "string" },
     // Where the objects' and D1's files live: disk (the temporary directory, the default) or memory (/dev/shm; see stateRootFor in gateway.mjs).
-    state: { type: "string", default: "disk" },
+    state: { type: "string" },
     // Concurrent connections of every load, the baselines' included: how many requests the gateway holds at once.
     connections: { type: "string" },
     // Where the Durable Objects run: in the gateway's workerd process (together, the default) or in a second one (apart; see startApart in gateway.mjs).
     objects: { type: "string", default: "together" },
+    // The room's ceiling instead of the HTTP scenarios (bench/room.mjs), and its seconds of load per measurement.
+    room: { type: "boolean", default: false },
+    perf: { type: "boolean", default: false },
+    seconds: { type: "string" },
   },
 });
+const OUT = args.out ?? join(dirname(new URL(import.meta.url).pathname), "results", "latest.json");
 const QUICK = args.quick;
 /** The option `--name`'s value as a whole number of at least 1, or `fallback` when it is not given. */
 const count = (name, fallback) => wholeOption(name, args[name], fallback);
@@ -57,7 +64,7 @@ const LINE = QUICK ? 1_000 : 5_000; // tickets polled in rotation
 const CALLED = count("called", QUICK ? 6_000 : 40_000); // called tickets for the claim scenario
 const SUBMISSIONS = QUICK ? 6_000 : 40_000; // distinct admissions for the submission scenario
 const only = args.only ? new Set(args.only.split(",")) : null;
-const STATE = stateRootFor(args.state);
+const STATE = stateRootFor(args.state ?? "disk");
 if (!OBJECTS.includes(args.objects)) {
   console.error(`bench: --objects: one of ${OBJECTS.join(", ")} (got ${args.objects})`);
   process.exit(2);
@@ -73,10 +80,15 @@ if (NO_SUBMISSIONS && (!only || only.has("submit"))) console.error("bench: --obj
 
 const TARGETS = {
   poll: { ratio: 0.85, doPer1000: 5 },
-  enter: { ratio: 0.7 },
-  claim: { ratio: 0.5 },
   bundleGzipKiB: 150,
 };
+/**
+ * Enters' and claims' ratios to the baseline are reported as figures, no
+ * longer checked as targets (issue 32): eighteen rounds showed they measure
+ * this machine's HTTP path as much as the gateway (bench/HISTORY.md, rounds
+ * 17 and 18). The room's own capacity is `--room`'s ceiling.
+ */
+const FIGURES = { enter: "enters: ratio to baseline", claim: "claims: ratio to baseline" };
 
 const log = (...a) => console.error("bench:", ...a);
 
@@ -152,11 +164,12 @@ async function main() {
     scenarios,
     growth,
     targets: checkTargets(scenarios, bundle),
+    figures: scenarios.filter((x) => FIGURES[x.name] && !x.skipped).map((x) => ({ figure: FIGURES[x.name], value: x.ratio })),
   };
   printTable(result);
-  mkdirSync(dirname(args.out), { recursive: true });
-  writeFileSync(args.out, `${JSON.stringify(result, null, 2)}\n`);
-  log(`wrote ${args.out}`);
+  mkdirSync(dirname(OUT), { recursive: true });
+  writeFileSync(OUT, `${JSON.stringify(result, null, 2)}\n`);
+  log(`wrote ${OUT}`);
 }
 
 /**
@@ -433,8 +446,6 @@ function checkTargets(scenarios, bundle) {
     out.push({ target: `status polls ≥ ${TARGETS.poll.ratio} of baseline`, value: by.poll.ratio, met: by.poll.ratio >= TARGETS.poll.ratio });
     out.push({ target: `status polls ≤ ${TARGETS.poll.doPer1000} DO calls / 1,000`, value: by.poll.doCallsPer1000, met: by.poll.doCallsPer1000 <= TARGETS.poll.doPer1000 });
   }
-  if (by.enter) out.push({ target: `enters ≥ ${TARGETS.enter.ratio} of baseline`, value: by.enter.ratio, met: by.enter.ratio >= TARGETS.enter.ratio });
-  if (by.claim) out.push({ target: `claims ≥ ${TARGETS.claim.ratio} of baseline`, value: by.claim.ratio, met: by.claim.ratio >= TARGETS.claim.ratio });
   // wrangler's "Total Upload … gzip" when the bench built the bundle, else the modules gzipped here.
   const kib = bundle.uploadGzipKiB ?? round1(bundle.gzipBytes / 1024);
   out.push({ target: `bundle ≤ ${TARGETS.bundleGzipKiB} KiB gzip`, value: kib, met: kib <= TARGETS.bundleGzipKiB });
@@ -465,12 +476,17 @@ function printTable(r) {
   }
   console.log("\ntargets:");
   for (const t of r.targets) console.log(`  ${t.met ? "met   " : "MISSED"} ${t.target}: ${t.value}`);
+  if (r.figures.length > 0) console.log("figures (no longer targets):");
+  for (const f of r.figures) console.log(`         ${f.figure}: ${f.value}`);
   const m = r.machine;
   console.log(`\nmachine: ${m.cores} cores, ${m.cpuModel}, Node ${m.node}, ${m.workerd}, miniflare ${m.miniflare}`);
 }
 
 try {
-  await main();
+  if (args.room) {
+    const { roomBench, ROOM_RESULTS } = await import("./room.mjs");
+    await roomBench({ quick: QUICK, seconds: args.seconds === undefined ? undefined : wholeOption("seconds", args.seconds), out: args.out ?? ROOM_RESULTS, state: args.state ?? "memory", bundle: args.bundle, noBuild: args["no-build"], only: args.only?.split(","), perf: args.perf });
+  } else await main();
 } catch (e) {
   console.error(e);
   process.exitCode = 1;

@@ -19,6 +19,7 @@
 //   npm run simulate -- --factor 24 --seed 7      time compression, random seed
 //   npm run simulate -- --out PATH               JSON report (default bench/results/simulate-latest.json)
 //   npm run simulate -- --fairness               people vs scripts, FIFO vs the pre-queue draw (bench/fairness.mjs)
+//   npm run simulate -- --curve 2016 --fan-out 300   the opening minute under production fan-out, against the room's ceiling (bench/opening.mjs)
 import { Agent, request as httpRequest } from "node:http";
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -497,7 +498,11 @@ function printReport(r) {
   for (const i of r.invariants) console.log(`  ${i.ok ? "ok    " : "FAILED"} ${i.name}: ${i.detail}`);
 }
 
-if (import.meta.url === `file://${process.argv[1]}` && process.argv.includes("--fairness")) {
+if (import.meta.url === `file://${process.argv[1]}` && process.argv.some((a) => a === "--curve" || a.startsWith("--curve=") || a === "--fan-out" || a.startsWith("--fan-out="))) {
+  // The opening minute under production fan-out (issue 32): bench/opening.mjs.
+  const { main } = await import("./opening.mjs");
+  await main(process.argv.slice(2));
+} else if (import.meta.url === `file://${process.argv[1]}` && process.argv.includes("--fairness")) {
   // The fair opening's simulation (issue #9): people against scripts, FIFO against the pre-queue draw.
   const { main } = await import("./fairness.mjs");
   await main(process.argv.slice(2).filter((a) => a !== "--fairness"));

@@ -314,6 +314,33 @@ describe("storage is the truth", () => {
     expect(await states(id)).toEqual({ waiting: results.length });
   });
 
+  it("writes only the tickets for fresh arrivals; next number and the minutes' arrivals are read back from them, across an eviction", async () => {
+    const id = uniqueEvent("freshwrites");
+    await createEvent(id);
+    await tick(id); // the first history copy: nothing to count yet
+    const stored = () =>
+      runInDurableObject(room(id), (_: QueueRoom, state) => ({
+        nextNumber: state.storage.sql.exec<{ n: number }>("SELECT next_number AS n FROM room").one().n,
+        arrivals: state.storage.sql.exec<{ n: number | null }>("SELECT SUM(arrivals) AS n FROM minutes").one().n ?? 0,
+        tickets: state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM tickets").one().n,
+      }));
+    const before = await stored();
+    for (let i = 0; i < 5; i++) await room(id).enter([{ ticketId: newTicketId(), fresh: true }]);
+    await room(id).enter(Array.from({ length: 4 }, () => ({ ticketId: newTicketId(), fresh: true })));
+    // Nine calls' writes: nine ticket rows; the room row and the minutes untouched.
+    expect(await stored()).toEqual({ ...before, tickets: 9 });
+    await evictDurableObject(room(id));
+    const after = await room(id).enter([{ ticketId: newTicketId(), fresh: true }]);
+    expect(after[0]).toMatchObject({ ok: true, number: 10 });
+    // The alarm's history copy counts every arrival from the tickets, the ones before the eviction too.
+    await runInDurableObject(room(id), async (instance: QueueRoom) => instance.alarm());
+    expect((await stored()).arrivals).toBe(10);
+    await evictDurableObject(room(id));
+    await room(id).enter([{ ticketId: newTicketId(), fresh: true }]);
+    await runInDurableObject(room(id), async (instance: QueueRoom) => instance.alarm());
+    expect((await stored()).arrivals).toBe(11);
+  });
+
   it("runs an alarm twice without calling twice", async () => {
     const id = uniqueEvent("twice");
     await createEvent(id, { maxActive: 3, admitPerMinute: 100_000 });

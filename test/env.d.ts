@@ -7,6 +7,8 @@ interface GuichetTestBindings {
   TEST_RETIRED_SIGNING_JWK: string;
   /** Private RS256 JWK of the fixture Access team (its public part is served at ACCESS_CERTS_URL). */
   TEST_ACCESS_SIGNING_JWK: string;
+  /** Project "vars" only: the instant its event vars were written from (epoch ms, as text). */
+  TEST_VARS_BASE_MS: string;
 }
 interface Env extends GuichetTestBindings {}
 declare namespace Cloudflare {

@@ -4,6 +4,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { leadingZeroBits } from "../src/auth/pow";
+import { newTicketId } from "../src/auth/ticket";
 import type { QueueRoom } from "../src/durable/QueueRoom";
 import type { AppContext } from "../src/http";
 import { proveArrival } from "../src/proof";
@@ -81,6 +82,23 @@ describe("the pre-queue", () => {
     expect(cookieOf(res, "guichet_ticket")).toMatch(/\.\d+\./);
     // The one who left has no number.
     expect(after.tickets.some((t: any) => t.publicId === early[29]!.body.prequeue.publicId)).toBe(false);
+  });
+
+  it("takes a batch of fresh pre-queue arrivals in one statement; a resent batch keeps its public ids and counts once", async () => {
+    const id = uniqueEvent("pqfresh");
+    await createEvent(id, { prequeueOpensAt: new Date(Date.now() - 1000).toISOString(), opensAt: new Date(Date.now() + 60_000).toISOString() });
+    const batch = Array.from({ length: 40 }, () => ({ ticketId: newTicketId(), fresh: true }));
+    const first = await room(id).enter(batch);
+    expect(first.every((r) => r.ok && r.number === 0 && r.created)).toBe(true);
+    const publicIds = first.map((r) => (r.ok && "prequeue" in r ? r.prequeue.publicId : null));
+    expect(new Set(publicIds).size).toBe(40);
+    // Sent again in part with a new arrival between (its sender cancelled after the room answered): nothing doubles.
+    const extra = { ticketId: newTicketId(), fresh: true };
+    const again = await room(id).enter([batch[3]!, extra, batch[7]!]);
+    expect(again.map((r) => r.ok && [r.ticketId, r.created])).toEqual([[batch[3]!.ticketId, false], [extra.ticketId, true], [batch[7]!.ticketId, false]]);
+    expect(again.map((r) => (r.ok && "prequeue" in r ? r.prequeue.publicId : null))).toEqual([publicIds[3], expect.stringMatching(/^[0-9a-f]{32}$/), publicIds[7]]);
+    expect((await fairness(id)).count).toBe(41);
+    expect((await snapshotOf(id)).prequeue?.count).toBe(41);
   });
 
   it("refuses entry before the pre-queue opens, and a pre-queue moved once open", async () => {

@@ -60,8 +60,6 @@ export function withDefaults(stored: Partial<EventConfig> & Omit<EventConfig, ke
   return { ...LATER_DEFAULTS, ...stored };
 }
 
-const positiveInt = z.coerce.number().int().positive();
-
 /** What an operator (or a test) may set; every field optional on update. */
 export const EventSettingsSchema = z.object({
   opensAt: z.string().datetime({ offset: true }).nullable(),
@@ -82,27 +80,28 @@ export type EventSettings = z.infer<typeof EventSettingsSchema>;
 export const EventSettingsPatchSchema = EventSettingsSchema.partial().strict();
 export type EventSettingsPatch = z.infer<typeof EventSettingsPatchSchema>;
 
-export interface EventVars {
-  EVENT_ID?: string;
-  EVENT_OPENS_AT?: string;
-  EVENT_QUOTA?: string;
-  EVENT_ADMISSION_SECONDS?: string;
-  EVENT_MAX_ACTIVE?: string;
-  EVENT_ADMIT_PER_MINUTE?: string;
-  EVENT_OVERBOOK?: string;
-  EVENT_NO_SHOW_GRACE_SECONDS?: string;
-  EVENT_PREQUEUE_OPENS_AT?: string;
-  EVENT_POW_DIFFICULTY?: string;
-}
+/**
+ * The Worker vars that set the default event (the contract's "Configuration
+ * of the default event"), and the setting each one sets. The other settings
+ * (banner, route policy, unpaidFreesPlace, powAutoRaise) have no var: the ops
+ * API sets them.
+ */
+export const EVENT_SETTING_VARS = {
+  EVENT_OPENS_AT: "opensAt",
+  EVENT_QUOTA: "quota",
+  EVENT_ADMISSION_SECONDS: "admissionSeconds",
+  EVENT_MAX_ACTIVE: "maxActive",
+  EVENT_ADMIT_PER_MINUTE: "admitPerMinute",
+  EVENT_OVERBOOK: "overbook",
+  EVENT_NO_SHOW_GRACE_SECONDS: "noShowGraceSeconds",
+  EVENT_PREQUEUE_OPENS_AT: "prequeueOpensAt",
+  EVENT_POW_DIFFICULTY: "powDifficulty",
+} as const satisfies Record<string, keyof EventSettings>;
+
+type SettingVar = keyof typeof EVENT_SETTING_VARS;
+export type EventVars = { EVENT_ID?: string } & { [name in SettingVar]?: string };
 
 export class ConfigError extends Error {}
-
-function varOr<T>(name: string, raw: string | undefined, fallback: T, schema: z.ZodType<T>): T {
-  if (raw === undefined || raw.trim() === "") return fallback;
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid`);
-  return parsed.data;
-}
 
 /** Parses an ISO-8601 instant (UTC or with an offset) into epoch ms, or null. */
 export function parseInstant(raw: string | null | undefined): number | null {
@@ -112,25 +111,60 @@ export function parseInstant(raw: string | null | undefined): number | null {
   return at;
 }
 
-/** The default event, as configured by the Worker vars of the contract. */
-export function eventFromVars(vars: EventVars, id = vars.EVENT_ID || "csq-2016-06"): EventConfig {
+/** A new event's settings before any var or operator sets them: the contract's defaults. */
+export function defaultEvent(id: string): EventConfig {
   if (!EVENT_ID.test(id)) throw new ConfigError(`EVENT_ID=${JSON.stringify(id)} is not a valid event id`);
   return {
     id,
-    opensAt: parseInstant(vars.EVENT_OPENS_AT),
-    quota: varOr("EVENT_QUOTA", vars.EVENT_QUOTA, 5100, positiveInt),
-    admissionSeconds: varOr("EVENT_ADMISSION_SECONDS", vars.EVENT_ADMISSION_SECONDS, 600, positiveInt),
-    maxActive: varOr("EVENT_MAX_ACTIVE", vars.EVENT_MAX_ACTIVE, 500, positiveInt),
-    admitPerMinute: varOr("EVENT_ADMIT_PER_MINUTE", vars.EVENT_ADMIT_PER_MINUTE, 1000, positiveInt),
-    overbook: varOr("EVENT_OVERBOOK", vars.EVENT_OVERBOOK, 1, z.coerce.number().min(1).max(2)),
-    noShowGraceSeconds: varOr("EVENT_NO_SHOW_GRACE_SECONDS", vars.EVENT_NO_SHOW_GRACE_SECONDS, 120, positiveInt),
+    opensAt: null,
+    quota: 5100,
+    admissionSeconds: 600,
+    maxActive: 500,
+    admitPerMinute: 1000,
+    overbook: 1,
+    noShowGraceSeconds: 120,
     banner: null,
     routePolicy: MPQ_ROUTE_POLICY,
     unpaidFreesPlace: false,
-    prequeueOpensAt: parseInstant(vars.EVENT_PREQUEUE_OPENS_AT),
-    powDifficulty: varOr("EVENT_POW_DIFFICULTY", vars.EVENT_POW_DIFFICULTY, 0, z.coerce.number().int().min(0).max(24)),
+    prequeueOpensAt: null,
+    powDifficulty: 0,
     powAutoRaise: true,
   };
+}
+
+/**
+ * The settings the Worker vars set, as the ops API's body would carry them,
+ * checked by the same schema: a var means exactly what the same setting
+ * means through `PUT /guichet/ops/api/event`. An empty var sets nothing.
+ */
+export function settingsFromVars(vars: EventVars): EventSettingsPatch {
+  const patch: Record<string, unknown> = {};
+  for (const [name, field] of Object.entries(EVENT_SETTING_VARS) as [SettingVar, keyof EventSettings][]) {
+    const raw = vars[name];
+    if (raw === undefined || raw.trim() === "") continue;
+    // Instants as the API writes them (any ISO-8601 form the var may use, normalised to UTC); numbers as numbers.
+    patch[field] = field === "opensAt" || field === "prequeueOpensAt" ? new Date(parseInstantVar(name, raw)).toISOString() : Number(raw.trim());
+  }
+  const parsed = EventSettingsPatchSchema.safeParse(patch);
+  if (!parsed.success) {
+    const field = parsed.error.issues[0]?.path[0];
+    const name = (Object.keys(EVENT_SETTING_VARS) as SettingVar[]).find((n) => EVENT_SETTING_VARS[n] === field);
+    throw new ConfigError(`${name ?? "an EVENT_ var"}=${JSON.stringify(name ? vars[name] : "")} is not valid`);
+  }
+  return parsed.data;
+}
+
+function parseInstantVar(name: string, raw: string): number {
+  try {
+    return parseInstant(raw)!;
+  } catch {
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} is not an ISO-8601 instant`);
+  }
+}
+
+/** The default event, as configured by the Worker vars of the contract. */
+export function eventFromVars(vars: EventVars, id = vars.EVENT_ID || "csq-2016-06"): EventConfig {
+  return applySettings(defaultEvent(id), settingsFromVars(vars));
 }
 
 /** Applies validated settings to a configuration (the ops API and tests use it). */

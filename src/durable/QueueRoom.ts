@@ -51,9 +51,6 @@ const PERCENTILES_EVERY_MS = 5_000;
 /** Numbers above the cursor whose holders left, sent in the snapshot (beyond this, positions are approximate). */
 const SKIPPED_IN_SNAPSHOT = 5_000;
 
-/** Thrown inside a transaction to undo a batch that must be numbered one by one. */
-class RetryOneByOne extends Error {}
-
 export interface RoomSnapshot {
   exists: true;
   event: string;
@@ -101,6 +98,10 @@ export interface FairnessRecord {
   count: number;
   tickets: { publicId: string; number: number }[] | null;
 }
+
+export type ConfigureResult =
+  | { ok: true; before: EventConfig | null; after: EventConfig }
+  | { ok: false; reason: "invalid_change"; field: string; detail: string };
 
 export type Snapshot = RoomSnapshot | { exists: false; event: string };
 
@@ -208,6 +209,8 @@ export class QueueRoom extends DurableObject<Env> {
   /** Tickets ever called (called_at set): the count the wait percentiles rank over. */
   private calledEver = 0;
   private waitCache: { called: number; at: number; p50: number | null; p95: number | null } | null = null;
+  /** The highest number whose arrival `minutes` counts (countArrivals). */
+  private arrivalsCounted = 0;
   /** Whether some minute changed since the history was last copied to the outbox, and when that was (room clock). */
   private historyDirty = false;
   private historyCopiedAt = 0;
@@ -225,6 +228,7 @@ export class QueueRoom extends DurableObject<Env> {
       this.migrate();
       this.load();
       this.alarmAt = await ctx.storage.getAlarm();
+      if (!this.room && ctx.id.name !== undefined && ctx.id.name === (env.EVENT_ID || "csq-2016-06")) await this.seedFromVars();
     });
   }
 
@@ -314,7 +318,7 @@ export class QueueRoom extends DurableObject<Env> {
     this.sql.exec("CREATE INDEX IF NOT EXISTS tickets_by_wait ON tickets((called_at - entered_at)) WHERE called_at IS NOT NULL");
   }
 
-  /** Rebuilds the in-memory caches from storage; seeds the default event from the Worker vars. */
+  /** Rebuilds the in-memory caches from storage. */
   private load(): void {
     const row = this.sql
       .exec<{
@@ -330,10 +334,12 @@ export class QueueRoom extends DurableObject<Env> {
       }>("SELECT * FROM room WHERE id = 1")
       .toArray()[0];
     if (row) {
+      // Fresh arrivals do not write next_number back (enterFresh): the highest ticket tells it.
+      const highest = this.sql.exec<{ n: number | null }>("SELECT MAX(number) AS n FROM tickets").one().n ?? 0;
       this.room = {
         config: withDefaults(JSON.parse(row.config)),
         configVersion: row.config_version,
-        nextNumber: row.next_number,
+        nextNumber: Math.max(row.next_number, highest + 1),
         servingNumber: row.serving_number,
         paused: row.paused === 1,
         closedAt: row.closed_at,
@@ -341,8 +347,6 @@ export class QueueRoom extends DurableObject<Env> {
         accepted: row.accepted,
         clockOffsetMs: row.clock_offset_ms,
       };
-    } else if (this.ctx.id.name !== undefined && this.ctx.id.name === (this.env.EVENT_ID || "csq-2016-06")) {
-      this.create(eventFromVars(this.env), "vars");
     }
     this.counts = new Map(STATES.map((s) => [s, 0]));
     for (const { state, n } of this.sql.exec<{ state: TicketState; n: number }>("SELECT state, COUNT(*) AS n FROM tickets GROUP BY state")) {
@@ -354,7 +358,11 @@ export class QueueRoom extends DurableObject<Env> {
       .exec<{ seed: string; commitment: string; committed_at: number; shuffled_at: number | null; shuffle_ms: number | null }>("SELECT * FROM fairness WHERE id = 1")
       .toArray()[0];
     this.draw = draw ? { seed: draw.seed, commitment: draw.commitment, committedAt: draw.committed_at, shuffledAt: draw.shuffled_at, shuffleMs: draw.shuffle_ms } : null;
-    this.historyDirty = this.sql.exec("SELECT 1 FROM minutes WHERE dirty = 1 LIMIT 1").toArray().length > 0;
+    // Arrivals are counted into `minutes` when the history is copied: from the last minute counted on.
+    const counted = this.sql.exec<{ m: number | null }>("SELECT MAX(minute) AS m FROM minutes WHERE arrivals > 0").one().m;
+    this.arrivalsCounted = this.room && counted !== null ? this.firstNumberAfter(counted * 60_000 - 1) - 1 : 0;
+    this.historyDirty =
+      this.sql.exec("SELECT 1 FROM minutes WHERE dirty = 1 LIMIT 1").toArray().length > 0 || (this.room !== null && this.arrivalsCounted < this.room.nextNumber - 1);
   }
 
   private create(config: EventConfig, source: "vars" | "ops" | "test"): void {
@@ -463,20 +471,39 @@ export class QueueRoom extends DurableObject<Env> {
    * nothing. With an actor, the change and its audit row are written together.
    * `dryRun` only validates.
    */
-  async configure(
-    patch: EventSettingsPatch,
-    source: "ops" | "test" = "ops",
-    actor: string | null = null,
-    dryRun = false,
-  ): Promise<{ ok: true; before: EventConfig | null; after: EventConfig } | { ok: false; reason: "invalid_change"; field: string; detail: string }> {
+  async configure(patch: EventSettingsPatch, source: "ops" | "test" = "ops", actor: string | null = null, dryRun = false): Promise<ConfigureResult> {
     this.counted("configure");
+    return this.change(patch, source, actor, dryRun);
+  }
+
+  /**
+   * The default event at its first access: created from the Worker vars by
+   * the very path an operator's PUT takes (a new event's settings are the
+   * vars'), so the vars' settings mean what the API's do, the pre-queue's
+   * commitment included. Vars that the API would refuse stop the room loudly.
+   */
+  private async seedFromVars(): Promise<void> {
+    const result = await this.change({}, "vars", null, false);
+    if (!result.ok) throw new ConfigError(`the Worker vars give an invalid event: ${result.field}: ${result.detail}`);
+  }
+
+  /** configure's work: validate, then create or change, commit a scheduled draw, audit, reschedule. */
+  private async change(patch: EventSettingsPatch, source: "vars" | "ops" | "test", actor: string | null, dryRun: boolean): Promise<ConfigureResult> {
     const now = this.now();
     const name = this.ctx.id.name;
     if (!name) throw new Error("QueueRoom must be addressed by name (the event id)");
     const before = this.room?.config ?? null;
+    // A new event starts from the Worker vars' settings (the default event's, read as the API reads them).
+    let base: EventConfig;
+    try {
+      base = before ?? eventFromVars(this.env, name);
+    } catch (e) {
+      if (e instanceof ConfigError) return { ok: false, reason: "invalid_change", field: "vars", detail: e.message };
+      throw e;
+    }
     let after: EventConfig;
     try {
-      after = applySettings(before ?? eventFromVars(this.env, name), patch);
+      after = applySettings(base, patch);
     } catch (e) {
       if (e instanceof ConfigError) return { ok: false, reason: "invalid_change", field: "opensAt", detail: e.message };
       throw e;
@@ -549,7 +576,7 @@ export class QueueRoom extends DurableObject<Env> {
       draw.shuffleMs = Date.now() - started;
       this.sql.exec("UPDATE fairness SET shuffled_at = ?, shuffle_ms = ? WHERE id = 1", draw.shuffledAt, draw.shuffleMs);
       this.saveRoom();
-      this.bump(now, "arrivals", order.length);
+      this.historyDirty = true;
     });
     this.moved(null, "waiting", order.length);
     this.prequeued = 0;
@@ -690,35 +717,31 @@ export class QueueRoom extends DurableObject<Env> {
   /**
    * The common batch: only fresh arrivals, no puzzle to spend. One statement
    * numbers them all in the batch's order (an INSERT per row costs about twice
-   * as much in workerd). Null, with nothing written, if any id is in the line
-   * already (a batch sent again): the batch then goes one by one.
+   * as much in workerd), and it is all the call writes: the next number and
+   * the minute's arrivals are read back from the tickets (load,
+   * countArrivals), so a call of one arrival dirties only the tickets' pages.
+   * A statement is atomic: if any id is in the line already (a batch sent
+   * again) it fails whole, nothing is written, and the batch goes one by one.
    */
   private enterFresh(arrivals: Arrival[], now: number): EnterResult[] | null {
     if (!arrivals.every((a) => a.fresh && a.powId === undefined)) return null;
     const room = this.room!;
     const first = room.nextNumber;
-    const next = first + arrivals.length;
     const ids = arrivals.map((a) => a.ticketId);
     try {
-      this.ctx.storage.transactionSync(() => {
-        this.sql.exec(
-          `INSERT INTO tickets (number, ticket_id, entered_at, state)
-           SELECT ? + key, value, ?, 'waiting' FROM json_each(?) WHERE true
-           ON CONFLICT (ticket_id) DO NOTHING`,
-          first,
-          now,
-          JSON.stringify(ids),
-        );
-        // A conflict skipped a row and left a gap in the numbers: undo, go one by one.
-        if (this.sql.exec<{ n: number }>("SELECT changes() AS n").one().n !== ids.length) throw new RetryOneByOne();
-        this.sql.exec("UPDATE room SET next_number = ? WHERE id = 1", next);
-        this.bump(now, "arrivals", ids.length);
-      });
+      this.sql.exec(
+        `INSERT INTO tickets (number, ticket_id, entered_at, state)
+         SELECT ? + key, value, ?, 'waiting' FROM json_each(?)`,
+        first,
+        now,
+        JSON.stringify(ids),
+      );
     } catch (e) {
-      if (e instanceof RetryOneByOne) return null;
+      if (e instanceof Error && e.message.includes("UNIQUE constraint failed: tickets.ticket_id")) return null;
       throw e;
     }
-    room.nextNumber = next;
+    room.nextNumber = first + ids.length;
+    this.historyDirty = true;
     return ids.map((ticketId, i) => ({ ok: true, ticketId, number: first + i, created: true }));
   }
 
@@ -759,7 +782,7 @@ export class QueueRoom extends DurableObject<Env> {
       if (created > 0) {
         room.nextNumber += created;
         this.saveRoom();
-        this.bump(now, "arrivals", created);
+        this.historyDirty = true;
       }
       return out;
     });
@@ -788,6 +811,8 @@ export class QueueRoom extends DurableObject<Env> {
 
   /** Pre-queue arrivals: no number yet, a public id for the published draw. Idempotent per ticket. */
   private enterPrequeue(arrivals: Arrival[], now: number): EnterResult[] {
+    const fresh = this.enterPrequeueFresh(arrivals, now);
+    if (fresh) return fresh;
     const opensAt = this.room!.config.opensAt;
     let joined = 0;
     const results = this.ctx.storage.transactionSync(() =>
@@ -805,6 +830,30 @@ export class QueueRoom extends DurableObject<Env> {
     this.prequeued += joined;
     if (joined > 0) this.snap = null;
     return results;
+  }
+
+  /**
+   * The common pre-queue batch, as enterFresh for the line: only fresh
+   * arrivals, no puzzle to spend, so no lookup; one statement writes them all.
+   * Null, with nothing written, if any id is known already (a batch sent
+   * again): the batch then goes one by one.
+   */
+  private enterPrequeueFresh(arrivals: Arrival[], now: number): EnterResult[] | null {
+    if (!arrivals.every((a) => a.fresh && a.powId === undefined)) return null;
+    const rows = arrivals.map((a) => [a.ticketId, publicIdOf(a.ticketId)] as const);
+    try {
+      this.sql.exec(
+        "INSERT INTO prequeue (ticket_id, public_id, entered_at) SELECT value ->> 0, value ->> 1, ? FROM json_each(?)",
+        now,
+        JSON.stringify(rows),
+      );
+    } catch (e) {
+      if (e instanceof Error && e.message.includes("UNIQUE constraint failed: prequeue.")) return null;
+      throw e;
+    }
+    this.prequeued += rows.length;
+    this.snap = null;
+    return rows.map(([ticketId, publicId]) => ({ ok: true, ticketId, number: 0, created: true, prequeue: { publicId } }));
   }
 
   /**
@@ -1178,18 +1227,56 @@ export class QueueRoom extends DurableObject<Env> {
 
   // ---------------------------------------------------------------- internals
 
-  /** Arrivals after `since`: numbers rise with arrival time, so a binary search over numbers finds the first one. */
+  /** Arrivals after `since`. */
   private arrivalsSince(since: number): number {
-    const next = this.room!.nextNumber;
+    return this.room!.nextNumber - this.firstNumberAfter(since);
+  }
+
+  /**
+   * The first number entered after `since` (nextNumber if none): numbers rise
+   * with arrival time (the draw numbers its tickets at the opening, before
+   * any later arrival), so a binary search over numbers finds it.
+   */
+  private firstNumberAfter(since: number): number {
     let lo = 1;
-    let hi = next;
+    let hi = this.room!.nextNumber;
     while (lo < hi) {
       const mid = Math.floor((lo + hi) / 2);
       const row = this.sql.exec<{ entered_at: number }>("SELECT entered_at FROM tickets WHERE number = ?", mid).toArray()[0];
       if (row && row.entered_at > since) hi = mid;
       else lo = mid + 1;
     }
-    return next - lo;
+    return lo;
+  }
+
+  /**
+   * Writes into `minutes` the arrivals of every minute since the last count,
+   * from the tickets themselves (absolute counts, so a second count changes
+   * nothing): entering writes only its tickets. Runs inside the caller's transaction.
+   */
+  private countArrivals(): void {
+    const last = this.room!.nextNumber - 1;
+    if (last <= this.arrivalsCounted) return;
+    const minuteOf = (n: number) => {
+      const row = this.sql.exec<{ entered_at: number }>("SELECT entered_at FROM tickets WHERE number = ?", n).toArray()[0];
+      return row ? Math.floor(row.entered_at / 60_000) : null;
+    };
+    // Minute by minute from the first uncounted arrival's, skipping minutes nobody arrived in.
+    let minute = minuteOf(this.arrivalsCounted + 1);
+    let first = minute === null ? last + 1 : this.firstNumberAfter(minute * 60_000 - 1);
+    while (minute !== null && first <= last) {
+      const next = this.firstNumberAfter((minute + 1) * 60_000 - 1);
+      this.sql.exec(
+        `INSERT INTO minutes (minute, arrivals, dirty) VALUES (?, ?, 1)
+         ON CONFLICT (minute) DO UPDATE SET arrivals = excluded.arrivals, dirty = 1`,
+        minute,
+        next - first,
+      );
+      if (next > last) break;
+      minute = minuteOf(next);
+      first = next;
+    }
+    this.arrivalsCounted = last;
   }
 
   private oldestWaiting(now: number): RoomMetrics["oldestWaiting"] {
@@ -1257,6 +1344,7 @@ export class QueueRoom extends DurableObject<Env> {
     const active = this.active();
     const gauges = `${minute}:${waiting}:${active}`;
     this.flushRpcCalls();
+    this.countArrivals();
     if (!this.historyDirty && gauges === this.historyGauges) return;
     this.sql.exec(
       `INSERT INTO minutes (minute, waiting, active, dirty) VALUES (?, ?, ?, 1)
