@@ -5,11 +5,11 @@
 //   limits   test/limits/*.test.ts, with the default limit of wrangler.toml
 //   origin-url  test/origin-url/*.test.ts: the origin as ORIGIN_URL (a plain
 //            fetch to https://origin.test) instead of a service binding
+//   vars     test/vars/*.test.ts, with the default event set by every EVENT_ var
 //
 // Outbound fetches reach fixtures only: the Access certs, the echo origin as
 // https://origin.test, and https://evil.example, a second origin that records
 // what it receives: the proxy must never send it anything.
-//   vars     test/vars/*.test.ts, with the default event set by every EVENT_ var
 import { generateKeyPairSync } from "node:crypto";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
