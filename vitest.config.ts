@@ -84,7 +84,7 @@ export default defineConfig(async () => {
             TEST_PREVIOUS_SIGNING_JWK: JSON.stringify(previous),
             TEST_RETIRED_SIGNING_JWK: JSON.stringify(retired),
             // Development: the issuer may fall back to the request's origin
-            // and the origin may be plain http (src/config.ts). A deployed
+            // and the origin may be plain http (src/http/config-check.ts). A deployed
             // Worker has no GUICHET_ENV and is checked strictly.
             GUICHET_ENV: "development",
             ENABLE_TEST_SEAMS: "true",

@@ -31,7 +31,7 @@ const COOKIE = "guichet_ticket=floor.-P7TJrfXktdG9Vf0EUk0dF.1.36wdd7J_fczba-wsub
 const PIECES = [
   ["healthz (the baseline)", "GET", "/guichet/healthz", null],
   ["await a 0 ms timer, then healthz's answer", "GET", "/guichet/floor/timer", `async (c) => { await new Promise((r) => setTimeout(r, 0)); return c.json({ ok: true }); }`],
-  ["batched (src/batch.ts), nothing behind it", "GET", "/guichet/floor/batch", `async (c) => c.json({ ok: await batched("floor:noop", 1, async (items) => { await new Promise((r) => setTimeout(r, 0)); return items; }, (p) => c.executionCtx.waitUntil(p)) })`],
+  ["batched (src/line/batch.ts), nothing behind it", "GET", "/guichet/floor/batch", `async (c) => c.json({ ok: await batched("floor:noop", 1, async (items) => { await new Promise((r) => setTimeout(r, 0)); return items; }, (p) => c.executionCtx.waitUntil(p)) })`],
   ["batched, one room call that does nothing", "GET", "/guichet/floor/call", `async (c) => c.json({ ok: await batched("floor:call", 1, async (items) => { await c.env.QUEUE_ROOM.getByName("${EVENT}").callCounts(); return items; }, (p) => c.executionCtx.waitUntil(p)) })`],
   ["batched, the room's real enter, bare answer", "GET", "/guichet/floor/enter", `async (c) => c.json({ ok: (await batched("floor:enter", { ticketId: newTicketId(), fresh: true }, (items) => c.env.QUEUE_ROOM.getByName("${EVENT}").enter(items), (p) => c.executionCtx.waitUntil(p))).ok })`],
   ["an enter's answer (201, cookie, status body), no work", "POST", "/guichet/floor/shape", `() => new Response(${JSON.stringify(ENTER_SHAPE)}, { status: 201, headers: { "Content-Type": "application/json", "Set-Cookie": ${JSON.stringify(COOKIE)} } })`],

@@ -23,7 +23,7 @@ export const BROWSER_HEADERS = { "user-agent": DESKTOP_UA, accept: "application/
 
 /**
  * The headers of the room page's enter and claim to the gateway at `url`
- * (src/pages/room.client.js): a POST without a body (a browser declares it
+ * (src/pages/room/room.client.js): a POST without a body (a browser declares it
  * empty), the touch points in a header (test/e2e/room.e2e.test.ts checks
  * that the page sends them so), and what a browser adds to a same-origin
  * POST that the gateway reads: Origin and Sec-Fetch-Site.

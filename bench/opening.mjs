@@ -1,7 +1,7 @@
 // `npm run simulate -- --curve 2016 --fan-out 300`: the opening minute as
 // production would see it. ~60,000 arrivals shaped like June 2016's opening
 // are spread over `fan-out` simulated isolates (Worker instances across data
-// centres), each batching its own concurrent enters exactly as src/batch.ts
+// centres), each batching its own concurrent enters exactly as src/line/batch.ts
 // does: the first arrival that finds no room call in flight sends at once,
 // arrivals meanwhile wait and go together in the next call. Each call
 // crosses the network to the room and back (`--rtt`), waits its turn in the
@@ -315,7 +315,7 @@ export function printOpening(r) {
 
 /**
  * Replays the first `seconds` of a mode's arrivals against a real room: the
- * simulated isolates batch as src/batch.ts does and send real `enter` calls
+ * simulated isolates batch as src/line/batch.ts does and send real `enter` calls
  * (through a driver Worker, bench/room-driver.js's /batch), every external
  * time multiplied by `factor`. Returns what the real room did.
  */

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // What the room's indexes add to a claim's write, and what random keys would
-// add to it: the room's tickets table (src/durable/QueueRoom.ts) with 60,000
+// add to it: the room's tickets table (src/durable/queue-room/queue-room.ts) with 60,000
 // called tickets, admitted 50 at a time by the claim batch's own statement
 // (UPDATE … FROM json_each, one transaction per batch), with all of the
 // room's indexes, without the jti index, without it and the state index, and

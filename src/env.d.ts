@@ -3,7 +3,7 @@ interface GuichetOptionalBindings {
   /**
    * "development" under `npm run dev`, the test pools and the benchmark
    * harness; unset (or "production") when deployed, where the configuration
-   * is checked strictly (src/config.ts).
+   * is checked strictly (src/http/config-check.ts).
    */
   GUICHET_ENV?: string;
   /** Public keys of earlier signing keys, `{"keys": [...]}`, each with `expiresAt` (ISO-8601, at most 30 days ahead). */
@@ -26,7 +26,7 @@ interface GuichetOptionalBindings {
   /** "true" only in the test pool: enables clock and fault seams in the Durable Objects. */
   ENABLE_TEST_SEAMS?: string;
   /**
-   * "off" sends each enter and claim alone instead of batching (src/batch.ts). Only
+   * "off" sends each enter and claim alone instead of batching (src/line/batch.ts). Only
    * the workers test pool sets it: it runs with `no_handle_cross_request_promise_resolution`,
    * under which a batch's waiters cannot be woken by the request that sent it.
    */

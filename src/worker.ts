@@ -1,14 +1,15 @@
 // The gateway Worker: mounts the routes, maps errors to the contract's body,
-// serves nothing under a configuration that fails its check (src/config.ts),
+// serves nothing under a configuration that fails its check (src/http/config-check.ts),
 // and exports the Durable Object classes.
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { database } from "./db/deliver";
 import * as schema from "./db/schema";
-import { checkedProblems, misconfigured, problemsOf } from "./config";
+import { checkedProblems, misconfigured, problemsOf } from "./http/config-check";
 import { ConfigError } from "./domain/event";
-import { ApiError, errorBody, langOf } from "./errors";
-import { gatewayHeaders, type AppEnv } from "./http";
+import { ApiError, errorBody, langOf } from "./http/errors";
+import { type AppEnv } from "./http/context";
+import { gatewayHeaders } from "./http/security";
 import { fairness } from "./routes/fairness";
 import { ops } from "./routes/ops";
 import { proxy } from "./routes/proxy";
@@ -17,8 +18,8 @@ import { room } from "./routes/room";
 import { submissions } from "./routes/submissions";
 import { wellknown } from "./routes/wellknown";
 
-export { QueueRoom } from "./durable/QueueRoom";
-export { QuotaCounter } from "./durable/QuotaCounter";
+export { QueueRoom } from "./durable/queue-room/queue-room";
+export { QuotaCounter } from "./durable/quota-counter/quota-counter";
 
 // Not strict: `/guichet` and `/guichet/` are the same page.
 const app = new Hono<AppEnv>({ strict: false });
@@ -77,7 +78,7 @@ async function sweepUnpaid(env: Env, now: number): Promise<number> {
 }
 
 export default {
-  // Nothing is served, healthz included, until the configuration passes its check (src/config.ts);
+  // Nothing is served, healthz included, until the configuration passes its check (src/http/config-check.ts);
   // once it has, a request costs one lookup more.
   fetch(request: Request, env: Env, ctx: ExecutionContext) {
     const problems = checkedProblems(env);

@@ -4,7 +4,7 @@
 // pair 409 admission_used, with nothing of the first application in the body.
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { QuotaCounter } from "../src/durable/QuotaCounter";
+import type { QuotaCounter } from "../src/durable/quota-counter/quota-counter";
 import { admissionToken, applicant, counter, createEvent, d1Submissions, eventually, gateway, ORIGIN_AUTH, submissionBody, submit, uniqueEvent } from "./helpers";
 
 const CONCURRENT = 300;

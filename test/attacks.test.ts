@@ -5,7 +5,7 @@ import { env } from "cloudflare:workers";
 import { CompactEncrypt, SignJWT, importJWK, type JWK } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { sameSecret } from "../src/auth/bearer";
-import { forgetSnapshot } from "../src/snapshots";
+import { forgetSnapshot } from "../src/line/snapshot-cache";
 import { BASE, admissionToken, counter, createEvent, enter, gateway, ourCookie, room, submissionBody, submit, uniqueEvent } from "./helpers";
 
 const DEFAULT_EVENT = "csq-2016-06";

@@ -1,4 +1,4 @@
-// Request bodies (src/validation.ts's jsonBody) on the routes that take them,
+// Request bodies (src/http/body.ts's jsonBody) on the routes that take them,
 // and the touch points a claim takes from a header when it sends no body.
 import { describe, expect, it } from "vitest";
 import { claim, createEvent, enter, gateway, ORIGIN_AUTH, room, tick, uniqueEvent } from "./helpers";

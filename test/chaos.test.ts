@@ -5,9 +5,9 @@
 // invariants of architecture.md must hold exactly.
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { QueueRoom } from "../src/durable/QueueRoom";
-import type { QuotaCounter } from "../src/durable/QuotaCounter";
-import { forgetSnapshot } from "../src/snapshots";
+import type { QueueRoom } from "../src/durable/queue-room/queue-room";
+import type { QuotaCounter } from "../src/durable/quota-counter/quota-counter";
+import { forgetSnapshot } from "../src/line/snapshot-cache";
 import { applicant, claim, counter, createEvent, d1Submissions, enter, eventually, gateway, room, snapshotOf, submissionBody, submit, uniqueEvent } from "./helpers";
 
 /** A small seeded PRNG (mulberry32), so a failing run can be replayed. */

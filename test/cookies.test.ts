@@ -1,4 +1,4 @@
-// Our cookies' names and the helpers that read and write them (src/http.ts):
+// Our cookies' names and the helpers that read and write them (src/http/context.ts):
 // `__Host-` names on HTTPS (and on any plain-HTTP host but this machine), the
 // bare names only on plain HTTP to localhost, 127.0.0.1 or [::1] (wrangler
 // dev); the direct scan that replaced hono's getCookie finds exactly what
@@ -7,7 +7,7 @@
 import { Hono } from "hono";
 import { getCookie } from "hono/cookie";
 import { describe, expect, it } from "vitest";
-import { cookieHeader, cookieName, cookieValue, isCookieNamed } from "../src/http";
+import { cookieHeader, cookieName, cookieValue, isCookieNamed } from "../src/http/cookies";
 import { originCookieHeader } from "../src/routes/proxy";
 
 const app = new Hono();

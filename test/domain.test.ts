@@ -5,8 +5,8 @@ import { callBudget, quotaCap } from "../src/domain/admission";
 import { classifyDevice, stricterDevice } from "../src/domain/device";
 import { ConfigError, eventFromVars, parseInstant, phaseAt } from "../src/domain/event";
 import { estimateWaitSeconds, pollAfterMs, positionOf } from "../src/domain/position";
-import type { RoomSnapshot } from "../src/durable/QueueRoom";
-import { statusFromSnapshot, waitingJson } from "../src/status";
+import type { RoomSnapshot } from "../src/durable/queue-room/queue-room";
+import { statusFromSnapshot, waitingJson } from "../src/line/status";
 import { validateChange } from "../src/domain/settings";
 import { base64url, base64urlOfText, newJti, newTicketId } from "../src/auth/ticket";
 

@@ -4,8 +4,8 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { signAdmission } from "../src/auth/admission";
 import type { EventSettingsPatch } from "../src/domain/event";
-import type { RoomSnapshot, Snapshot } from "../src/durable/QueueRoom";
-import { forgetSnapshot } from "../src/snapshots";
+import type { RoomSnapshot, Snapshot } from "../src/durable/queue-room/queue-room";
+import { forgetSnapshot } from "../src/line/snapshot-cache";
 
 export const BASE = "https://guichet.test";
 let serial = 0;

@@ -6,7 +6,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { identityKeys, identityMaterial, personMaterial } from "../src/domain/identity";
-import type { QuotaCounter } from "../src/durable/QuotaCounter";
+import type { QuotaCounter } from "../src/durable/quota-counter/quota-counter";
 import { admissionToken, applicant, counter, createEvent, d1Submissions, DESKTOP_UA, eventually, submissionBody, submit, uniqueEvent } from "./helpers";
 
 const person = { familyName: "Côté-Lévesque", givenNames: "Jean-François", birthDate: "1980-01-31", countryOfBirth: "fr", passportNumber: "12 AB-345" };

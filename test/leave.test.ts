@@ -4,8 +4,8 @@
 // `submitted: true`) or refused after it, never accepted once the place is free.
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { QueueRoom } from "../src/durable/QueueRoom";
-import type { QuotaCounter } from "../src/durable/QuotaCounter";
+import type { QueueRoom } from "../src/durable/queue-room/queue-room";
+import type { QuotaCounter } from "../src/durable/quota-counter/quota-counter";
 import { claim, counter, createEvent, enter, eventually, gateway, room, snapshotOf, submissionBody, submit, tick, uniqueEvent } from "./helpers";
 
 const leave = async (eventId: string, cookie: string) => {

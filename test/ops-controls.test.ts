@@ -6,7 +6,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { newTicketId } from "../src/auth/ticket";
 import worker from "../src/worker";
-import { forgetSnapshot } from "../src/snapshots";
+import { forgetSnapshot } from "../src/line/snapshot-cache";
 import {
   admissionToken,
   applicant,

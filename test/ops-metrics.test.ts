@@ -6,8 +6,8 @@ import { env } from "cloudflare:workers";
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { newTicketId } from "../src/auth/ticket";
-import type { QueueRoom, RoomMetrics } from "../src/durable/QueueRoom";
-import { forgetMetrics, type OpsMetrics } from "../src/metrics";
+import type { QueueRoom, RoomMetrics } from "../src/durable/queue-room/queue-room";
+import { forgetMetrics, type OpsMetrics } from "../src/ops/metrics";
 import { admissionToken, createEvent, eventually, gateway, OPS_AUTH, room, submissionBody, submit, tick, uniqueEvent } from "./helpers";
 
 async function roomMetrics(eventId: string): Promise<RoomMetrics> {

@@ -3,7 +3,7 @@
 // nothing left running once the client goes away.
 import { describe, expect, it } from "vitest";
 import { newTicketId } from "../src/auth/ticket";
-import { metricsFetches, type OpsMetrics } from "../src/metrics";
+import { metricsFetches, type OpsMetrics } from "../src/ops/metrics";
 import { openStreams } from "../src/routes/ops";
 import { createEvent, gateway, OPS_AUTH, room, tick, uniqueEvent } from "./helpers";
 

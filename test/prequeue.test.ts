@@ -5,10 +5,10 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { leadingZeroBits } from "../src/auth/pow";
 import { newTicketId } from "../src/auth/ticket";
-import type { QueueRoom } from "../src/durable/QueueRoom";
-import type { AppContext } from "../src/http";
-import { proveArrival } from "../src/proof";
-import { forgetSnapshot } from "../src/snapshots";
+import type { QueueRoom } from "../src/durable/queue-room/queue-room";
+import type { AppContext } from "../src/http/context";
+import { proveArrival } from "../src/line/arrival-proof";
+import { forgetSnapshot } from "../src/line/snapshot-cache";
 import { cookieOf, createEvent, enter, gateway, room, snapshotOf, status, uniqueEvent } from "./helpers";
 
 const hex = (buf: ArrayBuffer) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, "0")).join("");

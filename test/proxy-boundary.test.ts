@@ -6,7 +6,7 @@
 // origin cannot set the gateway's cookies.
 import { beforeAll, describe, expect, it } from "vitest";
 import { pathAmbiguity } from "../src/domain/paths";
-import { forgetSnapshot } from "../src/snapshots";
+import { forgetSnapshot } from "../src/line/snapshot-cache";
 import { admissionToken, DESKTOP_UA, gateway, ourCookie, room } from "./helpers";
 import { echoReceived, evilReceived, newProbe } from "./origins";
 import { AMBIGUOUS } from "./path-cases";

@@ -5,7 +5,7 @@ import { env } from "cloudflare:workers";
 import { SignJWT, importJWK, type JWK } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { signAdmission, verifyAdmission } from "../src/auth/admission";
-import { forgetSnapshot } from "../src/snapshots";
+import { forgetSnapshot } from "../src/line/snapshot-cache";
 import { admissionToken, BASE, enter, gateway, ourCookie, room, setCookieLine, status, submissionBody, submit } from "./helpers";
 
 const EVENT = "csq-2016-06"; // the proxy fronts the default event

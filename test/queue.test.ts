@@ -1,7 +1,7 @@
 // The candidate API through the Worker: numbering, idempotent tickets, the
 // opening, positions as the cursor moves, claims, leaving.
 import { describe, expect, it } from "vitest";
-import { forgetSnapshot } from "../src/snapshots";
+import { forgetSnapshot } from "../src/line/snapshot-cache";
 import { claim, cookieOf, createEvent, enter, gateway, room, status, tick, uniqueEvent } from "./helpers";
 
 describe("POST /guichet/api/enter", () => {
@@ -85,7 +85,7 @@ describe("POST /guichet/api/enter", () => {
     const cross = await gateway(`/guichet/api/enter?event=${id}`, { method: "POST", headers: { origin: "https://evil.example" } });
     expect(cross.status).toBe(403);
     expect(((await cross.json()) as any).error.code).toBe("bad_origin");
-    // Origins that begin the gateway's URL without being its origin (src/http.ts tells them without parsing the URL).
+    // Origins that begin the gateway's URL without being its origin (src/http/context.ts tells them without parsing the URL).
     const lookalikes = ["https:", "https://", "https://guichet.tes", "https://guichet.test.evil.example", "https://guichet.test/", "https://guichet.test:443", "http://guichet.test", "null"];
     const answers: number[] = [];
     for (const origin of lookalikes) answers.push((await gateway(`/guichet/api/enter?event=${id}`, { method: "POST", headers: { origin } })).status);

@@ -1,9 +1,9 @@
 // GET /guichet/ as HTML: the state rendered by the server, both languages,
 // the nonce-based CSP, cache headers, the script asset and the bytes.
 import { describe, expect, it } from "vitest";
-import type { StatusBody } from "../src/status";
-import { formatOpening, formatWait, statusFields } from "../src/pages/room.format";
-import { roomStrings } from "../src/pages/room.strings";
+import type { StatusBody } from "../src/line/status";
+import { formatOpening, formatWait, statusFields } from "../src/pages/room/format";
+import { roomStrings } from "../src/pages/room/strings";
 import { ROOM_SCRIPT_PATH, ROOM_SCRIPT_VERSION } from "../src/routes/room";
 import { claim, cookieOf, createEvent, enter, gateway, room, tick, uniqueEvent } from "./helpers";
 

@@ -2,8 +2,8 @@
 // QueueRoom counts its own RPC calls while 1,000 polls are served.
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { QueueRoom } from "../src/durable/QueueRoom";
-import { snapshotRefreshes } from "../src/snapshots";
+import type { QueueRoom } from "../src/durable/queue-room/queue-room";
+import { snapshotRefreshes } from "../src/line/snapshot-cache";
 import { createEvent, enter, gateway, room, uniqueEvent } from "./helpers";
 
 function calls(eventId: string): Promise<Record<string, number>> {

@@ -3,7 +3,7 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { QuotaCounter } from "../src/durable/QuotaCounter";
+import type { QuotaCounter } from "../src/durable/quota-counter/quota-counter";
 import worker from "../src/worker";
 import {
   admissionToken,

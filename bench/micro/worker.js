@@ -56,7 +56,7 @@ export class Bench extends DurableObject {
   }
 }
 
-// The security headers src/http.ts's gatewayHeaders sets on every gateway answer, in its order (keep the two alike).
+// The security headers src/http/context.ts's gatewayHeaders sets on every gateway answer, in its order (keep the two alike).
 const SECURITY = [["Cache-Control", "no-store"], ["X-Content-Type-Options", "nosniff"], ["Referrer-Policy", "strict-origin-when-cross-origin"], ["Strict-Transport-Security", "max-age=31536000; includeSubDomains"], ["X-Frame-Options", "DENY"], ["Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"], ["Cross-Origin-Opener-Policy", "same-origin"], ["Cross-Origin-Resource-Policy", "same-origin"]];
 
 export default {

@@ -132,7 +132,7 @@ function payload(t: Ticket): string {
 // pads hashed once per isolate: synchronous, ~2 µs a ticket, where WebCrypto's
 // promise and copy cost more than the hash itself (7.7% less CPU per enter,
 // `bench/ab.mjs`: bench/HISTORY.md, round 3). Most polls do not
-// reach here at all: src/ticketCache.ts remembers cookies this isolate has
+// reach here at all: src/line/ticket-cache.ts remembers cookies this isolate has
 // verified.
 const encoder = new TextEncoder();
 let keyFor = "";

@@ -3,7 +3,7 @@
 // twice after an eviction leaves D1 as if it had been delivered once.
 import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
-import type { OutboxRow } from "../durable/outbox";
+import type { OutboxRow } from "../durable/shared/outbox";
 import * as schema from "./schema";
 
 export function database(db: D1Database) {

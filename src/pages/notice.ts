@@ -2,7 +2,7 @@
 // closed, ambiguous path, too many requests): what happened and what to do,
 // in French or English, no script.
 import { pathAmbiguity } from "../domain/paths";
-import type { Lang } from "../errors";
+import type { Lang } from "../http/errors";
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 

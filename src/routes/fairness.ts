@@ -1,9 +1,9 @@
 // GET /guichet/fairness: how the pre-queue's draw works and a button that
 // checks it in the browser (the same check as scripts/verify-shuffle.mjs).
 import { Hono } from "hono";
-import { eventIdOf, type AppEnv } from "../http";
+import { eventIdOf, type AppEnv } from "../http/context";
 import { scriptAsset, serveScript } from "../pages/assets";
-import checker from "../pages/fairness.client.js?raw";
+import checker from "../pages/fairness/fairness.client.js?raw";
 
 const CHECKER = scriptAsset("/guichet/assets/fairness.js", checker);
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);

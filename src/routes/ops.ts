@@ -12,13 +12,14 @@ import { bearerOf, sameSecret } from "../auth/bearer";
 import { database } from "../db/deliver";
 import * as schema from "../db/schema";
 import { EventSettingsPatchSchema, settingsOf } from "../domain/event";
-import { ApiError } from "../errors";
-import { eventIdOf, sameOrigin, type AppContext, type AppEnv } from "../http";
-import { forgetMetrics, sharedMetrics, type OpsMetrics } from "../metrics";
-import { dashboardPage } from "../pages/ops";
-import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "../prometheus";
-import { forgetSnapshot } from "../snapshots";
-import { jsonBody, validQuery } from "../validation";
+import { ApiError } from "../http/errors";
+import { eventIdOf, type AppContext, type AppEnv } from "../http/context";
+import { sameOrigin } from "../http/security";
+import { forgetMetrics, sharedMetrics, type OpsMetrics } from "../ops/metrics";
+import { dashboardPage } from "../pages/ops/dashboard";
+import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "../ops/prometheus";
+import { forgetSnapshot } from "../line/snapshot-cache";
+import { jsonBody, validQuery } from "../http/body";
 
 export const ops = new Hono<AppEnv>();
 

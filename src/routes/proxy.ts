@@ -14,11 +14,12 @@ import { stricterDevice } from "../domain/device";
 import { MPQ_ROUTE_POLICY, type RoutePolicy } from "../domain/event";
 import { pathAmbiguity } from "../domain/paths";
 import { compilePolicy, regimeAt, type CompiledPolicy, type RouteClass } from "../domain/routes";
-import { ApiError, errorBody, langOf, messageFor, type Lang } from "../errors";
-import { audienceOf, cookieHeader, cookieValue, deviceOfRequest, isCookieNamed, issuerOf, type AppEnv } from "../http";
+import { ApiError, errorBody, langOf, messageFor, type Lang } from "../http/errors";
+import { audienceOf, deviceOfRequest, issuerOf, type AppEnv } from "../http/context";
+import { cookieHeader, cookieValue, isCookieNamed } from "../http/cookies";
 import { noticeResponse } from "../pages/notice";
-import { clientKey, countLocally } from "../ratelimit";
-import { roomSnapshot } from "../snapshots";
+import { clientKey, countLocally } from "../http/rate-limit";
+import { roomSnapshot } from "../line/snapshot-cache";
 
 type ProxyContext = Context<AppEnv>;
 

@@ -4,17 +4,19 @@ import * as z from "zod";
 import { ADMISSION_COOKIE, signAdmissions } from "../auth/admission";
 import { issueChallenge } from "../auth/pow";
 import { newTicketId, signTicket, TICKET_COOKIE, verifyTicket, type Ticket } from "../auth/ticket";
-import { batched } from "../batch";
-import type { Arrival, ClaimResult, RoomSnapshot } from "../durable/QueueRoom";
+import { batched } from "../line/batch";
+import type { Arrival, ClaimResult, RoomSnapshot } from "../durable/queue-room/queue-room";
 import type { DeviceClass } from "../domain/device";
-import { ApiError } from "../errors";
-import { audienceOf, cookieHeader, cookieValue, deviceOfRequest, eventIdOf, issuerOf, sameOrigin, touchPointsOf, type AppContext, type AppEnv } from "../http";
-import { perClientLimit } from "../ratelimit";
-import { proofRequired, proveArrival } from "../proof";
-import { cachedSnapshot, roomSnapshot } from "../snapshots";
-import { verifyTicketCached } from "../ticketCache";
-import { phaseOf, statusFromSnapshot, statusFromTicket, waitingJson, type StatusBody } from "../status";
-import { jsonBody } from "../validation";
+import { ApiError } from "../http/errors";
+import { audienceOf, deviceOfRequest, eventIdOf, issuerOf, touchPointsOf, type AppContext, type AppEnv } from "../http/context";
+import { cookieHeader, cookieValue } from "../http/cookies";
+import { sameOrigin } from "../http/security";
+import { perClientLimit } from "../http/rate-limit";
+import { proofRequired, proveArrival } from "../line/arrival-proof";
+import { cachedSnapshot, roomSnapshot } from "../line/snapshot-cache";
+import { verifyTicketCached } from "../line/ticket-cache";
+import { phaseOf, statusFromSnapshot, statusFromTicket, waitingJson, type StatusBody } from "../line/status";
+import { jsonBody } from "../http/body";
 
 const TICKET_MAX_AGE_S = 3 * 24 * 3600;
 
@@ -52,7 +54,7 @@ function requireTicket(c: AppContext, eventId: string, { once = false } = {}): T
   return ticket;
 }
 
-/** Whether enters and claims are batched (src/batch.ts); only the workers test pool turns it off. */
+/** Whether enters and claims are batched (src/line/batch.ts); only the workers test pool turns it off. */
 function batching(c: AppContext): boolean {
   return c.env.ROOM_BATCHING !== "off";
 }
@@ -114,7 +116,7 @@ queue.post("/enter", sameOrigin, perClientLimit, jsonBody(ClientBody, { maxBytes
   const powId = returning || !proofRequired(c, s) ? undefined : await proveArrival(c, s, c.req.valid("json"), now);
   // `fresh`: an id just drawn, not yet in the line (the room skips its lookup).
   const arrival: Arrival = returning ? { ticketId: held.ticketId } : { ticketId: newTicketId(), powId, fresh: true };
-  // Concurrent enters in this isolate share one room call (src/batch.ts).
+  // Concurrent enters in this isolate share one room call (src/line/batch.ts).
   const send = (arrivals: Arrival[]) => c.env.QUEUE_ROOM.getByName(eventId).enter(arrivals);
   const [result] = batching(c) ? [await batched(`enter:${eventId}`, arrival, send, keepAlive(c))] : await send([arrival]);
   if (!result) throw new Error("enter returned no result");
@@ -151,7 +153,7 @@ function jsonWithCookie(body: unknown, status: number, cookie: string): Response
   return jsonText(JSON.stringify(body), status, cookie);
 }
 
-/** A JSON answer already written as text (src/status.ts's waitingJson), with one cookie or none. */
+/** A JSON answer already written as text (src/line/status.ts's waitingJson), with one cookie or none. */
 function jsonText(text: string, status: number, cookie?: string): Response {
   const headers: Record<string, string> = cookie === undefined ? { "Content-Type": "application/json" } : { "Content-Type": "application/json", "Set-Cookie": cookie };
   return new Response(text, { status, headers });
@@ -235,7 +237,7 @@ queue.post("/claim", sameOrigin, perClientLimit, jsonBody(ClientBody, { maxBytes
   const ticket = requireTicket(c, eventId, { once: true });
   const touchPoints = touchPointsOf(c, c.req.valid("json").touchPoints);
   const item: ClaimItem = { ticketId: ticket.ticketId, device: deviceOfRequest(c, touchPoints), issuer: issuerOf(c) };
-  // Concurrent claims in this isolate share one room call (src/batch.ts): the stub is the batch sender's to get.
+  // Concurrent claims in this isolate share one room call (src/line/batch.ts): the stub is the batch sender's to get.
   const room = () => c.env.QUEUE_ROOM.getByName(eventId);
   const send = async (items: ClaimItem[]) => signClaims(c.env, eventId, items, await room().claimMany(items.map(({ ticketId, device }) => ({ ticketId, device }))));
   const [result] = batching(c) ? [await batched(`claim:${eventId}`, item, send, keepAlive(c))] : await signClaims(c.env, eventId, [item], [await room().claim(item.ticketId, item.device)]);

@@ -3,13 +3,14 @@
 // GET /guichet/assets/room.js: the page's script, static and cacheable.
 import { Hono } from "hono";
 import { TICKET_COOKIE, verifyTicket } from "../auth/ticket";
-import { ApiError } from "../errors";
-import { cookieValue, deviceOfRequest, eventIdOf, type AppEnv } from "../http";
+import { ApiError } from "../http/errors";
+import { deviceOfRequest, eventIdOf, type AppEnv } from "../http/context";
+import { cookieValue } from "../http/cookies";
 import { scriptAsset, serveScript } from "../pages/assets";
-import powScript from "../pages/pow.client.js?raw";
-import roomScript from "../pages/room.client.js?raw";
-import { renderRoomPage } from "../pages/room";
-import { roomStatus } from "../status";
+import powScript from "../pages/room/pow.client.js?raw";
+import roomScript from "../pages/room/room.client.js?raw";
+import { renderRoomPage } from "../pages/room/page";
+import { roomStatus } from "../line/status";
 import { existingRoom, ticketStatus } from "./queue";
 
 export const room = new Hono<AppEnv>();

@@ -8,10 +8,10 @@ import { bearerOf, sameSecret } from "../auth/bearer";
 import { receiptExpiry, receiptKeys, receiptToken, verifyReceiptToken, type ReceiptKeys } from "../auth/receipt";
 import { classifyDevice, stricterDevice, type DeviceClass } from "../domain/device";
 import { identityKeys } from "../domain/identity";
-import type { Receipt, SubmitInput, SubmitResult } from "../durable/QuotaCounter";
-import { ApiError } from "../errors";
-import { audienceOf, eventIdOf, issuerOf, type AppContext, type AppEnv } from "../http";
-import { jsonBody } from "../validation";
+import type { Receipt, SubmitInput, SubmitResult } from "../durable/quota-counter/quota-counter";
+import { ApiError } from "../http/errors";
+import { audienceOf, eventIdOf, issuerOf, type AppContext, type AppEnv } from "../http/context";
+import { jsonBody } from "../http/body";
 
 const MAX_BODY = 16 * 1024;
 const id = z.string().trim().min(1).max(100);

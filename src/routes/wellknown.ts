@@ -1,7 +1,7 @@
 // The JWKS the origin verifies admission tokens with.
 import { Hono } from "hono";
 import { publicJwks } from "../auth/admission";
-import type { AppEnv } from "../http";
+import type { AppEnv } from "../http/context";
 
 export const wellknown = new Hono<AppEnv>();
 

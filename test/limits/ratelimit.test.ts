@@ -2,7 +2,7 @@
 // enough for a law office bringing dozens of candidates from one address, not
 // for a script asking for thousands of numbers.
 import { describe, expect, it } from "vitest";
-import { clientKey, countLocally, MAX_COUNTED_ADDRESSES } from "../../src/ratelimit";
+import { clientKey, countLocally, MAX_COUNTED_ADDRESSES } from "../../src/http/rate-limit";
 import { createEvent, gateway, snapshotOf, uniqueEvent } from "../helpers";
 
 function enterFrom(eventId: string, ip: string) {

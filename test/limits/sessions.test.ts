@@ -3,7 +3,7 @@
 // one address (120 here, wrangler.toml's default), then 429 with Retry-After
 // and nothing signed nor sent to the origin.
 import { beforeAll, describe, expect, it } from "vitest";
-import { forgetSnapshot } from "../../src/snapshots";
+import { forgetSnapshot } from "../../src/line/snapshot-cache";
 import { gateway, room, setCookieLine } from "../helpers";
 import { echoReceived, newProbe } from "../origins";
 

@@ -5,7 +5,7 @@
 // every request) must receive nothing, whatever the candidate holds.
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { forgetSnapshot } from "../../src/snapshots";
+import { forgetSnapshot } from "../../src/line/snapshot-cache";
 import { admissionToken, gateway, ourCookie, room } from "../helpers";
 import { echoReceived, evilReceived, newProbe } from "../origins";
 

@@ -1,4 +1,4 @@
-// Enter and claim batching (src/batch.ts) in workerd as deployed, over HTTP.
+// Enter and claim batching (src/line/batch.ts) in workerd as deployed, over HTTP.
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error: plain ES module without types

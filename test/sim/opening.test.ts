@@ -1,5 +1,5 @@
 // The opening under production fan-out (bench/opening.mjs): the model's
-// batching follows src/batch.ts (many isolates: about one arrival a call; one
+// batching follows src/line/batch.ts (many isolates: about one arrival a call; one
 // isolate: large batches), and a short live replay through a real room
 // numbers every arrival once, 1..N. No timing is asserted.
 import { expect, it } from "vitest";

@@ -5,7 +5,7 @@
 // (120 a minute) lets a law office bring dozens of candidates from one address.
 import type { MiddlewareHandler } from "hono";
 import { ApiError } from "./errors";
-import type { AppEnv } from "./http";
+import type { AppEnv } from "./context";
 
 const WINDOW_MS = 60_000;
 /** Most addresses one isolate counts at once; past it the oldest windows are dropped first. */

@@ -2,7 +2,7 @@
 // English. The page renders the static text; the strings under `live` are also
 // sent to the page's script, which writes them as the state changes.
 // `{name}` marks a value filled in at run time.
-import type { Lang } from "../errors";
+import type { Lang } from "../../http/errors";
 
 const fr = {
   htmlTitle: "Salle d'attente virtuelle — Mon projet Québec",

@@ -7,9 +7,9 @@
 // make it atomic and durable before the reply leaves. Fields in memory are
 // caches rebuilt from storage in the constructor.
 import { DurableObject } from "cloudflare:workers";
-import { newJti, newTicketId } from "../auth/ticket";
-import { EXPIRY_MARGIN_MS, callBudget } from "../domain/admission";
-import type { DeviceClass } from "../domain/device";
+import { newJti, newTicketId } from "../../auth/ticket";
+import { EXPIRY_MARGIN_MS, callBudget } from "../../domain/admission";
+import type { DeviceClass } from "../../domain/device";
 import {
   applySettings,
   ConfigError,
@@ -21,12 +21,12 @@ import {
   type EventSettingsPatch,
   type Phase,
   type RoutePolicy,
-} from "../domain/event";
-import { commitmentOf, drawOrder, newSeed, powDifficultyFor, publicIdOf } from "../domain/fairness";
-import { validateChange, validateNew } from "../domain/settings";
-import { deliverToD1 } from "../db/deliver";
-import { Faults, type FaultName } from "./faults";
-import { Outbox } from "./outbox";
+} from "../../domain/event";
+import { commitmentOf, drawOrder, newSeed, powDifficultyFor, publicIdOf } from "../../domain/fairness";
+import { validateChange, validateNew } from "../../domain/settings";
+import { deliverToD1 } from "../../db/deliver";
+import { Faults, type FaultName } from "../shared/faults";
+import { Outbox } from "../shared/outbox";
 
 export type TicketState =
   | "waiting" // numbered, not yet called

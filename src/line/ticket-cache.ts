@@ -4,7 +4,7 @@
 // in for an LRU without per-entry deletes (deleting a Map's oldest entries one
 // by one is slow in V8): when the young one is full it becomes the old one,
 // and a hit in the old one is copied back.
-import { verifyTicket, type Ticket } from "./auth/ticket";
+import { verifyTicket, type Ticket } from "../auth/ticket";
 
 const GENERATION = 10_000;
 let secretOf = "";

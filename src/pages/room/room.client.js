@@ -6,7 +6,7 @@
 // - Counts down to the opening and enables "Se connecter" at the minute.
 // - At the turn: a sound (Web Audio), a message, the tab's title, the claim,
 //   then the redirect, with a link in case the redirect is blocked.
-// The formatting functions mirror src/pages/room.format.ts.
+// The formatting functions mirror src/pages/room/format.ts.
 "use strict";
 (() => {
   const $ = (id) => document.getElementById(id);

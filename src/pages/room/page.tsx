@@ -4,11 +4,11 @@
 // and redirects. Every state's panel is in the page, the others hidden, so the
 // script only toggles panels and fills `data-f` fields.
 import { raw } from "hono/html";
-import type { Lang } from "../errors";
-import type { CandidateState, StatusBody } from "../status";
-import { ROOM_CSS } from "./room.css";
-import { localeOf, progressPercent, statusFields } from "./room.format";
-import { fill, roomStrings } from "./room.strings";
+import type { Lang } from "../../http/errors";
+import type { CandidateState, StatusBody } from "../../line/status";
+import { ROOM_CSS } from "./styles";
+import { localeOf, progressPercent, statusFields } from "./format";
+import { fill, roomStrings } from "./strings";
 
 export interface RoomPageProps {
   lang: Lang;

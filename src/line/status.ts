@@ -1,9 +1,9 @@
 // The contract's status body, composed from a room snapshot (and, for the few
 // numbers at or below the cursor, the room's word on one ticket).
-import type { DeviceClass } from "./domain/device";
-import type { RoomSnapshot, TicketStatus } from "./durable/QueueRoom";
-import { phaseAt, type Phase } from "./domain/event";
-import { estimateWaitSeconds, pollAfterMs, pollBeforeOpenMs, positionOf, POLL_MAX_MS, POLL_MIN_MS } from "./domain/position";
+import type { DeviceClass } from "../domain/device";
+import type { RoomSnapshot, TicketStatus } from "../durable/queue-room/queue-room";
+import { phaseAt, type Phase } from "../domain/event";
+import { estimateWaitSeconds, pollAfterMs, pollBeforeOpenMs, positionOf, POLL_MAX_MS, POLL_MIN_MS } from "../domain/position";
 
 export type CandidateState = "before_open" | "waiting" | "your_turn" | "admitted" | "expired" | "closed" | "not_entered";
 

@@ -2,7 +2,7 @@
 // and storage as the truth across evictions.
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { EnterResult, QueueRoom, RoomSnapshot } from "../src/durable/QueueRoom";
+import type { EnterResult, QueueRoom, RoomSnapshot } from "../src/durable/queue-room/queue-room";
 import { newTicketId } from "../src/auth/ticket";
 import { createEvent, room, tick, uniqueEvent } from "./helpers";
 

@@ -1,9 +1,9 @@
 // Numbers, times and durations as the room page shows them: Intl for fr-CA or
 // en-CA, times in America/Montreal. The page's script (room.client.js) has the
 // same functions, so the first render and every later update read alike.
-import type { Lang } from "../errors";
-import type { StatusBody } from "../status";
-import { fill, type LiveStrings } from "./room.strings";
+import type { Lang } from "../../http/errors";
+import type { StatusBody } from "../../line/status";
+import { fill, type LiveStrings } from "./strings";
 
 export const TIME_ZONE = "America/Montreal";
 

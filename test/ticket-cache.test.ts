@@ -1,9 +1,9 @@
-// src/ticketCache.ts: verified cookies are remembered per isolate (a poll's
+// src/line/ticket-cache.ts: verified cookies are remembered per isolate (a poll's
 // hot path), a claim's are looked up but not added, and nothing unverified is
 // ever remembered.
 import { describe, expect, it } from "vitest";
 import { newTicketId, signTicket } from "../src/auth/ticket";
-import { knownTicket, verifyTicketCached } from "../src/ticketCache";
+import { knownTicket, verifyTicketCached } from "../src/line/ticket-cache";
 
 const SECRET = "cache-test-secret-0123456789abcdef";
 const cookie = (number: number) => signTicket(SECRET, { event: "cache-test", ticketId: newTicketId(), number });

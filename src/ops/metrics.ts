@@ -1,10 +1,10 @@
 // The operators' metrics: the QueueRoom's and the QuotaCounter's views put
 // together, and a per-isolate cache so that every dashboard, stream and scrape
 // an isolate serves shares one fetch a second (the room is not loaded per viewer).
-import { quotaCap } from "./domain/admission";
-import type { ClosedReason, Phase } from "./domain/event";
-import type { RoomMetrics } from "./durable/QueueRoom";
-import type { CounterStats } from "./durable/QuotaCounter";
+import { quotaCap } from "../domain/admission";
+import type { ClosedReason, Phase } from "../domain/event";
+import type { RoomMetrics } from "../durable/queue-room/queue-room";
+import type { CounterStats } from "../durable/quota-counter/quota-counter";
 
 export interface OpsMetrics {
   event: string;

@@ -1,7 +1,7 @@
 // The per-isolate cache of each room's snapshot. Polls are answered from it:
 // at most one snapshot call a second per isolate and event reaches the
 // QueueRoom, however many polls arrive (invariant 7).
-import type { Snapshot } from "./durable/QueueRoom";
+import type { Snapshot } from "../durable/queue-room/queue-room";
 
 export const SNAPSHOT_REFRESH_MS = 1_000;
 

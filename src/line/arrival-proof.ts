@@ -1,10 +1,10 @@
 // What a new arrival must show before it gets a place, when the event asks
 // for it: a solved entry puzzle (proof of work) and, where configured, a
 // Cloudflare Turnstile token. A ticket already in the line shows nothing.
-import { checkSolution } from "./auth/pow";
-import type { RoomSnapshot } from "./durable/QueueRoom";
-import { ApiError } from "./errors";
-import type { AppContext } from "./http";
+import { checkSolution } from "../auth/pow";
+import type { RoomSnapshot } from "../durable/queue-room/queue-room";
+import { ApiError } from "../http/errors";
+import type { AppContext } from "../http/context";
 
 export interface ArrivalProof {
   pow?: { challenge: string; nonce: string };

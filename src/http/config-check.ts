@@ -14,9 +14,9 @@
 // origin), the origin (plain http allowed), the strength of secrets, and
 // lets METRICS_TOKEN be absent (a .dev.vars from before it lacks it).
 import type { Context } from "hono";
-import { checkSigningKeys, KeyConfigError } from "./auth/admission";
+import { checkSigningKeys, KeyConfigError } from "../auth/admission";
 import { langOf, messageFor } from "./errors";
-import type { AppEnv } from "./http";
+import type { AppEnv } from "./context";
 
 export interface SettingProblem {
   setting: string;

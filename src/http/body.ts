@@ -5,7 +5,7 @@ import { zValidator } from "@hono/zod-validator";
 import type { Context, MiddlewareHandler } from "hono";
 import type * as z from "zod";
 import { ApiError } from "./errors";
-import type { AppEnv } from "./http";
+import type { AppEnv } from "./context";
 
 /** Decodes a body's bytes; refuses what is not UTF-8 (stateless between calls, so one serves every request). */
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });

@@ -7,7 +7,7 @@
 // header, never in a URL. Strict CSP: scripts and styles only with this
 // response's nonce (styles also from this origin), no inline handlers.
 import type { Context } from "hono";
-import { eventIdOf, type AppEnv } from "../http";
+import { eventIdOf, type AppEnv } from "../../http/context";
 
 export const ASSETS = "/guichet/ops/assets";
 

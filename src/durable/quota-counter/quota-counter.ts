@@ -6,11 +6,11 @@
 // after the write is durable (output gate); an outbox carries the row to D1
 // and the accepted count to the QueueRoom (invariant 2).
 import { DurableObject } from "cloudflare:workers";
-import type { ClosedReason } from "../domain/event";
-import type { DeviceClass } from "../domain/device";
-import { deliverToD1 } from "../db/deliver";
-import { Faults, type FaultName } from "./faults";
-import { Outbox, type Lane, type OutboxRow } from "./outbox";
+import type { ClosedReason } from "../../domain/event";
+import type { DeviceClass } from "../../domain/device";
+import { deliverToD1 } from "../../db/deliver";
+import { Faults, type FaultName } from "../shared/faults";
+import { Outbox, type Lane, type OutboxRow } from "../shared/outbox";
 
 const TO_ROOM: Lane = { name: "room", prefix: "room_" };
 const TO_D1: Lane = { name: "d1", prefix: "room_", others: true };
