@@ -6,7 +6,7 @@ import { HTTPException } from "hono/http-exception";
 import { database } from "./db/deliver";
 import * as schema from "./db/schema";
 import { checkedProblems, misconfigured, problemsOf } from "./http/config-check";
-import { ConfigError } from "./domain/event";
+import { ConfigError, defaultEventId } from "./domain/event";
 import { ApiError, errorBody, langOf } from "./http/errors";
 import { type AppEnv } from "./http/context";
 import { gatewayHeaders } from "./http/security";
@@ -71,7 +71,7 @@ async function afterCheck(request: Request, env: Env, ctx: ExecutionContext): Pr
  */
 async function sweepUnpaid(env: Env, now: number): Promise<number> {
   const known = await database(env.DB).selectDistinct({ eventId: schema.events.eventId }).from(schema.events);
-  const ids = new Set([env.EVENT_ID || "csq-2016-06", ...known.map((e) => e.eventId)]);
+  const ids = new Set([defaultEventId(env), ...known.map((e) => e.eventId)]);
   let expired = 0;
   for (const id of ids) expired += (await env.QUOTA_COUNTER.getByName(id).expireUnpaid(now)).expired;
   return expired;

@@ -4,6 +4,11 @@ import * as z from "zod";
 
 export const EVENT_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
+/** The event a request names none for: EVENT_ID, or the June 2016 intake's id when the var is unset or empty. */
+export function defaultEventId(vars: { EVENT_ID?: string }): string {
+  return vars.EVENT_ID || "csq-2016-06";
+}
+
 export type Phase = "before_open" | "open" | "closed";
 export type ClosedReason = "quota_reached" | "closed_by_operator";
 
@@ -163,7 +168,7 @@ function parseInstantVar(name: string, raw: string): number {
 }
 
 /** The default event, as configured by the Worker vars of the contract. */
-export function eventFromVars(vars: EventVars, id = vars.EVENT_ID || "csq-2016-06"): EventConfig {
+export function eventFromVars(vars: EventVars, id = defaultEventId(vars)): EventConfig {
   return applySettings(defaultEvent(id), settingsFromVars(vars));
 }
 

@@ -3,7 +3,7 @@
 import type { Context } from "hono";
 import { ApiError, type Lang } from "./errors";
 import { classifyDevice } from "../domain/device";
-import { ConfigError, EVENT_ID } from "../domain/event";
+import { ConfigError, defaultEventId, EVENT_ID } from "../domain/event";
 import { isDevelopment } from "./config-check";
 
 export interface AppEnv {
@@ -15,7 +15,7 @@ export type AppContext = Context<AppEnv>;
 
 /** The event a candidate request is about: `?event=` or the default event. */
 export function eventIdOf(c: AppContext): string {
-  const id = c.req.query("event") ?? c.env.EVENT_ID ?? "csq-2016-06";
+  const id = c.req.query("event") ?? defaultEventId(c.env);
   if (!EVENT_ID.test(id)) throw new ApiError(404, "unknown_event");
   return id;
 }

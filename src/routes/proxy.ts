@@ -11,7 +11,7 @@ import { bearerOf } from "../auth/bearer";
 import { newSession, SESSION_COOKIE, SESSION_SECONDS, verifySession } from "../auth/session";
 import { TICKET_COOKIE } from "../auth/ticket";
 import { stricterDevice } from "../domain/device";
-import { MPQ_ROUTE_POLICY, type RoutePolicy } from "../domain/event";
+import { defaultEventId, MPQ_ROUTE_POLICY, type RoutePolicy } from "../domain/event";
 import { pathAmbiguity } from "../domain/paths";
 import { compilePolicy, regimeAt, type CompiledPolicy, type RouteClass } from "../domain/routes";
 import { ApiError, errorBody, langOf, messageFor, type Lang } from "../http/errors";
@@ -257,7 +257,7 @@ export async function proxy(c: ProxyContext): Promise<Response> {
   const lang = langOf(c);
   // Before the policy: an origin may read an ambiguous path as a closed or protected one.
   if (pathAmbiguity(url.pathname) !== null) return ambiguous(c, lang, url.pathname);
-  const eventId = c.env.EVENT_ID || "csq-2016-06";
+  const eventId = defaultEventId(c.env);
   const now = Date.now();
   const s = await roomSnapshot(c.env, eventId);
   const policy = s.exists ? s.routePolicy : MPQ_ROUTE_POLICY;

@@ -13,6 +13,7 @@ import type { DeviceClass } from "../../domain/device";
 import {
   applySettings,
   ConfigError,
+  defaultEventId,
   withDefaults,
   eventFromVars,
   phaseAt,
@@ -228,7 +229,7 @@ export class QueueRoom extends DurableObject<Env> {
       this.migrate();
       this.load();
       this.alarmAt = await ctx.storage.getAlarm();
-      if (!this.room && ctx.id.name !== undefined && ctx.id.name === (env.EVENT_ID || "csq-2016-06")) await this.seedFromVars();
+      if (!this.room && ctx.id.name !== undefined && ctx.id.name === defaultEventId(env)) await this.seedFromVars();
     });
   }
 
