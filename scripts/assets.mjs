@@ -1,31 +1,45 @@
 #!/usr/bin/env node
-// Copies the dashboard's chart library (uPlot, MIT) from node_modules into
+// Copies the dashboard's libraries from node_modules into
 // public/guichet/ops/assets/vendor/, which wrangler serves as static assets
-// (see [assets] in wrangler.toml): the Worker never bundles it. The version
-// is the one package-lock.json pins, with its integrity hash; nothing minified
-// is committed. Run by wrangler's [build] command (dev, deploy, build) and by
-// the vitest configs; copies only what changed, so watchers stay quiet.
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+// (see [assets] in wrangler.toml): the Worker never bundles them. uPlot (MIT)
+// draws the charts; eventsource-parser (MIT) reads the metrics stream, its
+// browser ES modules copied as they are so that their relative imports hold.
+// The versions are the ones package-lock.json pins, with their integrity
+// hashes; nothing minified is committed. Run by wrangler's [build] command
+// (dev, deploy, build) and by the vitest configs; copies only what changed,
+// so watchers stay quiet.
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const vendor = join(root, "public", "guichet", "ops", "assets", "vendor");
+const PARSER = "node_modules/eventsource-parser";
 
-const FILES = [
-  ["node_modules/uplot/dist/uPlot.iife.min.js", "uPlot.iife.min.js"],
-  ["node_modules/uplot/dist/uPlot.min.css", "uPlot.min.css"],
-  ["node_modules/uplot/LICENSE", "uPlot.LICENSE.txt"],
-];
+/** [from, to]: a path under the project, a path under vendor/. */
+function files() {
+  const parserDist = join(root, PARSER, "dist");
+  if (!existsSync(parserDist)) throw new Error(`${PARSER} is missing: run npm install`);
+  return [
+    ["node_modules/uplot/dist/uPlot.iife.min.js", "uPlot.iife.min.js"],
+    ["node_modules/uplot/dist/uPlot.min.css", "uPlot.min.css"],
+    ["node_modules/uplot/LICENSE", "uPlot.LICENSE.txt"],
+    // Every module of the build, so that an import added by a new version is there too.
+    ...readdirSync(parserDist)
+      .filter((name) => name.endsWith(".js"))
+      .map((name) => [`${PARSER}/dist/${name}`, `eventsource-parser/${name}`]),
+    [`${PARSER}/LICENSE`, "eventsource-parser/LICENSE.txt"],
+  ];
+}
 
 export function copyAssets() {
-  mkdirSync(vendor, { recursive: true });
   let copied = 0;
-  for (const [from, to] of FILES) {
+  for (const [from, to] of files()) {
     const source = join(root, from);
     const target = join(vendor, to);
     if (!existsSync(source)) throw new Error(`${from} is missing: run npm install`);
     if (existsSync(target) && readFileSync(source).equals(readFileSync(target))) continue;
+    mkdirSync(dirname(target), { recursive: true });
     copyFileSync(source, target);
     copied += 1;
   }

@@ -44,6 +44,16 @@ describe("the fairness page", () => {
     expect(html).not.toMatch(/\son[a-z]+\s*=/i);
     const en = await (await gateway(`/guichet/fairness?event=${id}&lang=en`)).text();
     expect(en).toContain("Check the pre-queue");
+    const tags = html.match(/<(script|style)\b[^>]*>/g)!;
+    expect(tags).toHaveLength(3);
+    const nonce = /script-src 'nonce-([^']+)'/.exec(fr.headers.get("content-security-policy")!)![1];
+    for (const tag of tags) expect(tag).toContain(`nonce="${nonce}"`);
+    for (const [page, ok] of [[html, "Vérifié"], [en, "Checked"]] as const) {
+      const data = JSON.parse(/<script type="application\/json" id="fairness-data"[^>]*>(.*?)<\/script>/s.exec(page)![1]!);
+      expect(data.api).toBe(`/guichet/api/fairness?event=${id}`);
+      expect(data.strings.ok).toMatch(new RegExp(`^${ok}`));
+    }
+    expect(html).toContain(`<pre>node scripts/verify-shuffle.mjs https://guichet.test/guichet/api/fairness?event=${id}</pre>`);
     for (const path of ["/guichet/assets/fairness.js", "/guichet/assets/pow.js"]) {
       const res = await gateway(path);
       expect(res.status).toBe(200);

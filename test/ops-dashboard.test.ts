@@ -34,6 +34,19 @@ describe("the dashboard page", () => {
     expect(again).not.toBe(csp);
   });
 
+  it("loads its script as ES modules under the nonce alone: no source list lets any other script run", async () => {
+    const res = await gateway("/guichet/ops/");
+    const csp = res.headers.get("content-security-policy")!;
+    // The entry module's imports (its own modules, the vendored stream parser) inherit its nonce.
+    const scriptSrc = csp.split("; ").find((d) => d.startsWith("script-src "));
+    expect(scriptSrc).toMatch(/^script-src 'nonce-[A-Za-z0-9+/=]{20,}'$/);
+    const nonce = /'nonce-([^']+)'/.exec(scriptSrc!)![1];
+    const html = await res.text();
+    expect(html).toContain(`<script type="module" src="/guichet/ops/assets/dashboard/main.js" nonce="${nonce}"></script>`);
+    // uPlot, a classic script, runs first: deferred scripts and modules run in document order.
+    expect(html.indexOf("uPlot.iife.min.js")).toBeLessThan(html.indexOf("dashboard/main.js"));
+  });
+
   it("needs no token to load (the data needs one), and carries none", async () => {
     const html = await (await gateway("/guichet/ops/?event=csq-2016-06")).text();
     expect(html).toContain('data-event="csq-2016-06"');

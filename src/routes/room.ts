@@ -6,6 +6,7 @@ import { TICKET_COOKIE, verifyTicket } from "../auth/ticket";
 import { ApiError } from "../http/errors";
 import { deviceOfRequest, eventIdOf, type AppEnv } from "../http/context";
 import { cookieValue } from "../http/cookies";
+import { cspNonce, pageCsp } from "../http/security";
 import { scriptAsset, serveScript } from "../pages/assets";
 import powScript from "../pages/room/pow.client.js?raw";
 import roomScript from "../pages/room/room.client.js?raw";
@@ -20,32 +21,23 @@ const POW_SCRIPT = scriptAsset("/guichet/assets/pow.js", powScript);
 export const ROOM_SCRIPT_VERSION = ROOM_SCRIPT.version;
 export const ROOM_SCRIPT_PATH = ROOM_SCRIPT.path;
 
-function newNonce(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return btoa(String.fromCharCode(...bytes));
-}
-
 /**
  * The page's policy: only this response's own script and style, the puzzle
- * worker from this origin, only same-origin requests; Cloudflare Turnstile's
- * script and frame only where it is configured.
+ * worker from this origin (created through one Trusted Types policy), only
+ * same-origin requests; Cloudflare Turnstile's script and frame only where it
+ * is configured.
  */
 function roomCsp(nonce: string, turnstile: boolean): string {
-  const challenges = turnstile ? " https://challenges.cloudflare.com" : "";
-  return [
-    "default-src 'none'",
-    `script-src 'nonce-${nonce}'${challenges}`,
-    "worker-src 'self'",
-    ...(turnstile ? ["frame-src https://challenges.cloudflare.com"] : []),
-    `style-src 'nonce-${nonce}'`,
-    "connect-src 'self'",
-    "img-src 'self'",
-    "base-uri 'none'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-    "require-trusted-types-for 'script'",
-    "trusted-types guichet-worker",
-  ].join("; ");
+  const challenges = turnstile ? ["https://challenges.cloudflare.com"] : [];
+  return pageCsp(nonce, {
+    scripts: challenges,
+    workers: ["'self'"],
+    frames: turnstile ? challenges : undefined,
+    connect: ["'self'"],
+    images: ["'self'"],
+    forms: ["'self'"],
+    trustedTypes: "guichet-worker",
+  });
 }
 
 room.get("/", async (c) => {
@@ -69,7 +61,7 @@ room.get("/", async (c) => {
   const lang = c.get("lang");
   const other = new URL(c.req.url).searchParams;
   other.set("lang", lang === "en" ? "fr" : "en");
-  const nonce = newNonce();
+  const nonce = cspNonce();
   const turnstileSiteKey = c.env.TURNSTILE_SITE_KEY && c.env.TURNSTILE_SECRET ? c.env.TURNSTILE_SITE_KEY : null;
   c.header("Content-Security-Policy", roomCsp(nonce, turnstileSiteKey !== null));
   c.header("Cache-Control", "no-store");

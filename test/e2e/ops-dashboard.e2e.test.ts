@@ -203,6 +203,10 @@ describe("the operators' dashboard in Chromium", () => {
     page.on("console", (m) => {
       if (m.type() === "error") errors.push(m.text());
     });
+    const scripts = new Map<string, number>();
+    page.on("response", (r) => {
+      if (r.request().resourceType() === "script") scripts.set(new URL(r.url()).pathname, r.status());
+    });
     const res = await page.goto(dashboardUrl);
     const csp = res!.headers()["content-security-policy"]!;
     expect(csp).toMatch(/script-src 'nonce-[A-Za-z0-9+/=]+'/);
@@ -223,6 +227,16 @@ describe("the operators' dashboard in Chromium", () => {
     expect(await page.evaluate(`sessionStorage.getItem("guichet.ops.token")`)).toBe(gw.opsToken);
     expect(page.url()).not.toContain(gw.opsToken);
     expect(errors.filter((e) => !e.includes("401"))).toEqual([]);
+    // The modules came in under the page's nonce alone (a refused one would be a CSP error above), the
+    // stream parser among them: the vendored eventsource-parser, not a parser of the dashboard's own.
+    const assets = "/guichet/ops/assets";
+    const modules = ["main", "api", "audit", "charts", "controls", "headline", "login", "page", "settings", "stream", "strings"];
+    const expected = [
+      `${assets}/vendor/uPlot.iife.min.js`,
+      ...modules.map((m) => `${assets}/dashboard/${m}.js`),
+      ...["index", "parse", "errors"].map((m) => `${assets}/vendor/eventsource-parser/${m}.js`),
+    ];
+    expect([...scripts.entries()].sort()).toEqual(expected.map((path) => [path, 200]).sort());
   });
 
   it("shows the numbers moving while the line runs", async () => {

@@ -6,9 +6,10 @@
 import { raw } from "hono/html";
 import type { Lang } from "../../http/errors";
 import type { CandidateState, StatusBody } from "../../line/status";
+import { DataScript, fillNodes, htmlDocument } from "../html";
 import { ROOM_CSS } from "./styles";
 import { localeOf, progressPercent, statusFields } from "./format";
-import { fill, roomStrings } from "./strings";
+import { roomStrings } from "./strings";
 
 export interface RoomPageProps {
   lang: Lang;
@@ -39,18 +40,13 @@ export interface RoomData {
   live: ReturnType<typeof roomStrings>["live"];
 }
 
-/** JSON safe inside a <script> element: no `<` can close it. */
-function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
-}
-
 /** Before the opening, while the pre-queue is open and this person is not in it yet. */
 export function prequeueJoinable(s: StatusBody, now: number): boolean {
   return s.state === "before_open" && s.prequeue !== null && !s.prequeue.drawn && !s.prequeue.publicId && now >= Date.parse(s.prequeue.opensAt);
 }
 
 export function renderRoomPage(p: RoomPageProps): string {
-  return `<!doctype html>${(<RoomPage {...p} />).toString()}`;
+  return htmlDocument(<RoomPage {...p} />);
 }
 
 function RoomPage(p: RoomPageProps) {
@@ -101,7 +97,7 @@ function RoomPage(p: RoomPageProps) {
           <section id="s-before_open" class="panel" aria-labelledby="h-before_open" hidden={hiddenUnless("before_open")}>
             <h2 id="h-before_open" tabindex={-1}>{t.beforeTitle}</h2>
             <p id="when" hidden={s.opensAt === null}>
-              {raw(fill(escape(t.beforeWhen), { date: `<strong data-f="opensAt">${escape(f.opensAt)}</strong>`, zone: escape(t.live.zone) }))}
+              {fillNodes(t.beforeWhen, { date: <strong data-f="opensAt">{f.opensAt}</strong>, zone: t.live.zone })}
             </p>
             <p id="unscheduled" hidden={s.opensAt !== null}>
               {t.notScheduled}
@@ -243,16 +239,10 @@ function RoomPage(p: RoomPageProps) {
         <footer>
           <p>{t.footer}</p>
         </footer>
-        <script type="application/json" id="room-data" nonce={p.nonce}>
-          {raw(scriptJson(data))}
-        </script>
+        <DataScript id="room-data" nonce={p.nonce} value={data} />
         <script src={p.scriptSrc} nonce={p.nonce} defer></script>
         {p.turnstileSiteKey && <script src="https://challenges.cloudflare.com/turnstile/v0/api.js" nonce={p.nonce} async defer></script>}
       </body>
     </html>
   );
-}
-
-function escape(s: string): string {
-  return s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }

@@ -5,14 +5,12 @@
 "use strict";
 const encoder = new TextEncoder();
 
+/** Leading zero bits of a digest (the server counts them alike: src/auth/pow.ts). */
 function zeroBits(bytes) {
   let bits = 0;
   for (const b of bytes) {
-    if (b === 0) {
-      bits += 8;
-      continue;
-    }
-    return bits + Math.clz32(b) - 24;
+    bits += Math.clz32(b) - 24; // 8 for a zero byte
+    if (b !== 0) break;
   }
   return bits;
 }

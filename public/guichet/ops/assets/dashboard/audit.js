@@ -1,0 +1,36 @@
+// The audit log's last hundred rows: who did what, with what changed.
+import { json } from "./api.js";
+import { $, stamp, T } from "./page.js";
+
+function changeSummary(before, after) {
+  if (!before || !after || typeof before !== "object" || typeof after !== "object") return `${JSON.stringify(before)} → ${JSON.stringify(after)}`;
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
+  const changed = keys.filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
+  const short = (v, k) => {
+    if (k === "opensAt" && typeof v === "number") return stamp.format(new Date(v));
+    const s = JSON.stringify(v);
+    return s === undefined ? "—" : s.length > 60 ? `${s.slice(0, 57)}…` : s;
+  };
+  return changed.map((k) => `${k}: ${short(before[k], k)} → ${short(after[k], k)}`).join("\n") || "—";
+}
+
+export async function loadAudit() {
+  try {
+    const { res, body } = await json("audit");
+    if (!res.ok) return;
+    const tbody = $("#audit");
+    tbody.replaceChildren(
+      ...body.audit.slice(0, 100).map((r) => {
+        const tr = document.createElement("tr");
+        for (const text of [stamp.format(new Date(r.at)), r.actor, T[r.action] || r.action, changeSummary(r.before, r.after)]) {
+          const td = document.createElement("td");
+          td.textContent = text;
+          tr.append(td);
+        }
+        return tr;
+      }),
+    );
+  } catch {
+    // Shown again on the next action or refresh.
+  }
+}
