@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// Prints the README's performance tables (Markdown) from the committed
-// results: bench/results/before.json (the code before this work, measured
-// with `--bundle`), bench/results/round1.json, round2.json, … (the rounds of
-// work on it, as many as there are: commits 2621aeb, bbcf70f, a0bbeec,
-// e91c84d, e2640b6, eb41e6e and bf41197), bench/results/latest.json (`npm run bench -- --growth`)
-// and bench/results/simulate-latest.json (`npm run simulate`).
+// Prints Markdown tables of committed results, for bench/README.md and
+// bench/HISTORY.md to quote: bench/results/before.json (the code before the
+// performance work, measured with `--bundle`), round1.json, round2.json, …
+// (read while consecutive from 1: today rounds 1 to 7, commits 2621aeb,
+// bbcf70f, a0bbeec, e91c84d, e2640b6, eb41e6e and bf41197), latest.json
+// (`npm run bench -- --growth`: its scenarios, targets and growth) and
+// simulate-latest.json (`npm run simulate`). Not the later rounds' files,
+// nor the room's ceiling or the opening minute (room-*.json, opening-*.json).
 //   node bench/report.mjs
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
