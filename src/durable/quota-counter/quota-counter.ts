@@ -297,8 +297,8 @@ export class QuotaCounter extends DurableObject<Env> {
 
   // An admission is bound to the first (accountId, applicationId) it serves:
   // the same pair again is a retry, any other pair someone else's application.
-  // Only these two methods read or write the binding; today it is written
-  // with the accepted submission, in the same transaction as the checks.
+  // Only these two methods read or write the binding, and it is written with
+  // the accepted submission, in the same transaction as the checks.
 
   /** The pair `jti` is bound to, compared with `use`. A binding from before applications were kept matches on the account alone. */
   private bindingOf(jti: string, use: AdmissionUse): { to: "none" } | { to: "same"; submissionId: string | null } | { to: "other" } {
