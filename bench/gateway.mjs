@@ -105,7 +105,7 @@ export default {
     }
     if (url.pathname === "/configure") {
       // The event's settings, straight to the room (bench --objects apart: a room reached through the debug port has no name).
-      const r = await env.QUEUE_ROOM.getByName(event).configure(await request.json(), "test");
+      const r = await env.QUEUE_ROOM.getByName(event).configure(await request.json(), { source: "test" });
       return Response.json(r, { status: r.ok ? 200 : 400 });
     }
     if (url.pathname === "/pause") return Response.json(await env.QUEUE_ROOM.getByName(event).setPaused(true));

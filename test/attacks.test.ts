@@ -58,7 +58,7 @@ describe("forged admission tokens", () => {
 
   describe("at the proxy", () => {
     beforeAll(async () => {
-      await room(DEFAULT_EVENT).configure({ opensAt: new Date(Date.now() - 1000).toISOString() }, "test");
+      await room(DEFAULT_EVENT).configure({ opensAt: new Date(Date.now() - 1000).toISOString() }, { source: "test" });
       forgetSnapshot(DEFAULT_EVENT);
     });
 

@@ -33,7 +33,7 @@ export function counter(eventId: string) {
 
 /** Creates an event (open a second ago unless told otherwise). */
 export async function createEvent(eventId: string, settings: EventSettingsPatch = {}): Promise<void> {
-  const result = await room(eventId).configure({ opensAt: new Date(Date.now() - 1000).toISOString(), ...settings }, "test");
+  const result = await room(eventId).configure({ opensAt: new Date(Date.now() - 1000).toISOString(), ...settings }, { source: "test" });
   if (!result.ok) throw new Error(`configure failed: ${JSON.stringify(result)}`);
 }
 

@@ -7,8 +7,9 @@ import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { newTicketId } from "../src/auth/ticket";
 import type { QueueRoom, RoomMetrics } from "../src/durable/queue-room/queue-room";
+import type { QuotaCounter } from "../src/durable/quota-counter/quota-counter";
 import { forgetMetrics, type OpsMetrics } from "../src/ops/metrics";
-import { admissionToken, createEvent, eventually, gateway, OPS_AUTH, room, submissionBody, submit, tick, uniqueEvent } from "./helpers";
+import { admissionToken, counter, createEvent, eventually, gateway, OPS_AUTH, room, submissionBody, submit, tick, uniqueEvent } from "./helpers";
 
 async function roomMetrics(eventId: string): Promise<RoomMetrics> {
   const m = (await room(eventId).metrics()) as RoomMetrics | null;
@@ -131,6 +132,40 @@ describe("Durable Object calls per minute", () => {
     await evictDurableObject(room(id));
     const after = await roomMetrics(id);
     expect(after.rpcCalls.total).toBe(served + 2);
+  });
+
+  it("puts each call in the minute it was served in, when the minute turns between two calls", async () => {
+    const id = uniqueEvent("rpcminute");
+    await createEvent(id);
+    for (let i = 0; i < 4; i++) await room(id).snapshot();
+    const before = await runInDurableObject(room(id), (instance: QueueRoom) => [...instance.rpcCalls.values()].reduce((a, b) => a + b, 0));
+    const turn = Math.floor(Date.now() / 60_000) + 2;
+    // Two minutes on (the room's clock, the one its minutes follow): the next call finds the minute turned.
+    await room(id).advanceClock(120_000);
+    for (let i = 0; i < 3; i++) await room(id).snapshot();
+    const m = await roomMetrics(id); // the fourth call after the turn
+    const perMinute = await runInDurableObject(room(id), (_: QueueRoom, state) =>
+      state.storage.sql.exec<{ minute: number; rpc_calls: number }>("SELECT minute, rpc_calls FROM minutes WHERE rpc_calls > 0 ORDER BY minute").toArray(),
+    );
+    const sum = (rows: { rpc_calls: number }[]) => rows.reduce((n, r) => n + r.rpc_calls, 0);
+    expect(sum(perMinute.filter((r) => r.minute < turn))).toBe(before);
+    expect(sum(perMinute.filter((r) => r.minute >= turn))).toBe(4);
+    expect(m.rpcCalls.total).toBe(before + 4);
+    // The last 60 s hold the calls after the turn and none of the ones before it.
+    expect(m.rpcCalls.perMinute).toBe(4);
+  });
+
+  it("counts the counter's calls as well, the ones it served before it knew its event included, through an eviction", async () => {
+    const id = uniqueEvent("rpccounter");
+    await createEvent(id, { quota: 10 });
+    // No event known to the counter yet: the call is counted, and kept until the counter has somewhere to write it.
+    expect(await counter(id).receipt("none")).toBeNull();
+    for (let i = 0; i < 2; i++) expect((await submit(id, submissionBody(await admissionToken(id)))).res.status).toBe(201);
+    const served = await runInDurableObject(counter(id), (instance: QuotaCounter) => [...instance.rpcCalls.values()].reduce((a, b) => a + b, 0));
+    expect(served).toBeGreaterThanOrEqual(3);
+    expect((await counter(id).stats())?.rpcCalls.total).toBe(served + 1);
+    await evictDurableObject(counter(id));
+    expect((await counter(id).stats())?.rpcCalls.total).toBe(served + 2);
   });
 });
 

@@ -107,13 +107,13 @@ describe("the pre-queue", () => {
     const r = await enter(id);
     expect(r.res.status).toBe(409);
     expect(r.body.error.code).toBe("not_open");
-    const bad = await room(id).configure({ prequeueOpensAt: new Date(Date.now() + 200_000).toISOString() }, "test");
+    const bad = await room(id).configure({ prequeueOpensAt: new Date(Date.now() + 200_000).toISOString() }, { source: "test" });
     expect(bad).toMatchObject({ ok: false, field: "prequeueOpensAt" });
     const open = uniqueEvent("pqopen");
     await createEvent(open, { prequeueOpensAt: new Date(Date.now() - 1000).toISOString(), opensAt: new Date(Date.now() + 60_000).toISOString() });
     await enter(open);
-    expect(await room(open).configure({ prequeueOpensAt: null }, "test")).toMatchObject({ ok: false, field: "prequeueOpensAt" });
-    expect(await room(open).configure({ opensAt: new Date(Date.now() + 90_000).toISOString() }, "test")).toMatchObject({ ok: false, field: "opensAt" });
+    expect(await room(open).configure({ prequeueOpensAt: null }, { source: "test" })).toMatchObject({ ok: false, field: "prequeueOpensAt" });
+    expect(await room(open).configure({ opensAt: new Date(Date.now() + 90_000).toISOString() }, { source: "test" })).toMatchObject({ ok: false, field: "opensAt" });
   });
 
   it("draws 60,000 pre-queue tickets in one step, and says how long it took", async () => {
@@ -190,7 +190,7 @@ describe("the proof of work at entry", () => {
     await createEvent(id, { powDifficulty: 4 });
     const c = await challenge(id);
     const nonce = await solve(c.challenge, 4);
-    await room(id).configure({ powDifficulty: 10 }, "test");
+    await room(id).configure({ powDifficulty: 10 }, { source: "test" });
     forgetSnapshot(id);
     const res = await enterWith(id, { pow: { challenge: c.challenge, nonce } });
     expect(res.status).toBe(403);

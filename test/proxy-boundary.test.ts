@@ -16,7 +16,7 @@ const page = { accept: "text/html,application/xhtml+xml" };
 const json = { accept: "application/json" };
 
 async function configureDefault(settings: Parameters<ReturnType<typeof room>["configure"]>[0]) {
-  const r = await room(EVENT).configure(settings, "test");
+  const r = await room(EVENT).configure(settings, { source: "test" });
   if (!r.ok) throw new Error(JSON.stringify(r));
   forgetSnapshot(EVENT);
 }

@@ -11,7 +11,7 @@ import { admissionToken, BASE, enter, gateway, ourCookie, room, setCookieLine, s
 const EVENT = "csq-2016-06"; // the proxy fronts the default event
 
 async function configureDefault(settings: Parameters<ReturnType<typeof room>["configure"]>[0]) {
-  const r = await room(EVENT).configure(settings, "test");
+  const r = await room(EVENT).configure(settings, { source: "test" });
   if (!r.ok) throw new Error(JSON.stringify(r));
   forgetSnapshot(EVENT);
 }

@@ -75,7 +75,7 @@ describe("the admission tick", () => {
     expect(s.activeCount + s.quota.accepted).toBe(10);
     expect(s.servingNumber).toBe(10);
     // overbook 1.2 lets two more be called.
-    await r.configure({ overbook: 1.2 }, "test");
+    await r.configure({ overbook: 1.2 }, { source: "test" });
     await tick(id);
     s = await snap(id);
     expect(s.activeCount + s.quota.accepted).toBe(12);
@@ -145,7 +145,7 @@ describe("a batch of claims", () => {
     const [lapsed, twice, held, called, , waiting] = await fill(id, 6);
     await tick(id); // calls 1, who never claims
     await room(id).advanceClock(121_000);
-    await room(id).configure({ maxActive: 4 }, "test");
+    await room(id).configure({ maxActive: 4 }, { source: "test" });
     await tick(id); // 1 is a no-show; 2 to 5 are called
     const before = await room(id).claim(held!, "desktop");
     const batch = [
@@ -359,10 +359,10 @@ describe("configuration", () => {
     const id = uniqueEvent("cfg");
     await createEvent(id, { quota: 10 });
     await room(id).noteAccepted(null, 4);
-    const low = await room(id).configure({ quota: 3 }, "test");
+    const low = await room(id).configure({ quota: 3 }, { source: "test" });
     expect(low).toMatchObject({ ok: false, reason: "invalid_change", field: "quota" });
     await fill(id, 1);
-    const moved = await room(id).configure({ opensAt: new Date(Date.now() + 3600_000).toISOString() }, "test");
+    const moved = await room(id).configure({ opensAt: new Date(Date.now() + 3600_000).toISOString() }, { source: "test" });
     expect(moved).toMatchObject({ ok: false, field: "opensAt" });
     const s = await snap(id);
     expect(s.quota.total).toBe(10);

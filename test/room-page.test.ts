@@ -220,7 +220,7 @@ describe("GET /guichet/ (page)", () => {
   it("shows the operators' banner, escaped, in the page and in the script's data", async () => {
     const id = await beforeOpenEvent();
     const banner = `Maintenance à 9 h </script><script>alert(1)</script> & "fin"`;
-    const r = await room(id).configure({ banner }, "test");
+    const r = await room(id).configure({ banner }, { source: "test" });
     expect(r.ok).toBe(true);
     await tick(id);
     const { html } = await page(`/guichet/?event=${id}`);

@@ -1,9 +1,9 @@
-// What outbox rows become in D1. Every insert is idempotent (a unique key and
-// ON CONFLICT DO NOTHING, or an upsert of absolute values), so a row delivered
-// twice after an eviction leaves D1 as if it had been delivered once.
+// The outbox messages that D1 takes, and the statement each becomes. Every
+// statement is idempotent (a unique key and ON CONFLICT DO NOTHING, or an
+// upsert of absolute values), so a message delivered twice after an eviction
+// leaves D1 as if it had been delivered once.
 import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
-import type { OutboxRow } from "../durable/shared/outbox";
 import * as schema from "./schema";
 
 export function database(db: D1Database) {
@@ -12,36 +12,45 @@ export function database(db: D1Database) {
 
 type Db = ReturnType<typeof database>;
 
-function statementFor(db: Db, row: OutboxRow) {
-  const p = JSON.parse(row.payload);
-  switch (row.kind) {
+/** An outbox message for D1: its kind and the row (or change) it carries. */
+export type D1Message =
+  | { kind: "event_version"; payload: typeof schema.events.$inferInsert }
+  | { kind: "audit"; payload: typeof schema.auditLog.$inferInsert }
+  /** Absolute counts of one minute; each object sends only its own columns. */
+  | { kind: "minute"; payload: typeof schema.minuteHistory.$inferInsert }
+  | { kind: "submission"; payload: typeof schema.submissions.$inferInsert }
+  | { kind: "submission_status"; payload: Required<Pick<typeof schema.submissions.$inferInsert, "id" | "status" | "paidAt" | "updatedAt">> }
+  | { kind: "payment"; payload: typeof schema.payments.$inferInsert };
+
+function statementFor(db: Db, message: D1Message) {
+  switch (message.kind) {
     case "event_version":
-      return db.insert(schema.events).values(p).onConflictDoNothing();
+      return db.insert(schema.events).values(message.payload).onConflictDoNothing();
     case "minute":
       return db
         .insert(schema.minuteHistory)
-        .values(p)
-        .onConflictDoUpdate({ target: [schema.minuteHistory.eventId, schema.minuteHistory.minute], set: p });
+        .values(message.payload)
+        .onConflictDoUpdate({ target: [schema.minuteHistory.eventId, schema.minuteHistory.minute], set: message.payload });
     case "audit":
-      return db.insert(schema.auditLog).values(p).onConflictDoNothing();
+      return db.insert(schema.auditLog).values(message.payload).onConflictDoNothing();
     case "submission":
-      return db.insert(schema.submissions).values(p).onConflictDoNothing();
-    case "submission_status":
-      return db
-        .update(schema.submissions)
-        .set({ status: p.status, paidAt: p.paidAt, updatedAt: p.updatedAt })
-        .where(eq(schema.submissions.id, p.id));
+      return db.insert(schema.submissions).values(message.payload).onConflictDoNothing();
+    case "submission_status": {
+      const { id, status, paidAt, updatedAt } = message.payload;
+      return db.update(schema.submissions).set({ status, paidAt, updatedAt }).where(eq(schema.submissions.id, id));
+    }
     case "payment":
-      return db.insert(schema.payments).values(p).onConflictDoNothing();
+      return db.insert(schema.payments).values(message.payload).onConflictDoNothing();
     default:
-      throw new Error(`unknown outbox kind ${row.kind}`);
+      // A kind this build does not know (stored by another): it fails, and stays in the outbox.
+      throw new Error(`unknown outbox kind ${(message as { kind: string }).kind}`);
   }
 }
 
-/** Writes a batch of outbox rows to D1 in one round trip (one implicit transaction). */
-export async function deliverToD1(d1: D1Database, rows: OutboxRow[]): Promise<void> {
+/** Writes a batch of messages to D1 in one round trip (one implicit transaction). */
+export async function deliverToD1(d1: D1Database, messages: D1Message[]): Promise<void> {
   const db = database(d1);
-  const [first, ...rest] = rows.map((row) => statementFor(db, row));
+  const [first, ...rest] = messages.map((message) => statementFor(db, message));
   if (!first) return;
   await db.batch([first, ...rest]);
 }

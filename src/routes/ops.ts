@@ -422,7 +422,7 @@ ops.put("/api/event", jsonBody(EventSettingsPatchSchema, { maxBytes: 16 * 1024 }
   const eventId = eventIdOf(c);
   const patch = c.req.valid("json");
   const room = c.env.QUEUE_ROOM.getByName(eventId);
-  const check = await room.configure(patch, "ops", c.get("actor"), true);
+  const check = await room.configure(patch, { actor: c.get("actor"), dryRun: true });
   if (!check.ok) throw new ApiError(422, "invalid_change", { field: check.field, detail: check.detail });
   if (check.before && (patch.quota !== undefined || patch.unpaidFreesPlace !== undefined)) {
     const counted = await c.env.QUOTA_COUNTER.getByName(eventId).setSettings({ quota: patch.quota, unpaidFreesPlace: patch.unpaidFreesPlace });
@@ -430,7 +430,7 @@ ops.put("/api/event", jsonBody(EventSettingsPatchSchema, { maxBytes: 16 * 1024 }
       throw new ApiError(422, "invalid_change", { field: "quota", detail: `the quota cannot go below the ${counted.accepted} submissions already accepted` });
     }
   }
-  const done = await room.configure(patch, "ops", c.get("actor"));
+  const done = await room.configure(patch, { actor: c.get("actor") });
   if (!done.ok) throw new ApiError(422, "invalid_change", { field: done.field, detail: done.detail });
   changed(eventId);
   return c.json({ settings: settingsOf(done.after), created: done.before === null }, done.before === null ? 201 : 200);

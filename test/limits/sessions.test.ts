@@ -16,7 +16,7 @@ function visit(ip: string, probe: string, headers: Record<string, string> = page
 
 describe("sessions before opening day", () => {
   beforeAll(async () => {
-    const r = await room(EVENT).configure({ opensAt: new Date(Date.now() + 3 * 24 * 3600 * 1000).toISOString() }, "test");
+    const r = await room(EVENT).configure({ opensAt: new Date(Date.now() + 3 * 24 * 3600 * 1000).toISOString() }, { source: "test" });
     if (!r.ok) throw new Error(JSON.stringify(r));
     forgetSnapshot(EVENT);
   });

@@ -13,7 +13,7 @@ const EVENT = "csq-2016-06";
 const page = { accept: "text/html,application/xhtml+xml" };
 
 beforeAll(async () => {
-  const r = await room(EVENT).configure({ opensAt: new Date(Date.now() - 1000).toISOString() }, "test");
+  const r = await room(EVENT).configure({ opensAt: new Date(Date.now() - 1000).toISOString() }, { source: "test" });
   if (!r.ok) throw new Error(JSON.stringify(r));
   forgetSnapshot(EVENT);
 });

@@ -7,208 +7,50 @@
 // and the accepted count to the QueueRoom (invariant 2).
 import { DurableObject } from "cloudflare:workers";
 import type { ClosedReason } from "../../domain/event";
-import type { DeviceClass } from "../../domain/device";
-import { deliverToD1 } from "../../db/deliver";
+import { deliverToD1, type D1Message } from "../../db/deliver";
 import { Faults, type FaultName } from "../shared/faults";
-import { Outbox, type Lane, type OutboxRow } from "../shared/outbox";
+import { Outbox, type RoomMessage } from "../shared/outbox";
+import { callsPerMinute, RpcCalls } from "../shared/rpc-calls";
+import { ensureSchema } from "../shared/schema";
+import { COUNTER_SCHEMA } from "./schema";
+import type { AdmissionUse, CounterRow, CounterStats, Receipt, SubmissionRow, SubmitInput, SubmitResult } from "./types";
 
-const TO_ROOM: Lane = { name: "room", prefix: "room_" };
-const TO_D1: Lane = { name: "d1", prefix: "room_", others: true };
+export type { CounterStats, Receipt, SubmissionStatus, SubmitInput, SubmitResult } from "./types";
 
-const SCHEMA_VERSION = 2;
-export const PAYMENT_DAYS = 30;
+const PAYMENT_DAYS = 30;
 const DAY_MS = 24 * 3600 * 1000;
-
-export type SubmissionStatus = "accepted" | "paid" | "expired_unpaid" | "withdrawn";
-
-export interface SubmitInput {
-  kind: "quota" | "eligible";
-  /** The admission's jti and expiry (epoch s); null for always-eligible submissions. */
-  jti: string | null;
-  /** The admission's ticket (its `sub`): a ticket that left can no longer submit. */
-  ticketId: string | null;
-  exp: number | null;
-  queueNumber: number | null;
-  accountId: string;
-  applicationId: string;
-  /** HMACs of the folded identity (src/domain/identity.ts), never the identity itself: with the passport, and without it. */
-  identityKey: string;
-  personKey: string;
-  /** The origin's review that found a person-key match to be a namesake: that key alone is skipped. */
-  namesakeReviewId: string | null;
-  device: DeviceClass;
-  representative: boolean;
-  representativeId: string | null;
-  eligibility: string | null;
-}
-
-export interface Receipt {
-  id: string;
-  eventId: string;
-  kind: "quota" | "eligible";
-  /** 1…quota for the line's submissions; null for always-eligible ones. */
-  rank: number | null;
-  quota: number;
-  status: SubmissionStatus;
-  acceptedAt: number;
-  paymentDueAt: number;
-  paidAt: number | null;
-}
-
-export type SubmitResult =
-  | { ok: true; replay: boolean; receipt: Receipt }
-  | { ok: false; reason: "duplicate"; firstReceiptId: string; by: "account" | "identity" | "person" }
-  | { ok: false; reason: "admission_used" | "device_not_allowed" | "quota_reached" | "admission_expired" | "admission_revoked" | "unknown_event" };
-
-/** Who an admission is used for: the first pair it is used with is the only one it serves. */
-export interface AdmissionUse {
-  accountId: string;
-  applicationId: string;
-}
-
-export interface CounterStats {
-  quota: number;
-  accepted: number;
-  eligible: number;
-  paid: number;
-  refusedDuplicates: number;
-  refusedDevices: number;
-  refusedQuota: number;
-  /** Submissions refused because their admission was bound to another (account, application). */
-  refusedAdmissionUsed: number;
-  /** Submissions accepted although their person key matched, on the origin's namesake review. */
-  namesakeOverrides: number;
-  closed: boolean;
-  closedReason: ClosedReason | null;
-  outbox: { pending: number; failing: number; oldestAttempts: number };
-  /** Submissions accepted in the last 60 seconds: the line's (quota) and the always-eligible ones. */
-  lastMinute: { accepted: number; eligible: number };
-  /** RPC calls this object served: a sliding estimate over the last 60 s, and the total since it began. */
-  rpcCalls: { perMinute: number; total: number };
-}
-
-interface CounterRow {
-  quota: number;
-  unpaidFreesPlace: boolean;
-  closedAt: number | null;
-  closedReason: ClosedReason | null;
-  accepted: number;
-  nextRank: number;
-  eligible: number;
-  refusedDuplicates: number;
-  refusedDevices: number;
-  refusedQuota: number;
-  refusedAdmissionUsed: number;
-  namesakeOverrides: number;
-}
-
-interface SubmissionRow {
-  [key: string]: SqlStorageValue;
-  id: string;
-  kind: "quota" | "eligible";
-  rank: number | null;
-  jti: string | null;
-  account_id: string;
-  identity_key: string;
-  status: SubmissionStatus;
-  accepted_at: number;
-  payment_due_at: number;
-  paid_at: number | null;
-}
-
-/**
- * Version 2: admissions bound to the pair that first used them (admissions
- * used before it are bound to their account alone: the application was not
- * kept), tickets revoked when their candidate leaves, and the person key
- * (submissions accepted before it have none: they match by passport only).
- */
-const SCHEMA_V2 = `
-  ALTER TABLE counter ADD COLUMN refused_admission_used INTEGER NOT NULL DEFAULT 0;
-  CREATE TABLE admission_bindings (
-    jti TEXT PRIMARY KEY,
-    account_id TEXT NOT NULL,
-    application_id TEXT,
-    submission_id TEXT,
-    bound_at INTEGER NOT NULL
-  );
-  INSERT INTO admission_bindings (jti, account_id, application_id, submission_id, bound_at)
-    SELECT jti, account_id, NULL, id, accepted_at FROM submissions WHERE jti IS NOT NULL;
-  ALTER TABLE submissions ADD COLUMN ticket_id TEXT;
-  CREATE INDEX submissions_ticket ON submissions(ticket_id);
-  CREATE TABLE revoked_tickets (ticket_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
-  ALTER TABLE submissions ADD COLUMN person_key TEXT;
-  ALTER TABLE submissions ADD COLUMN namesake_review_id TEXT;
-  CREATE INDEX submissions_person ON submissions(person_key);
-  ALTER TABLE counter ADD COLUMN namesake_overrides INTEGER NOT NULL DEFAULT 0;
-`;
 
 export class QuotaCounter extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly outbox: Outbox;
   private readonly faults: Faults;
+  private readonly calls: RpcCalls;
   private state: CounterRow | null = null;
-  readonly rpcCalls = new Map<string, number>();
-  /** RPC calls of the minute `rpcMinute` not yet written to `rpc_minutes` (one write a minute, not one a call). */
-  private rpcMinute = 0;
-  private rpcPending = 0;
+  /** RPC calls served since this instance started, by method (tests and benchmarks read it). */
+  readonly rpcCalls: Map<string, number>;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.outbox = new Outbox(this.sql);
     this.faults = new Faults(this.sql, env.ENABLE_TEST_SEAMS === "true");
+    // Calls per minute in rpc_minutes, and each finished minute's total queued for D1's minute_history
+    // (an upsert of absolute values: a repeat is harmless). Nothing is written for a counter with no event.
+    this.calls = new RpcCalls({
+      addRpcCalls: (minute, calls) => {
+        if (!this.state) return false;
+        if (calls > 0) {
+          this.sql.exec("INSERT INTO rpc_minutes (minute, calls) VALUES (?, ?) ON CONFLICT (minute) DO UPDATE SET calls = calls + excluded.calls", minute, calls);
+        }
+        return true;
+      },
+      closeRpcMinute: (minute) => this.queueRpcMinute(minute),
+    });
+    this.rpcCalls = this.calls.byMethod;
     void ctx.blockConcurrencyWhile(async () => {
-      this.migrate();
+      ensureSchema(ctx.storage, COUNTER_SCHEMA);
       this.load();
     });
-  }
-
-  private migrate(): void {
-    this.sql.exec(`
-      CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS counter (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        quota INTEGER NOT NULL,
-        unpaid_frees_place INTEGER NOT NULL DEFAULT 0,
-        closed_at INTEGER,
-        closed_reason TEXT,
-        accepted INTEGER NOT NULL DEFAULT 0,
-        next_rank INTEGER NOT NULL DEFAULT 1,
-        eligible INTEGER NOT NULL DEFAULT 0,
-        refused_duplicates INTEGER NOT NULL DEFAULT 0,
-        refused_devices INTEGER NOT NULL DEFAULT 0,
-        refused_quota INTEGER NOT NULL DEFAULT 0
-      );
-      CREATE TABLE IF NOT EXISTS submissions (
-        id TEXT PRIMARY KEY,
-        kind TEXT NOT NULL,
-        rank INTEGER UNIQUE,
-        jti TEXT UNIQUE,
-        account_id TEXT NOT NULL,
-        identity_key TEXT NOT NULL,
-        status TEXT NOT NULL,
-        accepted_at INTEGER NOT NULL,
-        payment_due_at INTEGER NOT NULL,
-        paid_at INTEGER
-      );
-      CREATE INDEX IF NOT EXISTS submissions_account ON submissions(account_id);
-      CREATE INDEX IF NOT EXISTS submissions_identity ON submissions(identity_key);
-      CREATE INDEX IF NOT EXISTS submissions_due ON submissions(status, payment_due_at);
-      CREATE INDEX IF NOT EXISTS submissions_accepted_at ON submissions(accepted_at);
-      CREATE TABLE IF NOT EXISTS revoked (jti TEXT PRIMARY KEY, at INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS rpc_minutes (minute INTEGER PRIMARY KEY, calls INTEGER NOT NULL);
-      ${Outbox.schema};
-      ${Faults.schema};
-    `);
-    const stored = this.sql.exec<{ version: number }>("SELECT version FROM schema_version").toArray()[0];
-    if (!stored) this.sql.exec("INSERT INTO schema_version (version) VALUES (1)");
-    // Version 2 on top of 1, in one transaction: a counter that held submissions keeps them and their single use.
-    if ((stored?.version ?? 1) < 2) {
-      this.ctx.storage.transactionSync(() => {
-        this.sql.exec(SCHEMA_V2);
-        this.sql.exec("UPDATE schema_version SET version = ?", SCHEMA_VERSION);
-      });
-    }
   }
 
   private load(): void {
@@ -278,41 +120,18 @@ export class QuotaCounter extends DurableObject<Env> {
     return name;
   }
 
-  /** Counts an RPC call: in memory, written once the minute turns (or when stats are read). */
+  /** Counts an RPC call (shared/rpc-calls.ts). */
   private counted(method: string): void {
-    this.rpcCalls.set(method, (this.rpcCalls.get(method) ?? 0) + 1);
-    const minute = Math.floor(Date.now() / 60_000);
-    if (minute !== this.rpcMinute) {
-      this.flushRpcCalls(true);
-      this.rpcMinute = minute;
-    }
-    this.rpcPending += 1;
+    this.calls.count(method, Date.now());
   }
 
-  /**
-   * Adds the pending calls to their minute. When the minute is over
-   * (`complete`), also queues its total for D1's minute_history: an upsert of
-   * absolute values, so a repeat is harmless.
-   */
-  private flushRpcCalls(complete: boolean): void {
-    if (!this.state) return;
-    const minute = this.rpcMinute;
-    const pending = this.rpcPending;
-    if (pending === 0 && !complete) return;
-    this.rpcPending = 0;
+  /** Queues a finished minute's calls for D1, and wakes the alarm to deliver them. */
+  private queueRpcMinute(minute: number): void {
     const now = Date.now();
     const queued = this.ctx.storage.transactionSync(() => {
-      if (pending > 0) {
-        this.sql.exec(
-          "INSERT INTO rpc_minutes (minute, calls) VALUES (?, ?) ON CONFLICT (minute) DO UPDATE SET calls = calls + excluded.calls",
-          minute,
-          pending,
-        );
-      }
-      if (!complete) return false;
       const row = this.sql.exec<{ calls: number }>("SELECT calls FROM rpc_minutes WHERE minute = ?", minute).toArray()[0];
       if (!row) return false;
-      this.outbox.add("minute", { eventId: this.eventId, minute, doCallsCounter: row.calls, updatedAt: now }, now);
+      this.outbox.add({ kind: "minute", payload: { eventId: this.eventId, minute, doCallsCounter: row.calls, updatedAt: now } }, now);
       return true;
     });
     if (queued) {
@@ -433,35 +252,37 @@ export class QuotaCounter extends DurableObject<Env> {
     if (input.jti !== null) this.bind(input.jti, input, id, now);
     if (namesake) s.namesakeOverrides += 1;
     this.outbox.add(
-      "submission",
       {
-        id,
-        eventId: this.eventId,
-        rank,
-        kind: input.kind,
-        accountId: input.accountId,
-        applicationId: input.applicationId,
-        identityKey: input.identityKey,
-        personKey: input.personKey,
-        namesakeReviewId: input.namesakeReviewId,
-        deviceClass: input.device,
-        queueNumber: input.queueNumber,
-        admissionJti: input.jti,
-        representative: input.representative,
-        representativeId: input.representativeId,
-        eligibility: input.eligibility,
-        status: "accepted",
-        acceptedAt: now,
-        paymentDueAt,
-        paidAt: null,
-        updatedAt: now,
+        kind: "submission",
+        payload: {
+          id,
+          eventId: this.eventId,
+          rank,
+          kind: input.kind,
+          accountId: input.accountId,
+          applicationId: input.applicationId,
+          identityKey: input.identityKey,
+          personKey: input.personKey,
+          namesakeReviewId: input.namesakeReviewId,
+          deviceClass: input.device,
+          queueNumber: input.queueNumber,
+          admissionJti: input.jti,
+          representative: input.representative,
+          representativeId: input.representativeId,
+          eligibility: input.eligibility,
+          status: "accepted",
+          acceptedAt: now,
+          paymentDueAt,
+          paidAt: null,
+          updatedAt: now,
+        },
       },
       now,
     );
     if (input.kind === "quota") {
       s.accepted += 1;
       s.nextRank += 1;
-      this.outbox.add("room_accepted", { jti: input.jti, number: input.queueNumber, accepted: s.accepted }, now);
+      this.outbox.add({ kind: "room_accepted", payload: { jti: input.jti, number: input.queueNumber, accepted: s.accepted } }, now);
       if (s.accepted >= s.quota) this.closeNow("quota_reached", now);
     } else {
       s.eligible += 1;
@@ -476,8 +297,8 @@ export class QuotaCounter extends DurableObject<Env> {
 
   // An admission is bound to the first (accountId, applicationId) it serves:
   // the same pair again is a retry, any other pair someone else's application.
-  // Only these two methods read or write the binding; today it is written
-  // with the accepted submission, in the same transaction as the checks.
+  // Only these two methods read or write the binding, and it is written with
+  // the accepted submission, in the same transaction as the checks.
 
   /** The pair `jti` is bound to, compared with `use`. A binding from before applications were kept matches on the account alone. */
   private bindingOf(jti: string, use: AdmissionUse): { to: "none" } | { to: "same"; submissionId: string | null } | { to: "other" } {
@@ -524,7 +345,7 @@ export class QuotaCounter extends DurableObject<Env> {
     if (s.closedAt !== null) return;
     s.closedAt = now;
     s.closedReason = reason;
-    this.outbox.add("room_close", { reason }, now);
+    this.outbox.add({ kind: "room_close", payload: { reason } }, now);
   }
 
   /** RPC calls this instance served, by method (benchmarks read it; not counted itself). */
@@ -551,8 +372,8 @@ export class QuotaCounter extends DurableObject<Env> {
     if (row.status === "accepted") {
       this.ctx.storage.transactionSync(() => {
         this.sql.exec("UPDATE submissions SET status = 'paid', paid_at = ? WHERE id = ?", now, id);
-        this.outbox.add("payment", { submissionId: id, eventId: this.eventId, paidAt: now, reference }, now);
-        this.outbox.add("submission_status", { id, status: "paid", paidAt: now, updatedAt: now }, now);
+        this.outbox.add({ kind: "payment", payload: { submissionId: id, eventId: this.eventId, paidAt: now, reference } }, now);
+        this.outbox.add({ kind: "submission_status", payload: { id, status: "paid", paidAt: now, updatedAt: now } }, now);
       });
       await this.ctx.storage.setAlarm(Date.now());
       return { ok: true, receipt: this.receiptOf({ ...row, status: "paid", paid_at: now }) };
@@ -577,11 +398,13 @@ export class QuotaCounter extends DurableObject<Env> {
           now,
         )
         .toArray();
-      for (const row of rows) this.outbox.add("submission_status", { id: row.id, status: "expired_unpaid", paidAt: null, updatedAt: at }, at);
+      for (const row of rows) {
+        this.outbox.add({ kind: "submission_status", payload: { id: row.id, status: "expired_unpaid", paidAt: null, updatedAt: at } }, at);
+      }
       const freed = rows.filter((r) => r.kind === "quota").length;
       if (s.unpaidFreesPlace && freed > 0) {
         s.accepted -= freed;
-        this.outbox.add("room_accepted", { jti: null, accepted: s.accepted, absolute: true }, at);
+        this.outbox.add({ kind: "room_accepted", payload: { jti: null, accepted: s.accepted, absolute: true } }, at);
       }
       this.save();
       return rows.length;
@@ -655,7 +478,7 @@ export class QuotaCounter extends DurableObject<Env> {
     const s = this.state;
     if (!s) return null;
     const now = Date.now();
-    this.flushRpcCalls(false);
+    this.calls.flush();
     const paid = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM submissions WHERE status = 'paid'").one().n;
     const recent = this.sql
       .exec<{ accepted: number | null; eligible: number | null }>(
@@ -670,7 +493,6 @@ export class QuotaCounter extends DurableObject<Env> {
         .toArray()
         .map((row) => [row.minute, row.calls]),
     );
-    const elapsed = (now % 60_000) / 60_000;
     const total = this.sql.exec<{ n: number | null }>("SELECT SUM(calls) AS n FROM rpc_minutes").one().n ?? 0;
     return {
       quota: s.quota,
@@ -686,7 +508,7 @@ export class QuotaCounter extends DurableObject<Env> {
       closedReason: s.closedReason,
       outbox: this.outbox.stats(),
       lastMinute: { accepted: recent.accepted ?? 0, eligible: recent.eligible ?? 0 },
-      rpcCalls: { perMinute: Math.round((calls.get(minute) ?? 0) + (calls.get(minute - 1) ?? 0) * (1 - elapsed)), total },
+      rpcCalls: { perMinute: callsPerMinute(now, calls.get(minute) ?? 0, calls.get(minute - 1) ?? 0), total },
     };
   }
 
@@ -695,25 +517,28 @@ export class QuotaCounter extends DurableObject<Env> {
     this.faults.check("alarm");
     // Two lanes: the room hears about accepted submissions even while D1 is down.
     const now = Date.now();
-    await Promise.all([this.outbox.drain(now, (rows) => this.deliverToRoom(rows), TO_ROOM), this.outbox.drain(now, (rows) => this.deliverToD1(rows), TO_D1)]);
+    await Promise.all([this.outbox.drain("room", now, (messages) => this.deliverToRoom(messages)), this.outbox.drain("d1", now, (messages) => this.deliverToD1(messages))]);
     const next = this.outbox.nextDueAt();
     if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
   }
 
-  private async deliverToD1(rows: OutboxRow[]): Promise<void> {
+  private async deliverToD1(messages: D1Message[]): Promise<void> {
     this.faults.check("d1");
-    await deliverToD1(this.env.DB, rows);
+    await deliverToD1(this.env.DB, messages);
     this.faults.check("d1_after");
   }
 
-  private async deliverToRoom(rows: OutboxRow[]): Promise<void> {
+  private async deliverToRoom(messages: RoomMessage[]): Promise<void> {
     const room = this.env.QUEUE_ROOM.getByName(this.eventId);
-    for (const row of rows) {
+    for (const { kind, payload } of messages) {
       this.faults.check("room_sync");
-      const p = JSON.parse(row.payload);
+      if (kind === "room_close") {
+        await room.close(payload.reason);
+        continue;
+      }
       // `number` is absent from acceptances queued before it was sent along: the room then finds the jti alone.
-      if (row.kind === "room_accepted") await room.noteAccepted(p.jti ? { jti: p.jti, number: p.number ?? null } : null, p.accepted, p.absolute === true);
-      else await room.close(p.reason);
+      const admission = payload.jti ? { jti: payload.jti, number: payload.number ?? null } : null;
+      await room.noteAccepted(admission, payload.accepted, { absolute: payload.absolute === true });
     }
   }
 

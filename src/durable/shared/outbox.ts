@@ -1,62 +1,51 @@
-// A transactional outbox in a Durable Object's SQLite storage: rows are added
-// in the same synchronous block as the change they record, and the alarm
-// delivers them (to D1, to another object) until delivery succeeds. Delivery
-// must be idempotent: a row may be delivered twice if the object is evicted
-// between delivery and deletion, never zero times.
+// A transactional outbox in a Durable Object's SQLite storage: messages are
+// added in the same synchronous block as the change they record, and the
+// alarm delivers them (to D1, to another object) until delivery succeeds.
+// Delivery must be idempotent: a message may be delivered twice if the object
+// is evicted between delivery and deletion, never zero times.
+import type { D1Message } from "../../db/deliver";
+import type { ClosedReason } from "../../domain/event";
 
-export interface OutboxRow {
-  id: number;
-  kind: string;
-  payload: string;
-  attempts: number;
-}
+/** What a QuotaCounter tells its event's QueueRoom. */
+export type RoomMessage =
+  /** An accepted submission (its admission, when it had one) and the accepted total; `absolute` when places were freed. */
+  | { kind: "room_accepted"; payload: { jti: string | null; number?: number | null; accepted: number; absolute?: boolean } }
+  | { kind: "room_close"; payload: { reason: ClosedReason } };
 
+export type OutboxMessage = D1Message | RoomMessage;
+
+/**
+ * Who takes a message. Lanes are drained independently, so a receiver that
+ * is down (D1) never holds back another (the QueueRoom).
+ */
+export type Lane = "d1" | "room";
+
+const LANES: { [K in OutboxMessage["kind"]]: Lane } = {
+  event_version: "d1",
+  audit: "d1",
+  minute: "d1",
+  submission: "d1",
+  submission_status: "d1",
+  payment: "d1",
+  room_accepted: "room",
+  room_close: "room",
+};
+
+type MessageIn<L extends Lane> = L extends "room" ? RoomMessage : D1Message;
+
+const ROOM_KINDS = Object.keys(LANES).filter((kind) => LANES[kind as OutboxMessage["kind"]] === "room");
+const ROOM_KIND_LIST = ROOM_KINDS.map(() => "?").join(", ");
+/** The D1 lane takes every kind but the room's, known or not: one it cannot deliver fails there and backs off. */
+const IN_LANE: Record<Lane, string> = { room: `kind IN (${ROOM_KIND_LIST})`, d1: `kind NOT IN (${ROOM_KIND_LIST})` };
+
+const BATCH = 100;
 const BASE_DELAY_MS = 500;
 const MAX_DELAY_MS = 60_000;
 
-/**
- * A lane is the rows one kind of receiver takes (kinds by prefix): lanes are
- * drained independently, so a receiver that is down (D1) never holds back
- * another (the QueueRoom).
- */
-export interface Lane {
-  name: string;
-  /** Kinds starting with this prefix… */
-  prefix: string;
-  /** …or, when true, every kind that does not. */
-  others?: boolean;
-}
-
-export const ALL: Lane = { name: "all", prefix: "", others: false };
-
 export class Outbox {
-  private readonly draining = new Set<string>();
+  private readonly draining = new Set<Lane>();
 
   constructor(private readonly sql: SqlStorage) {}
-
-  /**
-   * Delivers the lane's due rows in one call of `deliver`; on success they are
-   * deleted, on failure they stay and back off. One drain at a time per lane.
-   */
-  async drain(now: number, deliver: (rows: OutboxRow[]) => Promise<void>, lane: Lane = ALL): Promise<{ delivered: number; failed: number }> {
-    if (this.draining.has(lane.name)) return { delivered: 0, failed: 0 };
-    this.draining.add(lane.name);
-    try {
-      const rows = this.due(now, 100, lane);
-      if (rows.length === 0) return { delivered: 0, failed: 0 };
-      const ids = rows.map((r) => r.id);
-      try {
-        await deliver(rows);
-      } catch (e) {
-        this.failed(ids, Date.now(), e instanceof Error ? e.message : String(e));
-        return { delivered: 0, failed: rows.length };
-      }
-      this.delivered(ids);
-      return { delivered: rows.length, failed: 0 };
-    } finally {
-      this.draining.delete(lane.name);
-    }
-  }
 
   static schema = `
     CREATE TABLE IF NOT EXISTS outbox (
@@ -69,28 +58,42 @@ export class Outbox {
     );
     CREATE INDEX IF NOT EXISTS outbox_due ON outbox(next_attempt_at);`;
 
-  add(kind: string, payload: unknown, now: number): void {
-    this.sql.exec("INSERT INTO outbox (kind, payload, next_attempt_at) VALUES (?, ?, ?)", kind, JSON.stringify(payload), now);
+  add(message: OutboxMessage, now: number): void {
+    this.sql.exec("INSERT INTO outbox (kind, payload, next_attempt_at) VALUES (?, ?, ?)", message.kind, JSON.stringify(message.payload), now);
   }
 
-  due(now: number, limit = 100, lane: Lane = ALL): OutboxRow[] {
-    const match = `(substr(kind, 1, ${lane.prefix.length}) = ?) = ${lane.others ? 0 : 1}`;
-    return this.sql
-      .exec<{ id: number; kind: string; payload: string; attempts: number }>(
-        `SELECT id, kind, payload, attempts FROM outbox WHERE next_attempt_at <= ? AND ${match} ORDER BY id LIMIT ?`,
-        now,
-        lane.prefix,
-        limit,
-      )
-      .toArray();
-  }
-
-  delivered(ids: number[]): void {
-    for (const id of ids) this.sql.exec("DELETE FROM outbox WHERE id = ?", id);
+  /**
+   * Delivers the lane's due messages in one call of `deliver`; on success they
+   * are deleted, on failure they stay and back off. One drain at a time per lane.
+   */
+  async drain<L extends Lane>(lane: L, now: number, deliver: (messages: MessageIn<L>[]) => Promise<void>): Promise<void> {
+    if (this.draining.has(lane)) return;
+    this.draining.add(lane);
+    try {
+      const rows = this.sql
+        .exec<{ id: number; kind: string; payload: string }>(
+          `SELECT id, kind, payload FROM outbox WHERE next_attempt_at <= ? AND ${IN_LANE[lane]} ORDER BY id LIMIT ?`,
+          now,
+          ...ROOM_KINDS,
+          BATCH,
+        )
+        .toArray();
+      if (rows.length === 0) return;
+      const ids = rows.map((r) => r.id);
+      try {
+        await deliver(rows.map((r) => ({ kind: r.kind, payload: JSON.parse(r.payload) }) as MessageIn<L>));
+      } catch (e) {
+        this.failed(ids, Date.now(), e instanceof Error ? e.message : String(e));
+        return;
+      }
+      for (const id of ids) this.sql.exec("DELETE FROM outbox WHERE id = ?", id);
+    } finally {
+      this.draining.delete(lane);
+    }
   }
 
   /** Backs off exponentially with jitter, capped at a minute. */
-  failed(ids: number[], now: number, error: string): void {
+  private failed(ids: number[], now: number, error: string): void {
     for (const id of ids) {
       const row = this.sql.exec<{ attempts: number }>("SELECT attempts FROM outbox WHERE id = ?", id).toArray()[0];
       if (!row) continue;
@@ -105,8 +108,7 @@ export class Outbox {
   }
 
   nextDueAt(): number | null {
-    const row = this.sql.exec<{ at: number | null }>("SELECT MIN(next_attempt_at) AS at FROM outbox").one();
-    return row.at;
+    return this.sql.exec<{ at: number | null }>("SELECT MIN(next_attempt_at) AS at FROM outbox").one().at;
   }
 
   size(): number {
