@@ -69,8 +69,8 @@ export class EventCandidate {
 
   /** The ticket cookie as a browser context takes it. */
   browserCookie(url: string) {
-    const [name, value] = this.cookie!.split("=") as [string, string];
-    return { name, value, url };
+    const eq = this.cookie!.indexOf("=");
+    return { name: this.cookie!.slice(0, eq), value: this.cookie!.slice(eq + 1), url };
   }
 }
 
