@@ -169,6 +169,10 @@ describe("axe-core on the room page, every state, French and English", () => {
       await opsCall(gw, "POST", `/event/resume?event=${event}`);
       await page.locator("#s-your_turn").waitFor({ state: "visible", timeout: 15_000 });
       await page.locator("#go-p").waitFor({ state: "visible", timeout: 10_000 });
+      // Flagged in the background, and still here past the redirect's 2.5 s: the audit sees the claimed turn.
+      expect(await page.title()).toMatch(/^\u{1F514} /u);
+      await sleep(3_000);
+      expect(new URL(page.url()).pathname).toBe("/guichet/");
       await auditState(page, "turn", lang, "#s-your_turn");
     }
   });
