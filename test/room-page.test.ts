@@ -136,12 +136,14 @@ describe("GET /guichet/ (page)", () => {
       script: { raw: new TextEncoder().encode(script).byteLength, gzip: await gzipSize(script) },
     };
     console.log(`room page sizes: ${JSON.stringify(sizes)}`);
-    // About 12 KB and 14 KB today (the fair opening added the pre-queue and the
-    // puzzle), under 5 KB each on the wire: a failure here means look before growing.
+    // About 12.5 KB and 17 KB today (the fair opening added the pre-queue and the
+    // puzzle, issue 36 the turn's notification and the tab's flag), about 4.5 and
+    // 5.6 KB on the wire: a failure here means look before growing. The whole
+    // page as a browser loads it is held to 15 KB gzip by test/e2e/slow-network.e2e.test.ts.
     expect(sizes.page.raw).toBeLessThan(14_000);
     expect(sizes.page.gzip).toBeLessThan(5_000);
-    expect(sizes.script.raw).toBeLessThan(15_500);
-    expect(sizes.script.gzip).toBeLessThan(5_400);
+    expect(sizes.script.raw).toBeLessThan(18_000);
+    expect(sizes.script.gzip).toBeLessThan(6_000);
   });
 
   it("warns a phone or a tablet at the entrance", async () => {
@@ -173,7 +175,7 @@ describe("GET /guichet/ (page)", () => {
     expect(data.status.state).toBe("waiting");
     expect(data.status.number).toBe(3);
     expect(data.lang).toBe("fr");
-    expect(data.live.net).toBe("Connexion interrompue, nouvel essai…");
+    expect(data.live.net).toBe("Connexion interrompue : reconnexion en cours… Votre numéro est conservé.");
   });
 
   it("renders the turn, then the closed room with the reason", async () => {

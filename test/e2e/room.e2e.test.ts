@@ -154,7 +154,7 @@ describe("the waiting room in Chromium", () => {
     });
     const net = page.locator("#net");
     await net.waitFor({ state: "visible", timeout: 10_000 });
-    expect(await text(page, "#net")).toBe("Connexion interrompue, nouvel essai…");
+    expect(await text(page, "#net")).toBe("Connexion interrompue : reconnexion en cours… Votre numéro est conservé.");
     expect(await text(page, "[data-f=number]")).toBe("5");
     await screenshot(page, "06-connection-lost");
     await eventually(async () => attempts.length >= 3, "three failed polls", 10_000);

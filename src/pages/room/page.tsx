@@ -37,8 +37,16 @@ export interface RoomData {
   status: StatusBody;
   login: string;
   powWorker: string;
+  icons: typeof ROOM_ICONS;
   live: ReturnType<typeof roomStrings>["live"];
 }
+
+/**
+ * The tab's icons: static files (public/guichet/assets/), so the CSP's
+ * `img-src 'self'` admits them and 60,000 tabs fetching one cost no Worker.
+ * The turn's icon flags the tab until the candidate looks at it.
+ */
+export const ROOM_ICONS = { idle: "/guichet/assets/icon.svg", turn: "/guichet/assets/icon-turn.svg" };
 
 /** Before the opening, while the pre-queue is open and this person is not in it yet. */
 export function prequeueJoinable(s: StatusBody, now: number): boolean {
@@ -56,7 +64,7 @@ function RoomPage(p: RoomPageProps) {
   /** `hidden` for an element shown only in these states. */
   const hiddenUnless = (...states: CandidateState[]) => !states.includes(s.state);
   const phoneOrTablet = s.device === "mobile" || s.device === "tablet";
-  const data: RoomData = { lang: p.lang, now: p.now, status: s, login: p.loginPath, powWorker: p.powWorker, live: t.live };
+  const data: RoomData = { lang: p.lang, now: p.now, status: s, login: p.loginPath, powWorker: p.powWorker, icons: ROOM_ICONS, live: t.live };
   const other = p.lang === "en" ? "fr" : "en";
   return (
     <html lang={p.lang}>
@@ -64,6 +72,7 @@ function RoomPage(p: RoomPageProps) {
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{s.state === "your_turn" ? t.live.titleTurn : t.htmlTitle}</title>
+        <link id="icon" rel="icon" type="image/svg+xml" href={ROOM_ICONS.idle} />
         <style nonce={p.nonce}>{raw(ROOM_CSS)}</style>
       </head>
       <body>
@@ -90,7 +99,7 @@ function RoomPage(p: RoomPageProps) {
             <p>{t.deviceText}</p>
           </section>
 
-          <p id="net" class="net" role="status" hidden>
+          <p id="net" class="net" hidden>
             {t.live.net}
           </p>
 
@@ -162,6 +171,14 @@ function RoomPage(p: RoomPageProps) {
               {t.updated} : <span data-f="updated">{f.updated}</span>
             </p>
             <p>{t.keepOpen}</p>
+            <p id="notify-p" hidden>
+              <button id="notify" type="button" class="second">
+                {t.notifyOffer}
+              </button>
+            </p>
+            <p id="notify-on" role="status" tabindex={-1} hidden>
+              {t.notifyOn}
+            </p>
             <p class="small">
               <span data-f="quota">{f.quota}</span> {t.quotaNote}
             </p>
@@ -230,6 +247,7 @@ function RoomPage(p: RoomPageProps) {
               <li>{t.reminderReady}</li>
               <li>{t.reminderTurn}</li>
               <li>{t.reminderTime}</li>
+              <li>{t.reminderNetwork}</li>
             </ul>
           </section>
 

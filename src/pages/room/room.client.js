@@ -5,7 +5,10 @@
 //   back; a failed poll retries with exponential backoff and jitter.
 // - Counts down to the opening and enables "Se connecter" at the minute.
 // - At the turn: a sound (Web Audio), a message, the tab's title, the claim,
-//   then the redirect, with a link in case the redirect is blocked.
+//   then the redirect, with a link in case the redirect is blocked. For a
+//   candidate looking elsewhere: a system notification if they asked for one
+//   (one click after joining, never on load), and the tab's title and icon
+//   flag the turn until the tab is seen; the redirect waits for that.
 // The formatting functions mirror src/pages/room/format.ts.
 "use strict";
 (() => {
@@ -109,6 +112,7 @@
   // null, "claiming" or "claimed": the turn is handled once.
   let turn = null;
   let said = { position: st.position, at: Date.now() };
+  let down = false;
 
   function say(text, urgent) {
     const el = $(urgent ? "alert" : "live");
@@ -118,8 +122,11 @@
 
   const entryMessage = (text) => ($("entry-msg").textContent = text);
 
-  function connection(down) {
-    $("net").hidden = !down;
+  // Shows "reconnecting" while polls fail, and says when it is back.
+  function connection(isDown) {
+    $("net").hidden = !isDown;
+    if (isDown !== down) say(isDown ? L.net : L.reconnected);
+    down = isDown;
   }
 
   // Shows the panel for `s`, fills its fields, and acts on what changed.
@@ -157,13 +164,18 @@
     $("pq-open").hidden = !prequeueJoinable(s);
     $("pq-in").hidden = !inPrequeue(s);
     $("enter").disabled = !(s.state === "not_entered" || prequeueJoinable(s)) || entering;
-    if (s.state !== "your_turn") document.title = L.title;
+    if (s.state !== "your_turn") {
+      document.title = L.title;
+      flag(false);
+    }
+    notifyOffer();
 
-    if (s.state === "waiting" && s.position !== said.position) {
-      // Position changes are announced, at most every 20 s unless near the front.
+    if (s.state === "waiting" && (s.position !== said.position || before !== "waiting")) {
+      // The number when given; then position changes, at most every 20 s unless near the front.
       const t = Date.now();
       if (s.position <= 5 || t - said.at >= 20000 || before !== "waiting") {
-        say(fill(L.announcePosition, { position: num(s.position), ahead: num(s.ahead) }));
+        const values = { number: num(s.number), position: num(s.position), ahead: num(s.ahead) };
+        say(fill(before !== "waiting" ? L.announceNumber : L.announcePosition, values));
         said = { position: s.position, at: t };
       }
     }
@@ -281,6 +293,7 @@
 
   document.addEventListener("visibilitychange", () => {
     if (document.hidden) return;
+    seen();
     tick();
     // Back in view: update at once.
     if (pausedWhileHidden || pollTimer !== undefined) {
@@ -288,7 +301,10 @@
       schedule(0);
     }
   });
-  window.addEventListener("online", () => failures > 0 && schedule(0));
+  // The browser knows before a poll fails, and when the network is back.
+  window.addEventListener("offline", () => holdsNumber() && turn !== "claimed" && connection(true));
+  window.addEventListener("online", () => (failures > 0 || down) && turn !== "claimed" && schedule(0));
+  window.addEventListener("focus", seen);
 
   // ---- entering ----
   // The touch points tell an iPad that presents itself as a Mac. They go in a
@@ -392,8 +408,10 @@
     if (turn) return;
     turn = "claiming";
     document.title = L.titleTurn;
+    if (!looking()) flag(true);
     say(L.announceTurn, true);
     chime();
+    notifyTurn();
     focusPanel("your_turn");
     claim();
   }
@@ -418,7 +436,9 @@
       $("go").href = to;
       $("go-p").hidden = false;
       $("deadline").textContent = at(body.admission.expiresAt, L.deadline);
-      setTimeout(() => location.assign(to), REDIRECT_DELAY_MS);
+      // A hidden tab keeps the page (its flagged title and icon) until it is seen, then goes.
+      afterSeen = () => setTimeout(() => location.assign(to), REDIRECT_DELAY_MS);
+      if (!document.hidden) seen();
       return;
     }
     const code = res ? await errorCode(res) : null;
@@ -433,6 +453,88 @@
     connection(true);
     const ceiling = Math.min(8000, 500 * 2 ** Math.min(failures - 1, 4));
     setTimeout(claim, ceiling / 2 + (Math.random() * ceiling) / 2);
+  }
+
+  // ---- looking elsewhere: the tab's flag, the system notification ----
+  const looking = () => !document.hidden && document.hasFocus();
+  let flagged = false;
+  let afterSeen = null;
+  let notice = null;
+
+  function flag(on) {
+    if (on === flagged) return;
+    flagged = on;
+    if (st.state === "your_turn") document.title = on ? `\u{1F514} ${L.titleTurn}` : L.titleTurn;
+    $("icon").href = on ? data.icons.turn : data.icons.idle;
+  }
+
+  // The candidate is back on the tab: drop the flag and the notification, then redirect if claimed.
+  function seen() {
+    if (document.hidden) return;
+    if (looking()) {
+      flag(false);
+      if (notice) notice.close();
+      notice = null;
+    }
+    const go = afterSeen;
+    afterSeen = null;
+    if (go) go();
+  }
+
+  const N = window.Notification;
+  const NOTIFY_KEY = "guichet.notify";
+  let notifyWanted = false;
+  try {
+    notifyWanted = sessionStorage.getItem(NOTIFY_KEY) === "1";
+  } catch {
+    // Storage refused: the offer is made again after a reload.
+  }
+  const mayNotify = () => typeof N === "function" && N.permission !== "denied";
+
+  // Offered to a number holder only; without the API or once refused, nothing shows.
+  function notifyOffer() {
+    const offered = st.state === "waiting" && mayNotify();
+    const on = offered && notifyWanted && N.permission === "granted";
+    $("notify-p").hidden = !offered || on;
+    $("notify-on").hidden = !on;
+  }
+
+  async function askNotify() {
+    unlockAudio();
+    let answer = "denied";
+    try {
+      // Older Safari answers only through the callback.
+      answer = await new Promise((resolve) => {
+        const p = N.requestPermission(resolve);
+        if (p) p.then(resolve, () => resolve("denied"));
+      });
+    } catch {
+      // Refused by the browser: as denied.
+    }
+    notifyWanted = answer === "granted";
+    try {
+      sessionStorage.setItem(NOTIFY_KEY, notifyWanted ? "1" : "0");
+    } catch {
+      // Kept for this page only.
+    }
+    notifyOffer();
+    if (notifyWanted) $("notify-on").focus();
+  }
+
+  function notifyTurn() {
+    if (!notifyWanted || typeof N !== "function" || N.permission !== "granted") return;
+    try {
+      const n = new N(L.notifyTitle, { body: L.notifyBody, lang: data.lang, tag: "guichet-turn", requireInteraction: true });
+      n.onclick = () => {
+        window.focus();
+        n.close();
+        seen();
+      };
+      notice = n;
+    } catch {
+      // Some mobile browsers allow notifications only from a service worker: the page's own signals remain.
+      notice = null;
+    }
   }
 
   // ---- sound ----
@@ -487,6 +589,7 @@
   // ---- start ----
   $("enter").addEventListener("click", enter);
   $("retry").addEventListener("click", takeNewNumber);
+  $("notify").addEventListener("click", askNotify);
   for (const type of ["pointerdown", "keydown"]) document.addEventListener(type, unlockAudio, { capture: true });
   render(st);
   if (turn !== "claiming") schedule(jittered(st.pollAfterMs));

@@ -38,6 +38,8 @@ const fr = {
   reminderTurn:
     "Quand votre tour viendra, un signal sonore vous avisera, un message apparaîtra à l'écran et vous serez dirigé vers la page de connexion.",
   reminderTime: "Vous aurez alors 10 minutes pour entrer votre identifiant, votre mot de passe, les réponses aux questions de sécurité et soumettre votre demande.",
+  reminderNetwork:
+    "Une connexion Internet rapide n'est pas nécessaire : la page est légère, et votre numéro est conservé si la connexion est interrompue un moment.",
 
   waitingTitle: "Vous êtes dans la file d'attente",
   number: "Votre numéro",
@@ -48,6 +50,8 @@ const fr = {
   progress: "Progression dans la file",
   keepOpen:
     "Gardez cette page ouverte. Quand votre tour viendra, un signal sonore vous avisera, un message apparaîtra et vous serez dirigé automatiquement vers la page de connexion.",
+  notifyOffer: "Me prévenir par une notification à mon tour",
+  notifyOn: "Une notification vous préviendra à votre tour, même si cette page est en arrière-plan.",
   quotaNote:
     "Une place dans la salle d'attente ne garantit pas de pouvoir soumettre une demande, et un numéro plus élevé que le nombre de places ne signifie pas que le quota est atteint.",
 
@@ -79,7 +83,8 @@ const fr = {
     titleTurn: "C'est votre tour ! — Salle d'attente",
     title: "Salle d'attente virtuelle — Mon projet Québec",
     zone: "heure de Montréal",
-    net: "Connexion interrompue, nouvel essai…",
+    net: "Connexion interrompue : reconnexion en cours… Votre numéro est conservé.",
+    reconnected: "Connexion rétablie.",
     paused: "Les appels sont momentanément suspendus. Votre place est conservée.",
     notOpenYet: "La salle d'attente n'est pas encore ouverte ; nouvel essai dans un instant.",
     tooMany: "Trop de tentatives ; nouvel essai dans quelques secondes.",
@@ -89,8 +94,11 @@ const fr = {
     claimBy: "Votre tour est réservé jusqu'à {time} ({zone}).",
     sessionEnds: "Votre session de 10 minutes se termine à {time} ({zone}).",
     announceOpen: "La salle d'attente est ouverte : vous pouvez vous connecter.",
+    announceNumber: "Votre numéro : {number}. Votre position : {position}. Personnes devant vous : {ahead}.",
     announcePosition: "Votre position : {position}. Personnes devant vous : {ahead}.",
     announceTurn: "C'est votre tour ! Vous allez être dirigé vers la page de connexion.",
+    notifyTitle: "C'est votre tour ! — Mon projet Québec",
+    notifyBody: "Revenez à la salle d'attente : vous allez être dirigé vers la page de connexion.",
     announceClosed: "La période de réception des demandes est terminée.",
     waitingCount: "{n} personnes attendent dans la file.",
     quota: "Demandes acceptées : {accepted} sur {total}.",
@@ -137,6 +145,7 @@ const en: RoomStrings = {
   reminderReady: "Have your user name, your password, the answers to your security questions and your credit card at hand.",
   reminderTurn: "When your turn comes, a sound will alert you, a message will appear on screen and you will be taken to the sign-in page.",
   reminderTime: "You will then have 10 minutes to enter your user name, your password, the answers to the security questions and submit your application.",
+  reminderNetwork: "A fast Internet connection is not needed: the page is light, and your number is kept if the connection drops for a while.",
 
   waitingTitle: "You are in the line",
   number: "Your number",
@@ -147,6 +156,8 @@ const en: RoomStrings = {
   progress: "Progress in the line",
   keepOpen:
     "Keep this page open. When your turn comes, a sound will alert you, a message will appear and you will be taken to the sign-in page automatically.",
+  notifyOffer: "Notify me when it is my turn",
+  notifyOn: "A notification will tell you when it is your turn, even if this page is in the background.",
   quotaNote:
     "A place in the waiting room does not guarantee that you can submit an application, and a number higher than the number of places does not mean that the quota is reached.",
 
@@ -177,7 +188,8 @@ const en: RoomStrings = {
     titleTurn: "It's your turn! — Waiting room",
     title: "Virtual waiting room — Mon projet Québec",
     zone: "Montreal time",
-    net: "Connection lost, retrying…",
+    net: "Connection lost: reconnecting… Your number is kept.",
+    reconnected: "Connection restored.",
     paused: "Calls are paused for the moment. Your place is kept.",
     notOpenYet: "The waiting room is not open yet; retrying in a moment.",
     tooMany: "Too many attempts; retrying in a few seconds.",
@@ -187,8 +199,11 @@ const en: RoomStrings = {
     claimBy: "Your turn is held until {time} ({zone}).",
     sessionEnds: "Your 10-minute session ends at {time} ({zone}).",
     announceOpen: "The waiting room is open: you can join the line.",
+    announceNumber: "Your number is {number}. Your position: {position}. People ahead of you: {ahead}.",
     announcePosition: "Your position: {position}. People ahead of you: {ahead}.",
     announceTurn: "It's your turn! You are being taken to the sign-in page.",
+    notifyTitle: "It's your turn! — Mon projet Québec",
+    notifyBody: "Come back to the waiting room: you are being taken to the sign-in page.",
     announceClosed: "The intake is closed.",
     waitingCount: "{n} people are waiting in the line.",
     quota: "Applications accepted: {accepted} of {total}.",

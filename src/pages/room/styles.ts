@@ -25,6 +25,7 @@ h2{font-size:1.25rem;margin:0 0 .5rem}
 .countdown{font-size:1.2rem}
 .countdown strong{font-size:2rem;font-variant-numeric:tabular-nums;display:block}
 button,.button{font:inherit;font-size:1.15rem;font-weight:700;padding:.7rem 1.6rem;border-radius:6px;border:2px solid #095797;background:#095797;color:#fff;cursor:pointer;display:inline-block;text-decoration:none}
+.second{background:#fff;color:#095797;font-size:1rem;padding:.5rem 1rem}
 button:disabled{background:#e3e6ea;border-color:#8a93a0;color:#4a525d;cursor:not-allowed}
 .facts{display:grid;grid-template-columns:repeat(auto-fit,minmax(9rem,1fr));gap:.75rem;margin:0 0 1rem}
 .facts div{border:1px solid #c5cad2;border-radius:4px;padding:.5rem .75rem}
