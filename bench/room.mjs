@@ -52,7 +52,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export function driverModules() {
   const requireFromWrangler = createRequire(createRequire(import.meta.url).resolve("wrangler/package.json"));
   const { buildSync } = requireFromWrangler("esbuild");
-  const ticket = buildSync({ entryPoints: [join(HERE, "../src/auth/ticket.ts")], bundle: true, format: "esm", external: ["node:*"], write: false }).outputFiles[0].text;
+  const ticket = buildSync({ entryPoints: [join(HERE, "../src/auth/ticket.ts")], bundle: true, format: "esm", write: false }).outputFiles[0].text;
   return [
     { type: "ESModule", path: join(HERE, "room-driver.js") },
     { type: "ESModule", path: join(HERE, "ticket.js"), contents: ticket },
