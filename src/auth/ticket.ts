@@ -112,11 +112,11 @@ function payload(t: Ticket): string {
 
 const encoder = new TextEncoder();
 
-// What is encoded or signed here is ASCII (a token's claims and signing
-// input): written into a scratch buffer directly, without a call into the
-// runtime or a new ArrayBuffer; anything else, by TextEncoder. The buffer is
-// read before anything else can run: every caller is synchronous, or copies
-// it at once (WebCrypto's sign).
+// What is MACed, encoded or signed here is ASCII (tickets, puzzles, a token's
+// claims and signing input): written into a scratch buffer directly, without
+// a call into the runtime or a new ArrayBuffer; anything else, by
+// TextEncoder. The buffer is read before anything else can run: every caller
+// is synchronous, or copies it at once (WebCrypto's sign).
 const scratch = new Uint8Array(1024);
 
 /** `text`'s UTF-8 bytes, valid until the next call. */
@@ -139,14 +139,14 @@ export function base64urlOfText(text: string): string {
 
 /** HMAC-SHA256 of `text` with `secret`, base64url. */
 export function hmac(secret: string, text: string): string {
-  return base64url(hmacSha256(macSecret(secret), text));
+  return base64url(hmacSha256(macSecret(secret), bytesOf(text)));
 }
 
 /** Whether `macText` is the HMAC of `text` (compared in constant time). */
 export function hmacMatches(secret: string, text: string, macText: string): boolean {
   const mac = fromBase64url(macText);
   if (!mac || mac.length !== 32) return false;
-  return sameBytes(hmacSha256(macSecret(secret), text), mac);
+  return sameBytes(hmacSha256(macSecret(secret), bytesOf(text)), mac);
 }
 
 function macSecret(secret: string): string {
