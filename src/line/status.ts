@@ -164,7 +164,7 @@ export function statusFromSnapshot(s: RoomSnapshot, number: number, now: number)
  * number (every poll's case and every new arrival's); null for anything
  * else, which the caller answers from the object. The same text as
  * JSON.stringify of that object (test/domain.test.ts), written from pieces
- * made once per snapshot: a tenth of the cost of building the object and
+ * made once per snapshot: under a tenth of the cost of building the object and
  * serializing it, on the path every poll takes (bench/HISTORY.md).
  */
 export function waitingJson(s: RoomSnapshot, number: number, now: number, device: DeviceClass): string | null {
