@@ -9,8 +9,11 @@
 //   node bench/ab.mjs --a /tmp/A/worker.js --b dist/worker.js --scenario enter [--slices 8] [--seconds 3] [--runs 3]
 //   node bench/ab.mjs --vars-b '{"ROOM_BATCHING":"off"}' --scenario claim    one build, two settings
 //   --together: both sides as two Workers of one workerd process, not a process each
+//   also: --scenario health|poll|enter|claim|submit, --connections 50, --tickets 5000 (poll), --no-pin,
+//   --vars-a/--vars-b JSON, --state-a/--state-b DIR (e.g. /dev/shm); --help prints this
 // Build A from another commit with: git worktree add /tmp/a <commit> && (cd /tmp/a && ln -s /work/main/node_modules && npm run build)
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -39,8 +42,15 @@ const { values: args } = parseArgs({
     // Where one side keeps its objects' and D1's files (default: the temporary directory), e.g. --state-b /dev/shm.
     "state-a": { type: "string" },
     "state-b": { type: "string" },
+    help: { type: "boolean", short: "h", default: false },
   },
 });
+if (args.help) {
+  // The usage is this file's opening comment.
+  const usage = readFileSync(new URL(import.meta.url), "utf8").split("\n").slice(1).filter((l) => l.startsWith("//")).map((l) => l.replace(/^\/\/ ?/, ""));
+  console.log(usage.join("\n"));
+  process.exit(0);
+}
 args.a ??= args.b;
 if (args.a === args.b && args["vars-a"] === args["vars-b"]) console.error("ab: A and B are the same build with the same variables (an A/A run: how large is the noise?)");
 if (args.together && (args["state-a"] || args["state-b"])) throw new Error("--state-a/--state-b need a process each: not with --together");

@@ -13,11 +13,11 @@ import { cpuMs, workerdPid } from "./gateway.mjs";
 
 const requireFromWrangler = createRequire(createRequire(import.meta.url).resolve("wrangler/package.json"));
 const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = requireFromWrangler("miniflare");
-const ALL = ["hmac-js@20000", "room-noop:0@3000", "room-write:0@3000", "room-row:10@2000", "room-json:10@2000", "room-json-ordered:10@2000", "room-json-ordered:50@500", "hmac-node@20000", "hmac-webcrypto@20000", "es256@5000", "es256-node@5000", "b64-js:300@20000", "b64-native:300@20000", "verify-ticket:1000@20000", "timer@5000", "scheduler-wait@5000", "response-health@20000", "response-claim@20000", "response-claim-secure@20000"];
-// The gateway's own HMAC and base64url (src/auth/sha256.ts, src/auth/ticket.ts), bundled for the worker as the modules "./sha256.js" and "./ticket.js".
+const ALL = ["hmac-gateway@20000", "room-noop:0@3000", "room-write:0@3000", "room-row:10@2000", "room-json:10@2000", "room-json-ordered:10@2000", "room-json-ordered:50@500", "hmac-node@20000", "hmac-webcrypto@20000", "sha256-gateway@20000", "sha256-node@20000", "es256@5000", "es256-node@5000", "b64-js:300@20000", "b64-native:300@20000", "verify-ticket:1000@20000", "timer@5000", "scheduler-wait@5000", "response-health@20000", "response-claim@20000", "response-claim-secure@20000"];
+// The gateway's HMAC and SHA-256 (src/auth/hmac.ts) and its tickets (src/auth/ticket.ts), bundled for the worker as the modules "./hmac.js" and "./ticket.js".
 const { buildSync } = requireFromWrangler("esbuild");
 const bundled = (path) => buildSync({ entryPoints: [new URL(path, import.meta.url).pathname], bundle: true, format: "esm", write: false }).outputFiles[0].text;
-const sha256 = bundled("../src/auth/sha256.ts");
+const hmac = bundled("../src/auth/hmac.ts");
 const ticket = bundled("../src/auth/ticket.ts");
 const microDir = new URL("./micro/", import.meta.url).pathname;
 const dir = mkdtempSync(join(process.env.BENCH_STATE_DIR || tmpdir(), "guichet-micro-"));
@@ -34,7 +34,7 @@ const mf = new Miniflare(
         name: "micro",
         modules: [
           { type: "ESModule", path: join(microDir, "worker.js") },
-          { type: "ESModule", path: join(microDir, "sha256.js"), contents: sha256 },
+          { type: "ESModule", path: join(microDir, "hmac.js"), contents: hmac },
           { type: "ESModule", path: join(microDir, "ticket.js"), contents: ticket },
         ],
         compatibilityDate: "2026-11-01",

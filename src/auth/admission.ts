@@ -192,10 +192,9 @@ export type AdmissionInput = Omit<AdmissionClaims, "iss" | "aud" | "nbf">;
  * Signs an admission (or a pre-opening session) as a compact JWS (RFC 7515):
  * the header (written once per key), the claims, and WebCrypto's ECDSA P-256
  * signature, which is already the `r || s` JWS asks for. This is what jose's
- * CompactSign does, less its checks of options we never vary (its JavaScript
- * around the signature was ~5% of a claim's samples in `bench/profile.mjs
- * --scenario claim`). Verified by jose, and by the origin's library of
- * choice, like any other JWT.
+ * CompactSign does, less its checks of options we never vary (about 5% of a
+ * claim's CPU around the signature: bench/HISTORY.md). Verified by jose, and
+ * by the origin's library of choice, like any other JWT.
  */
 export async function signAdmission(env: KeyEnv, claims: AdmissionInput, issuer: string, audience: string): Promise<string> {
   return signWith(await keyRing(env), claims, issuer, audience);

@@ -3,11 +3,11 @@
 // bits, and sends both with its enter. Checking costs one hash and one HMAC;
 // a challenge is signed (so it cannot be invented), bound to the event, good
 // for two minutes, and usable once (the QueueRoom records its id).
-import { sha256 } from "./sha256";
+import { iso } from "../domain/time";
+import { sha256 } from "./hmac";
 import { base64url, hmac, hmacMatches } from "./ticket";
 
 export const CHALLENGE_SECONDS = 120;
-const encoder = new TextEncoder();
 
 export interface Challenge {
   challenge: string;
@@ -19,19 +19,13 @@ export function issueChallenge(secret: string, eventId: string, difficulty: numb
   const id = base64url(crypto.getRandomValues(new Uint8Array(12)));
   const expires = now + CHALLENGE_SECONDS * 1000;
   const body = `p1.${eventId}.${id}.${expires}.${difficulty}`;
-  return { challenge: `${body}.${hmac(secret, body)}`, difficulty, expiresAt: new Date(expires).toISOString() };
+  return { challenge: `${body}.${hmac(secret, body)}`, difficulty, expiresAt: iso(expires) };
 }
 
+/** How many zero bits `bytes` begins with. */
 export function leadingZeroBits(bytes: Uint8Array): number {
-  let bits = 0;
-  for (const b of bytes) {
-    if (b === 0) {
-      bits += 8;
-      continue;
-    }
-    return bits + Math.clz32(b) - 24;
-  }
-  return bits;
+  const first = bytes.findIndex((b) => b !== 0);
+  return first === -1 ? bytes.length * 8 : first * 8 + Math.clz32(bytes[first]!) - 24;
 }
 
 export type PowCheck = { ok: true; id: string; difficulty: number } | { ok: false; reason: "pow_required" | "pow_invalid" | "pow_expired" | "pow_too_easy" };
@@ -53,7 +47,7 @@ export function checkSolution(
   if (Number(expires) <= now) return { ok: false, reason: "pow_expired" };
   const difficulty = Number(difficultyText);
   if (!(difficulty >= minDifficulty)) return { ok: false, reason: "pow_too_easy" };
-  const digest = sha256(encoder.encode(`${solution.challenge}:${solution.nonce}`));
+  const digest = sha256(`${solution.challenge}:${solution.nonce}`);
   if (leadingZeroBits(digest) < difficulty) return { ok: false, reason: "pow_invalid" };
   return { ok: true, id, difficulty };
 }

@@ -1,7 +1,7 @@
 // The ticket cookie: `<event>.<ticketId>.<number>.<mac>`, HMAC-SHA256 with
 // TICKET_HMAC_KEY. Verifying it is one HMAC, cheap enough for every poll.
 
-import { equalBytes, HmacSha256 } from "./sha256";
+import { hmacSha256, sameBytes } from "./hmac";
 
 export const TICKET_COOKIE = "guichet_ticket";
 
@@ -12,44 +12,27 @@ export interface Ticket {
   number: number;
 }
 
-const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-/**
- * `bytes` in unpadded base64url, by the runtime's own encoder: a flat string
- * in one call, where a character at a time built a rope that the header or
- * body then had to flatten (300 bytes, a token's claims: 3.0 µs against 0.5,
- * `node bench/micro.mjs b64-js:300@20000 b64-native:300@20000`).
- */
+/** `bytes` in unpadded base64url, by the platform's encoder (a flat string, which a header or body takes as it is). */
 export function base64url(bytes: Uint8Array): string {
   return bytes.toBase64({ alphabet: "base64url", omitPadding: true });
 }
 
-const DECODE64URL = new Int8Array(128).fill(-1);
-for (let i = 0; i < 64; i++) DECODE64URL[BASE64URL.charCodeAt(i)] = i;
+/** Unpadded base64url: the characters fromBase64 would otherwise skip (whitespace) or accept (padding) are refused first. */
+const UNPADDED_BASE64URL = /^[A-Za-z0-9_-]*$/;
 
 /**
  * The bytes of unpadded base64url `s`, or null if it is not that (a stray
  * character, an impossible length, or bits left over that are not zero: one
- * text per byte string).
+ * text per byte string). The platform's decoder, strict: it wants the
+ * padding, which is added here.
  */
 function fromBase64url(s: string): Uint8Array | null {
-  if (s.length % 4 === 1) return null;
-  const out = new Uint8Array(Math.floor((s.length * 3) / 4));
-  let bits = 0;
-  let count = 0;
-  let at = 0;
-  for (let i = 0; i < s.length; i++) {
-    const code = s.charCodeAt(i);
-    const v = code < 128 ? DECODE64URL[code]! : -1;
-    if (v < 0) return null;
-    bits = (bits << 6) | v;
-    count += 6;
-    if (count >= 8) {
-      count -= 8;
-      out[at++] = (bits >>> count) & 0xff;
-    }
+  if (!UNPADDED_BASE64URL.test(s)) return null;
+  try {
+    return Uint8Array.fromBase64(s + "==".slice(0, (4 - (s.length % 4)) % 4), { alphabet: "base64url", lastChunkHandling: "strict" });
+  } catch {
+    return null;
   }
-  return (bits & ((1 << count) - 1)) === 0 ? out : null;
 }
 
 // Ticket ids are written in base64url's 64 characters taken in ASCII order,
@@ -76,7 +59,7 @@ function sortedBase64(bytes: Uint8Array): string {
 }
 
 // Random bytes are drawn from the system's generator 4 KiB at a time (a
-// call into the runtime per id cost more than the bytes); each byte is
+// call into the runtime per id costs more than the bytes); each byte is
 // handed out once.
 const RANDOM_POOL = 4096;
 let pool = new Uint8Array(0);
@@ -95,9 +78,8 @@ function randomBytes(n: number): Uint8Array {
  * 16 bytes: the millisecond `now` (48 bits, big-endian), then random bytes.
  * Ids drawn close in time sort close together, so an index on them grows at
  * its right edge: a batch dirties one or two index pages rather than one per
- * id (with random ids, each commit of arrivals wrote about ten pages;
- * `node bench/micro.mjs`). The id tells when it was drawn, which the number
- * of its ticket or admission already does.
+ * id (bench/HISTORY.md). The id tells when it was drawn, which the number of
+ * its ticket or admission already does.
  */
 function timeOrderedBytes(now: number): Uint8Array {
   const bytes = new Uint8Array(16);
@@ -128,30 +110,13 @@ function payload(t: Ticket): string {
   return `t1|${t.event}|${t.ticketId}|${t.number}`;
 }
 
-// The MACs are HMAC-SHA256 in plain JavaScript (./sha256.ts) with the key's
-// pads hashed once per isolate: synchronous, ~2 µs a ticket, where WebCrypto's
-// promise and copy cost more than the hash itself (7.7% less CPU per enter,
-// `bench/ab.mjs`: bench/HISTORY.md, round 3). Most polls do not
-// reach here at all: src/line/ticket-cache.ts remembers cookies this isolate has
-// verified.
 const encoder = new TextEncoder();
-let keyFor = "";
-let key: HmacSha256 | null = null;
-
-function macKey(secret: string): HmacSha256 {
-  if (!secret) throw new Error("TICKET_HMAC_KEY is not set");
-  if (key === null || keyFor !== secret) {
-    key = new HmacSha256(encoder.encode(secret));
-    keyFor = secret;
-  }
-  return key;
-}
 
 // What is MACed, encoded or signed here is ASCII (tickets, puzzles, a token's
 // claims and signing input): written into a scratch buffer directly, without
-// a call into the runtime or a new ArrayBuffer; anything else, by TextEncoder.
-// The buffer is read before anything else can run: every caller is
-// synchronous, or copies it at once (WebCrypto's sign).
+// a call into the runtime or a new ArrayBuffer; anything else, by
+// TextEncoder. The buffer is read before anything else can run: every caller
+// is synchronous, or copies it at once (WebCrypto's sign).
 const scratch = new Uint8Array(1024);
 
 /** `text`'s UTF-8 bytes, valid until the next call. */
@@ -170,16 +135,23 @@ export function base64urlOfText(text: string): string {
   return base64url(bytesOf(text));
 }
 
+// Most polls reach no MAC: src/line/ticket-cache.ts remembers the cookies this isolate verified.
+
 /** HMAC-SHA256 of `text` with `secret`, base64url. */
 export function hmac(secret: string, text: string): string {
-  return base64url(macKey(secret).mac(bytesOf(text)));
+  return base64url(hmacSha256(macSecret(secret), bytesOf(text)));
 }
 
 /** Whether `macText` is the HMAC of `text` (compared in constant time). */
 export function hmacMatches(secret: string, text: string, macText: string): boolean {
   const mac = fromBase64url(macText);
   if (!mac || mac.length !== 32) return false;
-  return equalBytes(macKey(secret).mac(bytesOf(text)), mac);
+  return sameBytes(hmacSha256(macSecret(secret), bytesOf(text)), mac);
+}
+
+function macSecret(secret: string): string {
+  if (!secret) throw new Error("TICKET_HMAC_KEY is not set");
+  return secret;
 }
 
 export function signTicket(secret: string, t: Ticket): string {

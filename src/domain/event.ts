@@ -1,6 +1,7 @@
 // The event (one intake): its configuration, its defaults from Worker vars,
 // and the phase it is in at a given instant. Pure: no I/O.
 import * as z from "zod";
+import { iso } from "./time";
 
 export const EVENT_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
@@ -148,7 +149,7 @@ export function settingsFromVars(vars: EventVars): EventSettingsPatch {
     const raw = vars[name];
     if (raw === undefined || raw.trim() === "") continue;
     // Instants as the API writes them (any ISO-8601 form the var may use, normalised to UTC); numbers as numbers.
-    patch[field] = field === "opensAt" || field === "prequeueOpensAt" ? new Date(parseInstantVar(name, raw)).toISOString() : Number(raw.trim());
+    patch[field] = field === "opensAt" || field === "prequeueOpensAt" ? iso(parseInstantVar(name, raw)) : Number(raw.trim());
   }
   const parsed = EventSettingsPatchSchema.safeParse(patch);
   if (!parsed.success) {
@@ -190,6 +191,5 @@ export function phaseAt(opensAt: number | null, closedAt: number | null, now: nu
 
 /** The public form of a configuration (ISO times), as the ops API shows it. */
 export function settingsOf(config: EventConfig): EventSettings & { id: string } {
-  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   return { ...config, opensAt: iso(config.opensAt), prequeueOpensAt: iso(config.prequeueOpensAt) };
 }

@@ -5,30 +5,40 @@
 // happen in practice, by public id). After the shuffle the seed is revealed;
 // anyone can recompute the order from it and the published public ids
 // (scripts/verify-shuffle.mjs, or the page /guichet/fairness).
-import { createHash, createHmac, randomBytes } from "node:crypto";
+import { hmac } from "@noble/hashes/hmac.js";
+import { sha256 } from "@noble/hashes/sha2.js";
+
+const utf8 = new TextEncoder();
 
 /** A ticket's public id: it names the ticket in the published list without being a credential. */
 export function publicIdOf(ticketId: string): string {
-  return createHash("sha256").update(`guichet-prequeue|${ticketId}`).digest("hex").slice(0, 32);
+  return sha256(utf8.encode(`guichet-prequeue|${ticketId}`)).toHex().slice(0, 32);
 }
 
 export function newSeed(): string {
-  return randomBytes(32).toString("hex");
+  return crypto.getRandomValues(new Uint8Array(32)).toHex();
 }
 
 /** SHA-256 of the seed's bytes, hex: published before the pre-queue opens. */
 export function commitmentOf(seedHex: string): string {
-  return createHash("sha256").update(Buffer.from(seedHex, "hex")).digest("hex");
+  return sha256(Uint8Array.fromHex(seedHex)).toHex();
+}
+
+/** HMAC-SHA256(key = seed, message = publicId) in hex, for one seed: its pads are hashed once for the whole draw. */
+function drawKeys(seedHex: string): (publicId: string) => string {
+  const keyed = hmac.create(sha256, Uint8Array.fromHex(seedHex));
+  return (publicId) => keyed.clone().update(utf8.encode(publicId)).digest().toHex();
 }
 
 export function drawKey(seedHex: string, publicId: string): string {
-  return createHmac("sha256", Buffer.from(seedHex, "hex")).update(publicId).digest("hex");
+  return drawKeys(seedHex)(publicId);
 }
 
 /** The public ids in drawn order: index 0 gets number 1. */
 export function drawOrder(seedHex: string, publicIds: readonly string[]): string[] {
+  const keyOf = drawKeys(seedHex);
   return publicIds
-    .map((id) => ({ id, key: drawKey(seedHex, id) }))
+    .map((id) => ({ id, key: keyOf(id) }))
     .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
     .map((x) => x.id);
 }

@@ -1,7 +1,8 @@
 // The applicant-identity duplicate keys: "les doublons seront repérés et
 // supprimés". Names are folded so that case, accents, spacing, hyphens and
-// apostrophes do not hide a duplicate; the keys are HMACs with
-// IDENTITY_PEPPER so no plain identity is ever stored or logged.
+// apostrophes do not hide a duplicate. This is the keys' material; the keys
+// are its HMACs with IDENTITY_PEPPER (src/auth/identity-keys.ts), so no plain
+// identity is ever stored or logged.
 //
 // Two keys, each with its own prefix in the material so they never collide:
 // - the passport key (`v1|`): names, birth date, country of birth, passport;
@@ -50,27 +51,4 @@ export function identityMaterial(a: Applicant): string {
 /** The person key's material: the passport key's without the passport. */
 export function personMaterial(a: Omit<Applicant, "passportNumber">): string {
   return ["v2p", foldName(a.familyName), foldName(a.givenNames), a.birthDate.trim(), a.countryOfBirth.trim().toUpperCase()].join("|");
-}
-
-const encoder = new TextEncoder();
-let cached: { pepper: string; key: Promise<CryptoKey> } | null = null;
-
-async function mac(pepper: string, material: string): Promise<string> {
-  if (!pepper) throw new Error("IDENTITY_PEPPER is not set");
-  if (cached?.pepper !== pepper) {
-    cached = { pepper, key: crypto.subtle.importKey("raw", encoder.encode(pepper), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]) };
-  }
-  return new Uint8Array(await crypto.subtle.sign("HMAC", await cached.key, encoder.encode(material))).toHex();
-}
-
-export interface IdentityKeys {
-  /** HMAC-SHA256(IDENTITY_PEPPER, identityMaterial), hex. */
-  identityKey: string;
-  /** HMAC-SHA256(IDENTITY_PEPPER, personMaterial), hex. */
-  personKey: string;
-}
-
-export async function identityKeys(pepper: string, a: Applicant): Promise<IdentityKeys> {
-  const [identityKey, personKey] = await Promise.all([mac(pepper, identityMaterial(a)), mac(pepper, personMaterial(a))]);
-  return { identityKey, personKey };
 }

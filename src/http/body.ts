@@ -19,7 +19,7 @@ const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
  * hono's `c.req.json()` rereads a body another middleware has cached by
  * making a new Response of it, and zValidator parses asynchronously; under
  * the room page's enters and claims (which always send a small body) that
- * was more than a whole baseline request of CPU (bench/HISTORY.md, round 13).
+ * costs more than a whole baseline request of CPU (bench/HISTORY.md).
  */
 export function jsonBody<T extends z.ZodType>(schema: T, { maxBytes, optional = false }: { maxBytes: number; optional?: boolean }) {
   const check = (c: Context<AppEnv>, text: string): void => {

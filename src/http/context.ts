@@ -36,7 +36,7 @@ export function audienceOf(env: Env): string {
  * The header in which the room page tells its touch points
  * (`navigator.maxTouchPoints`, which tells an iPad presenting itself as a Mac)
  * so that a claim needs no request body: reading even a small body costs the
- * gateway more than a whole status poll (bench/HISTORY.md, round 13).
+ * gateway more than a whole status poll (bench/HISTORY.md).
  */
 export const TOUCH_POINTS_HEADER = "X-Guichet-Touch-Points";
 

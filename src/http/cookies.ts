@@ -58,7 +58,7 @@ export function cookieValue(c: Context, base: string): string | undefined {
  * navigations; on plain HTTP to localhost, unprefixed and without Secure
  * (cookieName). The value is written as it is: signed tickets and JWS have
  * no character to escape (the pair of `cookieValue`; hono's serializer
- * URI-encoded 600-character tokens). Max-Age 0 with an empty value clears it.
+ * would URI-encode 600-character tokens). Max-Age 0 with an empty value clears it.
  */
 export function cookieHeader(c: Context, base: string, value: string, maxAgeSeconds: number): string {
   return onLocalHttp(c.req.url)

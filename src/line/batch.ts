@@ -43,7 +43,6 @@ export const STALL_MS = 2_000;
 const ALONE_MS = 6_000;
 
 const lines = new Map<string, Line<any, any>>();
-let batches = 0;
 
 function lineOf<I, R>(key: string): Line<I, R> {
   let line = lines.get(key);
@@ -66,7 +65,6 @@ async function drain<I, R>(line: Line<I, R>, send: SendBatch<I, R>): Promise<voi
       // the call and the commit are paid once for them all.
       await new Promise((r) => setTimeout(r, 0));
       const batch = line.pending.splice(0);
-      batches += 1;
       line.progressAt = Date.now();
       try {
         const results = await send(batch.map((w) => w.item));
@@ -100,10 +98,9 @@ export async function batched<I, R>(key: string, item: I, send: SendBatch<I, R>,
     // The timer is never cleared: the answer usually arrives in the sender's
     // context, where touching this request's timer is refused; it just lapses.
     const check = new Promise<"check">((r) => setTimeout(() => r("check"), CHECK_MS));
-    // Through Promise.race, which resumes this function in this request's context. Round 14 tried one promise
-    // per wait, resolved by the sender (or the timer) and awaited directly: it resumed this function in the
-    // sender's context, where this request's answer cannot be written ("Cannot perform I/O on behalf of a
-    // different request": 365 of 7,436 claims failed, and test/sim/batching.test.ts fails).
+    // Through Promise.race, which resumes this function in this request's context: a promise the sender
+    // resolves, awaited directly, would resume it in the sender's, where this request's answer cannot be
+    // written ("Cannot perform I/O on behalf of a different request"; test/sim/batching.test.ts).
     const next = await Promise.race([settled, check]);
     if (next instanceof Error) throw next;
     if (next !== "check") return next;
@@ -115,9 +112,4 @@ export async function batched<I, R>(key: string, item: I, send: SendBatch<I, R>,
       return result;
     }
   }
-}
-
-/** Batches this isolate sent since it started. */
-export function batchesSent(): number {
-  return batches;
 }

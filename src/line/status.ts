@@ -1,9 +1,16 @@
-// The contract's status body, composed from a room snapshot (and, for the few
-// numbers at or below the cursor, the room's word on one ticket).
+// A ticket's status, the contract's status body: answered from this
+// isolate's snapshot of the room for every number above its cursor (a poll's
+// hot path, no await), and from the room's word on the one ticket for the few
+// numbers at or below it. The positions and phases are domain/'s to decide.
+import type { Ticket } from "../auth/ticket";
 import type { DeviceClass } from "../domain/device";
 import type { RoomSnapshot, TicketStatus } from "../durable/queue-room/queue-room";
 import { phaseAt, type Phase } from "../domain/event";
+import { iso } from "../domain/time";
 import { estimateWaitSeconds, pollAfterMs, pollBeforeOpenMs, positionOf, POLL_MAX_MS, POLL_MIN_MS } from "../domain/position";
+import { deviceOfRequest, type AppContext } from "../http/context";
+import { ApiError } from "../http/errors";
+import { roomSnapshot } from "./snapshot-cache";
 
 export type CandidateState = "before_open" | "waiting" | "your_turn" | "admitted" | "expired" | "closed" | "not_entered";
 
@@ -40,13 +47,38 @@ export interface StatusBody {
   powDifficulty: number;
 }
 
-// The opening instant is formatted on every poll: remember the last one.
-let lastIso: { ms: number; text: string } | null = null;
-const iso = (ms: number | null): string | null => {
-  if (ms === null) return null;
-  if (lastIso?.ms !== ms) lastIso = { ms, text: new Date(ms).toISOString() };
-  return lastIso.text;
-};
+/** The room's snapshot, or 404 for an event that does not exist. */
+export async function existingRoom(c: AppContext, eventId: string): Promise<RoomSnapshot> {
+  const s = await roomSnapshot(c.env, eventId);
+  if (!s.exists) throw new ApiError(404, "unknown_event");
+  return s;
+}
+
+/**
+ * The status of a number above the snapshot's cursor, from the snapshot alone
+ * (no await: the hot path of polls and enters); null at or below the cursor,
+ * where the room must be asked (statusFromRoom). 410 for a number given up.
+ */
+export function snapshotStatus(c: AppContext, s: RoomSnapshot, number: number, now: number): StatusBody | null {
+  const status = statusFromSnapshot(s, number, now);
+  if (status === "left") throw new ApiError(410, "ticket_left");
+  if (status !== null) status.device = deviceOfRequest(c);
+  return status;
+}
+
+/** The status of a ticket at or below the snapshot's cursor: the room's word on it. */
+export async function statusFromRoom(c: AppContext, s: RoomSnapshot, ticket: Ticket, now: number): Promise<StatusBody> {
+  const t = await c.env.QUEUE_ROOM.getByName(ticket.event).ticketStatus(ticket.ticketId);
+  if (!t.found) throw new ApiError(401, "bad_ticket");
+  const status = statusFromTicket(s, t, now);
+  if (status === "left") throw new ApiError(410, "ticket_left");
+  return { ...status, device: deviceOfRequest(c) };
+}
+
+/** The status of a ticket: from the snapshot when it is above the cursor, else from the room. */
+export async function ticketStatus(c: AppContext, s: RoomSnapshot, ticket: Ticket, now = Date.now()): Promise<StatusBody> {
+  return snapshotStatus(c, s, ticket.number, now) ?? statusFromRoom(c, s, ticket, now);
+}
 
 /** The phase now, from a snapshot up to a second old (the opening instant is exact). */
 export function phaseOf(s: RoomSnapshot, now: number): Phase {
@@ -55,7 +87,7 @@ export function phaseOf(s: RoomSnapshot, now: number): Phase {
 
 /** The pre-queue as every status shows it (a ticket's own public id aside). */
 function prequeueOf(s: RoomSnapshot): StatusBody["prequeue"] {
-  return s.prequeue && { opensAt: iso(s.prequeue.opensAt)!, count: s.prequeue.count, commitment: s.prequeue.commitment, drawn: s.prequeue.shuffled, publicId: null };
+  return s.prequeue && { opensAt: iso(s.prequeue.opensAt), count: s.prequeue.count, commitment: s.prequeue.commitment, drawn: s.prequeue.shuffled, publicId: null };
 }
 
 function base(s: RoomSnapshot, now: number): StatusBody {
@@ -132,9 +164,8 @@ export function statusFromSnapshot(s: RoomSnapshot, number: number, now: number)
  * number (every poll's case and every new arrival's); null for anything
  * else, which the caller answers from the object. The same text as
  * JSON.stringify of that object (test/domain.test.ts), written from pieces
- * made once per snapshot: building the object and serializing it took ~0.8
- * µs in a warm loop, the text takes ~0.06, and polls cost 0.971 ± 0.021 of
- * their workerd CPU with it (bench/ab.mjs; bench/HISTORY.md, round 7).
+ * made once per snapshot: under a tenth of the cost of building the object and
+ * serializing it, on the path every poll takes (bench/HISTORY.md).
  */
 export function waitingJson(s: RoomSnapshot, number: number, now: number, device: DeviceClass): string | null {
   const position = placeOf(s, number, now);

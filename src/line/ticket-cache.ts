@@ -33,7 +33,7 @@ export function knownTicket(secret: string, value: string): Ticket | null {
  * `verifyTicket`, with this isolate's memory of cookies it already verified.
  * `remember: false` for a route a ticket takes once (a claim): looked up, but
  * not added, so a burst of claims does not push out the cookies that poll
- * (40,000 claims in rotation: 3.6% less CPU per claim, `bench/ab.mjs`).
+ * (less CPU per claim: bench/HISTORY.md).
  */
 export function verifyTicketCached(secret: string, value: string, { remember: keep = true } = {}): Ticket | null {
   if (secret !== secretOf) {

@@ -3,8 +3,10 @@
 // an isolate serves shares one fetch a second (the room is not loaded per viewer).
 import { quotaCap } from "../domain/admission";
 import type { ClosedReason, Phase } from "../domain/event";
+import { iso } from "../domain/time";
 import type { RoomMetrics } from "../durable/queue-room/queue-room";
 import type { CounterStats } from "../durable/quota-counter/quota-counter";
+import { IsolateCache } from "../http/isolate-cache";
 
 export interface OpsMetrics {
   event: string;
@@ -43,8 +45,6 @@ export interface OpsMetrics {
   };
 }
 
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
-
 /** Seconds until the quota is filled at `perMinute` submissions a minute. */
 export function quotaFillEtaSeconds(placesLeft: number, perMinute: number): number | null {
   if (placesLeft <= 0) return 0;
@@ -60,7 +60,7 @@ export function composeMetrics(room: RoomMetrics, counter: CounterStats | null):
   const submissionsPerMinute = counter?.lastMinute.accepted ?? 0;
   return {
     event: room.event,
-    at: new Date(room.generatedAt).toISOString(),
+    at: iso(room.generatedAt),
     phase: room.phase,
     paused: room.paused,
     opensAt: iso(room.opensAt),
@@ -106,18 +106,9 @@ async function fetchMetrics(env: Env, eventId: string): Promise<OpsMetrics | nul
 }
 
 export const METRICS_FRESH_MS = 1_000;
-/** A fetch still pending after this long is abandoned (its request may have gone away); the next caller starts another. */
-const PENDING_GIVE_UP_MS = 5_000;
 
-interface Entry {
-  value: OpsMetrics | null;
-  fetchedAt: number;
-  pending: Promise<OpsMetrics | null> | null;
-  pendingSince: number;
-}
-
-const entries = new Map<string, Entry>();
-let fetches = 0;
+// A viewer waits for a refresh under way rather than see the last second again: a stream says so when the objects do not answer.
+const metrics = new IsolateCache<OpsMetrics | null>(METRICS_FRESH_MS, { staleWhileRefreshing: false });
 
 /**
  * The event's metrics, at most METRICS_FRESH_MS old: concurrent callers in
@@ -125,36 +116,15 @@ let fetches = 0;
  * (the request's waitUntil) keeps the fetch going if its request ends first.
  */
 export function sharedMetrics(env: Env, eventId: string, keepAlive?: (p: Promise<unknown>) => void, now = Date.now()): Promise<OpsMetrics | null> {
-  let entry = entries.get(eventId);
-  if (!entry) {
-    entry = { value: null, fetchedAt: 0, pending: null, pendingSince: 0 };
-    entries.set(eventId, entry);
-  }
-  if (entry.value && now - entry.fetchedAt < METRICS_FRESH_MS) return Promise.resolve(entry.value);
-  if (entry.pending && now - entry.pendingSince < PENDING_GIVE_UP_MS) return entry.pending;
-  const e = entry;
-  fetches += 1;
-  const pending: Promise<OpsMetrics | null> = fetchMetrics(env, eventId)
-    .then((value) => {
-      e.value = value;
-      e.fetchedAt = Date.now();
-      return value;
-    })
-    .finally(() => {
-      if (e.pending === pending) e.pending = null;
-    });
-  e.pending = pending;
-  e.pendingSince = now;
-  keepAlive?.(pending.catch(() => undefined));
-  return pending;
+  return metrics.get(eventId, () => fetchMetrics(env, eventId), now, keepAlive);
 }
 
 /** Drops this isolate's copy after a change it made itself (a control), so the next read shows it. */
 export function forgetMetrics(eventId: string): void {
-  entries.delete(eventId);
+  metrics.forget(eventId);
 }
 
 /** Metrics fetches this isolate made since it started (tests read it). */
 export function metricsFetches(): number {
-  return fetches;
+  return metrics.fetches;
 }

@@ -68,22 +68,14 @@ export function renderPrometheus(metrics: OpsMetrics[]): string {
     add("submissions_accepted", "gauge", "Accepted submissions counted against the quota.", ev, m.submissions.accepted);
     add("submissions_eligible_total", "counter", "Always-eligible submissions, outside the quota.", ev, m.submissions.eligible);
     add("submissions_paid", "gauge", "Accepted submissions paid.", ev, m.submissions.paid);
-    for (const [reason, n] of [
-      ["duplicate", m.submissions.duplicatesRefused],
-      ["device", m.submissions.deviceRefusals],
-      ["quota", m.submissions.quotaRefusals],
-    ] as const) {
-      add("submissions_refused_total", "counter", "Submissions refused, by reason.", { ...ev, reason }, n);
-    }
+    const refusals = { duplicate: m.submissions.duplicatesRefused, device: m.submissions.deviceRefusals, quota: m.submissions.quotaRefusals };
+    for (const [reason, n] of Object.entries(refusals)) add("submissions_refused_total", "counter", "Submissions refused, by reason.", { ...ev, reason }, n);
     add("intake_closed", "gauge", "1 once the intake is closed (quota reached or kill switch).", ev, m.submissions.closed ? 1 : 0);
     add("arrivals_per_minute", "gauge", "Numbers handed out in the last 60 seconds.", ev, m.perMinute.arrivals);
     add("calls_per_minute", "gauge", "Numbers called in the last 60 seconds.", ev, m.perMinute.calls);
     add("submissions_per_minute", "gauge", "Submissions accepted against the quota in the last 60 seconds.", ev, m.perMinute.submissions);
     add("called_total", "counter", "Tickets called at least once.", ev, m.wait.called);
-    for (const [quantile, v] of [
-      ["0.5", m.wait.p50Seconds],
-      ["0.95", m.wait.p95Seconds],
-    ] as const) {
+    for (const [quantile, v] of Object.entries({ "0.5": m.wait.p50Seconds, "0.95": m.wait.p95Seconds })) {
       add("wait_to_call_seconds", "gauge", "Wait from entering to being called, over every ticket called (nearest-rank quantile).", { ...ev, quantile }, v);
     }
     add("quota_fill_eta_seconds", "gauge", "Estimated seconds until the quota is filled at the last minute's submission rate.", ev, m.quotaFillEtaSeconds);

@@ -4,7 +4,7 @@
 // Every action is authenticated (OPS_TOKEN, or Cloudflare Access where
 // configured) and audited (invariant 8): the QueueRoom writes each change and
 // its audit row together. METRICS_TOKEN reads the metrics and nothing else.
-import { Hono, type MiddlewareHandler } from "hono";
+import { Hono, type Handler, type MiddlewareHandler } from "hono";
 import { asc, desc, eq, sql } from "drizzle-orm";
 import * as z from "zod";
 import { accessConfigured, verifyAccessAssertion } from "../auth/access";
@@ -12,6 +12,7 @@ import { bearerOf, sameSecret } from "../auth/bearer";
 import { database } from "../db/deliver";
 import * as schema from "../db/schema";
 import { EventSettingsPatchSchema, settingsOf } from "../domain/event";
+import { iso } from "../domain/time";
 import { ApiError } from "../http/errors";
 import { eventIdOf, type AppContext, type AppEnv } from "../http/context";
 import { sameOrigin } from "../http/security";
@@ -271,7 +272,7 @@ const blankMinute: Omit<MinuteHistoryRow, "eventId" | "minute"> = {
 function minuteOf(r: MinuteHistoryRow) {
   const seconds = (ms: number | null) => (ms === null ? null : Math.round(ms / 1000));
   return {
-    at: new Date(r.minute * 60_000).toISOString(),
+    at: iso(r.minute * 60_000),
     minute: r.minute,
     arrivals: r.arrivals,
     calls: r.calls,
@@ -350,7 +351,6 @@ function csvField(value: string | number | boolean | null, text = false): string
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-const isoOrNull = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /**
  * The ministry's export from D1: accepted submissions in rank order (the
@@ -393,9 +393,9 @@ ops.get("/api/submissions.csv", (c) => {
           csvField(r.representativeId, true),
           csvField(r.eligibility),
           csvField(r.status),
-          csvField(isoOrNull(r.acceptedAt)),
-          csvField(isoOrNull(r.paymentDueAt)),
-          csvField(isoOrNull(r.paidAt)),
+          csvField(iso(r.acceptedAt)),
+          csvField(iso(r.paymentDueAt)),
+          csvField(iso(r.paidAt)),
         ].join(","),
       );
       if (lines.length > 0) controller.enqueue(encoder.encode(`${lines.join("\r\n")}\r\n`));
@@ -436,21 +436,19 @@ ops.put("/api/event", jsonBody(EventSettingsPatchSchema, { maxBytes: 16 * 1024 }
   return c.json({ settings: settingsOf(done.after), created: done.before === null }, done.before === null ? 201 : 200);
 });
 
-ops.post("/api/event/pause", async (c) => {
-  const eventId = eventIdOf(c);
-  await eventView(c, eventId);
-  const r = await c.env.QUEUE_ROOM.getByName(eventId).setPaused(true, c.get("actor"));
-  changed(eventId);
-  return c.json({ paused: r.after, before: r.before });
-});
+/** Stops (`paused`) or resumes calling numbers. */
+function setPaused(paused: boolean): Handler<AppEnv> {
+  return async (c) => {
+    const eventId = eventIdOf(c);
+    await eventView(c, eventId);
+    const r = await c.env.QUEUE_ROOM.getByName(eventId).setPaused(paused, c.get("actor"));
+    changed(eventId);
+    return c.json({ paused: r.after, before: r.before });
+  };
+}
 
-ops.post("/api/event/resume", async (c) => {
-  const eventId = eventIdOf(c);
-  await eventView(c, eventId);
-  const r = await c.env.QUEUE_ROOM.getByName(eventId).setPaused(false, c.get("actor"));
-  changed(eventId);
-  return c.json({ paused: r.after, before: r.before });
-});
+ops.post("/api/event/pause", setPaused(true));
+ops.post("/api/event/resume", setPaused(false));
 
 /** The kill switch: submissions stop first, then numbering and calling. */
 ops.post("/api/event/close", async (c) => {
@@ -470,5 +468,5 @@ ops.get("/api/audit", async (c) => {
     .where(eq(schema.auditLog.eventId, eventId))
     .orderBy(desc(schema.auditLog.at))
     .limit(500);
-  return c.json({ audit: rows.map((r) => ({ ...r, at: new Date(r.at).toISOString() })) });
+  return c.json({ audit: rows.map((r) => ({ ...r, at: iso(r.at) })) });
 });

@@ -14,6 +14,7 @@ import { stricterDevice } from "../domain/device";
 import { defaultEventId, MPQ_ROUTE_POLICY, type RoutePolicy } from "../domain/event";
 import { pathAmbiguity } from "../domain/paths";
 import { compilePolicy, regimeAt, type CompiledPolicy, type RouteClass } from "../domain/routes";
+import { iso } from "../domain/time";
 import { ApiError, errorBody, langOf, messageFor, type Lang } from "../http/errors";
 import { audienceOf, deviceOfRequest, issuerOf, type AppEnv } from "../http/context";
 import { cookieHeader, cookieValue, isCookieNamed } from "../http/cookies";
@@ -290,7 +291,7 @@ export async function proxy(c: ProxyContext): Promise<Response> {
         sessionCookie = issued.token;
       }
       headers.set("X-Guichet-Admission", token!);
-      headers.set("X-Guichet-Session-Expires", new Date(expiresAt * 1000).toISOString());
+      headers.set("X-Guichet-Session-Expires", iso(expiresAt * 1000));
     }
   }
 

@@ -7,15 +7,16 @@ import { newTicketId, signTicket, TICKET_COOKIE, verifyTicket, type Ticket } fro
 import { batched } from "../line/batch";
 import type { Arrival, ClaimResult, RoomSnapshot } from "../durable/queue-room/queue-room";
 import type { DeviceClass } from "../domain/device";
+import { iso } from "../domain/time";
 import { ApiError } from "../http/errors";
 import { audienceOf, deviceOfRequest, eventIdOf, issuerOf, touchPointsOf, type AppContext, type AppEnv } from "../http/context";
 import { cookieHeader, cookieValue } from "../http/cookies";
 import { sameOrigin } from "../http/security";
 import { perClientLimit } from "../http/rate-limit";
 import { proofRequired, proveArrival } from "../line/arrival-proof";
-import { cachedSnapshot, roomSnapshot } from "../line/snapshot-cache";
+import { cachedSnapshot } from "../line/snapshot-cache";
 import { verifyTicketCached } from "../line/ticket-cache";
-import { phaseOf, statusFromSnapshot, statusFromTicket, waitingJson, type StatusBody } from "../line/status";
+import { existingRoom, phaseOf, snapshotStatus, statusFromRoom, waitingJson } from "../line/status";
 import { jsonBody } from "../http/body";
 
 const TICKET_MAX_AGE_S = 3 * 24 * 3600;
@@ -38,12 +39,8 @@ const ClientBody = z
 
 export const queue = new Hono<AppEnv>();
 
-/** The room's snapshot, or 404 for an event that does not exist. */
-export async function existingRoom(c: AppContext, eventId: string): Promise<RoomSnapshot> {
-  const s = await roomSnapshot(c.env, eventId);
-  if (!s.exists) throw new ApiError(404, "unknown_event");
-  return s;
-}
+// The room page's route (src/routes/room.ts) imports these from here.
+export { existingRoom, ticketStatus } from "../line/status";
 
 /** The request's ticket for this event: 401 no_ticket or bad_ticket otherwise. `once`: a route a ticket takes once (see verifyTicketCached). */
 function requireTicket(c: AppContext, eventId: string, { once = false } = {}): Ticket {
@@ -70,33 +67,7 @@ function closedError(s: RoomSnapshot): ApiError {
 function notOpenError(opensAt: number | null, now: number): ApiError {
   const headers: Record<string, string> = {};
   if (opensAt !== null) headers["Retry-After"] = String(Math.max(1, Math.ceil((opensAt - now) / 1000)));
-  return new ApiError(409, "not_open", { opensAt: opensAt === null ? null : new Date(opensAt).toISOString() }, headers);
-}
-
-/**
- * The status of a number above the snapshot's cursor, from the snapshot alone
- * (no await: the hot path of polls and enters); null at or below the cursor,
- * where the room must be asked (statusFromRoom). 410 for a number given up.
- */
-function snapshotStatus(c: AppContext, s: RoomSnapshot, number: number, now: number): StatusBody | null {
-  const status = statusFromSnapshot(s, number, now);
-  if (status === "left") throw new ApiError(410, "ticket_left");
-  if (status !== null) status.device = deviceOfRequest(c);
-  return status;
-}
-
-/** The status of a ticket at or below the snapshot's cursor: the room's word on it. */
-async function statusFromRoom(c: AppContext, s: RoomSnapshot, ticket: Ticket, now: number): Promise<StatusBody> {
-  const t = await c.env.QUEUE_ROOM.getByName(ticket.event).ticketStatus(ticket.ticketId);
-  if (!t.found) throw new ApiError(401, "bad_ticket");
-  const status = statusFromTicket(s, t, now);
-  if (status === "left") throw new ApiError(410, "ticket_left");
-  return { ...status, device: deviceOfRequest(c) };
-}
-
-/** The status of a ticket: from the snapshot when it is above the cursor, else from the room. */
-export async function ticketStatus(c: AppContext, s: RoomSnapshot, ticket: Ticket, now = Date.now()): Promise<StatusBody> {
-  return snapshotStatus(c, s, ticket.number, now) ?? statusFromRoom(c, s, ticket, now);
+  return new ApiError(409, "not_open", { opensAt: iso(opensAt) }, headers);
 }
 
 queue.post("/enter", sameOrigin, perClientLimit, jsonBody(ClientBody, { maxBytes: 4096, optional: true }), async (c) => {
@@ -172,7 +143,6 @@ queue.get("/fairness", async (c) => {
   const eventId = eventIdOf(c);
   await existingRoom(c, eventId);
   const record = await c.env.QUEUE_ROOM.getByName(eventId).fairness();
-  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   c.header("Cache-Control", record.seed ? "public, max-age=300" : "public, max-age=10");
   c.header("Access-Control-Allow-Origin", "*");
   return c.json({
@@ -211,6 +181,16 @@ interface ClaimItem {
   issuer: string;
 }
 
+/** The status of each refusal of a claim (its code is the room's reason): not yet 409, a foreign ticket 401, a turn that is over 410. */
+const CLAIM_REFUSED: Record<Extract<ClaimResult, { ok: false }>["reason"], number> = {
+  not_your_turn: 409,
+  bad_ticket: 401,
+  unknown_event: 404,
+  turn_lost: 410,
+  closed: 410,
+  ticket_left: 410,
+};
+
 /** The room's answer to a claim, with the admission signed when it is one. */
 type SignedClaim = ClaimResult & { token?: string };
 
@@ -242,18 +222,7 @@ queue.post("/claim", sameOrigin, perClientLimit, jsonBody(ClientBody, { maxBytes
   const send = async (items: ClaimItem[]) => signClaims(c.env, eventId, items, await room().claimMany(items.map(({ ticketId, device }) => ({ ticketId, device }))));
   const [result] = batching(c) ? [await batched(`claim:${eventId}`, item, send, keepAlive(c))] : await signClaims(c.env, eventId, [item], [await room().claim(item.ticketId, item.device)]);
   if (!result) throw new Error("claim returned no result");
-  if (!result.ok) {
-    switch (result.reason) {
-      case "not_your_turn":
-        throw new ApiError(409, "not_your_turn");
-      case "bad_ticket":
-        throw new ApiError(401, "bad_ticket");
-      case "unknown_event":
-        throw new ApiError(404, "unknown_event");
-      default:
-        throw new ApiError(410, result.reason);
-    }
-  }
+  if (!result.ok) throw new ApiError(CLAIM_REFUSED[result.reason], result.reason);
   const token = result.token!;
   const maxAge = Math.max(1, result.exp - Math.floor(Date.now() / 1000));
   return jsonWithCookie({ admission: { token, expiresAt: expiryIso(result.exp) }, redirect: c.env.LOGIN_PATH || "/connexion" }, 200, cookieHeader(c, ADMISSION_COOKIE, token, maxAge));
@@ -263,11 +232,11 @@ let lastExpiry = { exp: 0, iso: "" };
 
 /**
  * An admission's expiry (seconds) as ISO text. A batch's admissions share
- * theirs, and the profile of a claim put ~2% of its CPU on this line (a
- * Date made and formatted per claim): the last one is kept.
+ * theirs, so the last one is kept: a Date made and formatted per claim is
+ * about 2% of a claim's CPU.
  */
 function expiryIso(exp: number): string {
-  if (lastExpiry.exp !== exp) lastExpiry = { exp, iso: new Date(exp * 1000).toISOString() };
+  if (lastExpiry.exp !== exp) lastExpiry = { exp, iso: iso(exp * 1000) };
   return lastExpiry.iso;
 }
 

@@ -5,9 +5,10 @@ import { Hono, type MiddlewareHandler } from "hono";
 import * as z from "zod";
 import { AdmissionError, verifyAdmission, type AdmissionClaims } from "../auth/admission";
 import { bearerOf, sameSecret } from "../auth/bearer";
+import { identityKeys } from "../auth/identity-keys";
 import { receiptExpiry, receiptKeys, receiptToken, verifyReceiptToken, type ReceiptKeys } from "../auth/receipt";
 import { classifyDevice, stricterDevice, type DeviceClass } from "../domain/device";
-import { identityKeys } from "../domain/identity";
+import { iso } from "../domain/time";
 import type { Receipt, SubmitInput, SubmitResult } from "../durable/quota-counter/quota-counter";
 import { ApiError } from "../http/errors";
 import { audienceOf, eventIdOf, issuerOf, type AppContext, type AppEnv } from "../http/context";
@@ -121,9 +122,9 @@ function receiptBody(keys: ReceiptKeys, r: Receipt) {
     rank: r.rank,
     quota: r.quota,
     status: r.status,
-    acceptedAt: new Date(r.acceptedAt).toISOString(),
-    paymentDueAt: new Date(r.paymentDueAt).toISOString(),
-    paidAt: r.paidAt === null ? null : new Date(r.paidAt).toISOString(),
+    acceptedAt: iso(r.acceptedAt),
+    paymentDueAt: iso(r.paymentDueAt),
+    paidAt: iso(r.paidAt),
     receiptToken: receiptToken(keys, r.eventId, r.id, receiptExpiry(r.paymentDueAt)),
   };
 }
@@ -166,7 +167,7 @@ submissions.post("/submissions", originOnly, jsonBody(SubmitBody, { maxBytes: MA
     queueNumber: admission.num,
     accountId: body.accountId,
     applicationId: body.applicationId,
-    ...(await identityKeys(c.env.IDENTITY_PEPPER, body.applicant)),
+    ...identityKeys(c.env.IDENTITY_PEPPER, body.applicant),
     namesakeReviewId: body.namesakeReviewId,
     // The stricter of what the claim saw and what the origin saw now.
     device: stricterDevice(admission.dev, deviceOf(body.device)),
@@ -189,7 +190,7 @@ submissions.post("/eligible-submissions", originOnly, jsonBody(EligibleBody, { m
     queueNumber: null,
     accountId: body.accountId,
     applicationId: body.applicationId,
-    ...(await identityKeys(c.env.IDENTITY_PEPPER, body.applicant)),
+    ...identityKeys(c.env.IDENTITY_PEPPER, body.applicant),
     namesakeReviewId: body.namesakeReviewId,
     device: deviceOf(body.device),
     representative: body.signedByRepresentative,

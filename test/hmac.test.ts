@@ -1,9 +1,10 @@
-// The plain-JavaScript HMAC-SHA256 behind ticket, receipt and puzzle MACs
-// (src/auth/sha256.ts) must be HMAC-SHA256 exactly: RFC 4231's vectors, and
-// WebCrypto's answer for random keys and messages of every length around the
-// block edges (55/56/63/64/65 bytes, where padding takes a second block).
+// The HMAC-SHA256 and SHA-256 behind ticket, receipt and puzzle MACs, the
+// puzzle's digest and the identity keys (src/auth/hmac.ts) must be exactly
+// those: FIPS 180-4's and RFC 4231's vectors, and WebCrypto's answer for
+// random keys and messages of every length around the block edges
+// (55/56/63/64/65 bytes, where padding takes a second block).
 import { describe, expect, it } from "vitest";
-import { equalBytes, HmacSha256, sha256 } from "../src/auth/sha256";
+import { hmacSha256, sameBytes, sha256 } from "../src/auth/hmac";
 import { hmac, hmacMatches, signTicket, verifyTicket } from "../src/auth/ticket";
 
 const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -19,9 +20,10 @@ async function webCrypto(key: Uint8Array, message: Uint8Array): Promise<string> 
 }
 
 describe("sha256", () => {
-  it("hashes FIPS 180-4's examples", () => {
+  it("hashes FIPS 180-4's examples, given as bytes or as text", () => {
     expect(hex(sha256(new Uint8Array(0)))).toBe("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     expect(hex(sha256(text("abc")))).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    expect(hex(sha256("abc"))).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     expect(hex(sha256(text("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")))).toBe("248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
   });
 
@@ -33,7 +35,7 @@ describe("sha256", () => {
   });
 });
 
-describe("HmacSha256", () => {
+describe("hmacSha256", () => {
   const rfc4231: [Uint8Array, Uint8Array, string][] = [
     [repeat(0x0b, 20), text("Hi There"), "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"],
     [text("Jefe"), text("what do ya want for nothing?"), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"],
@@ -48,7 +50,7 @@ describe("HmacSha256", () => {
   ];
 
   it.each(rfc4231.map((v, i) => [i + 1, ...v] as const))("RFC 4231 vector %#", (_, key, message, mac) => {
-    expect(hex(new HmacSha256(key).mac(message))).toBe(mac);
+    expect(hex(hmacSha256(key, message))).toBe(mac);
   });
 
   it("agrees with WebCrypto on 600 random keys and messages around the block edges", async () => {
@@ -57,27 +59,29 @@ describe("HmacSha256", () => {
     for (let i = 0; i < 600; i++) {
       const key = crypto.getRandomValues(new Uint8Array(1 + lengths[(i * 7) % lengths.length]! + (i % 3))); // WebCrypto refuses an empty key
       const message = crypto.getRandomValues(new Uint8Array(lengths[i % lengths.length]!));
-      expect(hex(new HmacSha256(key).mac(message)), `key ${key.length} bytes, message ${message.length}`).toBe(await webCrypto(key, message));
+      expect(hex(hmacSha256(key, message)), `key ${key.length} bytes, message ${message.length}`).toBe(await webCrypto(key, message));
       compared += 1;
     }
     expect(compared).toBe(600);
   });
 
-  it("gives the same MAC when the same key is used again (the pads are not consumed)", () => {
-    const h = new HmacSha256(text("secret"));
-    const first = hex(h.mac(text("one")));
-    h.mac(crypto.getRandomValues(new Uint8Array(150)));
-    expect(hex(h.mac(text("one")))).toBe(first);
+  it("gives the same MAC when the same key is used again, and reads a text key and message as UTF-8", async () => {
+    const first = hex(hmacSha256("secret", "one"));
+    hmacSha256("secret", crypto.getRandomValues(new Uint8Array(150)));
+    expect(hex(hmacSha256("secret", "one"))).toBe(first);
+    expect(first).toBe(await webCrypto(text("secret"), text("one")));
+    expect(hex(hmacSha256("clé secrète", "Québec"))).toBe(await webCrypto(text("clé secrète"), text("Québec")));
   });
 });
 
-describe("equalBytes", () => {
+describe("sameBytes", () => {
   it("is true only for the same bytes of the same length", () => {
-    expect(equalBytes(bytes("00ff10"), bytes("00ff10"))).toBe(true);
-    expect(equalBytes(bytes("00ff10"), bytes("00ff11"))).toBe(false);
-    expect(equalBytes(bytes("80ff10"), bytes("00ff10"))).toBe(false);
-    expect(equalBytes(bytes("00ff"), bytes("00ff10"))).toBe(false);
-    expect(equalBytes(new Uint8Array(0), new Uint8Array(0))).toBe(true);
+    expect(sameBytes(bytes("00ff10"), bytes("00ff10"))).toBe(true);
+    expect(sameBytes(bytes("00ff10"), bytes("00ff11"))).toBe(false);
+    expect(sameBytes(bytes("80ff10"), bytes("00ff10"))).toBe(false);
+    expect(sameBytes(bytes("00ff"), bytes("00ff10"))).toBe(false);
+    expect(sameBytes(bytes("00ff10"), bytes("00ff"))).toBe(false);
+    expect(sameBytes(new Uint8Array(0), new Uint8Array(0))).toBe(true);
   });
 });
 
@@ -105,6 +109,15 @@ describe("hmac / hmacMatches (src/auth/ticket.ts)", () => {
     expect(last & 3).toBe(0);
     expect(hmacMatches(secret, message, mac.slice(0, 42) + BASE64URL[last | 1])).toBe(false);
     expect(hmacMatches(secret, message, `${mac}A`)).toBe(false);
+    // Other spellings the platform's decoder would read as the same bytes: padded, or with whitespace inside.
+    expect(hmacMatches(secret, message, `${mac}=`)).toBe(false);
+    for (const space of [" ", "\n", "\t", "\r", "\f"]) {
+      expect(hmacMatches(secret, message, `${mac.slice(0, 20)}${space}${mac.slice(20)}`), JSON.stringify(space)).toBe(false);
+      expect(hmacMatches(secret, message, `${mac}${space}`), JSON.stringify(space)).toBe(false);
+    }
+    // The standard alphabet's characters for the same values (this MAC has both "-" and "_").
+    expect(mac).toBe("y-d_yd_EVlBdLeVitvynyQ0L3w1Qnkg9S4iunwPZTiE");
+    expect(hmacMatches(secret, message, mac.replace(/-/g, "+").replace(/_/g, "/"))).toBe(false);
   });
 
   it("MAC text that is not ASCII as WebCrypto does (UTF-8), however long", async () => {
