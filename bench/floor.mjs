@@ -45,7 +45,7 @@ function buildCopy(dir) {
   symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
   const worker = join(dir, "src/worker.ts");
   const routes = PIECES.filter((p) => p[3]).map(([, method, path, source]) => `app.${method.toLowerCase()}("${path}", ${source});`).join("\n");
-  const imports = `import { batched } from "./batch";\nimport { newTicketId } from "./auth/ticket";\nimport { signAdmission } from "./auth/admission";\n`;
+  const imports = `import { batched } from "./line/batch";\nimport { newTicketId } from "./auth/ticket";\nimport { signAdmission } from "./auth/admission";\n`;
   const text = readFileSync(worker, "utf8");
   const at = text.indexOf('app.get("/guichet/healthz"');
   if (at < 0) throw new Error("src/worker.ts: the healthz route was not found");

@@ -40,7 +40,6 @@ const ClientBody = z
 export const queue = new Hono<AppEnv>();
 
 // The room page's route (src/routes/room.ts) imports these from here.
-export { existingRoom, ticketStatus } from "../line/status";
 
 /** The request's ticket for this event: 401 no_ticket or bad_ticket otherwise. `once`: a route a ticket takes once (see verifyTicketCached). */
 function requireTicket(c: AppContext, eventId: string, { once = false } = {}): Ticket {

@@ -12,7 +12,7 @@ import powScript from "../pages/room/pow.client.js?raw";
 import roomScript from "../pages/room/room.client.js?raw";
 import { renderRoomPage } from "../pages/room/page";
 import { roomStatus } from "../line/status";
-import { existingRoom, ticketStatus } from "./queue";
+import { existingRoom, ticketStatus } from "../line/status";
 
 export const room = new Hono<AppEnv>();
 

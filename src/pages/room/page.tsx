@@ -143,22 +143,10 @@ function RoomPage(p: RoomPageProps) {
           <section id="s-waiting" class="panel" aria-labelledby="h-waiting" hidden={hiddenUnless("waiting")}>
             <h2 id="h-waiting" tabindex={-1}>{t.waitingTitle}</h2>
             <dl class="facts">
-              <div class="big">
-                <dt>{t.number}</dt>
-                <dd data-f="number">{f.number}</dd>
-              </div>
-              <div>
-                <dt>{t.position}</dt>
-                <dd data-f="position">{f.position}</dd>
-              </div>
-              <div>
-                <dt>{t.ahead}</dt>
-                <dd data-f="ahead">{f.ahead}</dd>
-              </div>
-              <div>
-                <dt>{t.wait}</dt>
-                <dd data-f="wait">{f.wait}</dd>
-              </div>
+              <Fact big label={t.number} field="number" value={f.number} />
+              <Fact label={t.position} field="position" value={f.position} />
+              <Fact label={t.ahead} field="ahead" value={f.ahead} />
+              <Fact label={t.wait} field="wait" value={f.wait} />
             </dl>
             <p id="bar-label">
               {t.progress} : <span data-f="progress">{f.progress}</span>
@@ -262,5 +250,15 @@ function RoomPage(p: RoomPageProps) {
         {p.turnstileSiteKey && <script src="https://challenges.cloudflare.com/turnstile/v0/api.js" nonce={p.nonce} async defer></script>}
       </body>
     </html>
+  );
+}
+
+/** One figure of the waiting panel; the page's script refreshes it by its `data-f` field. */
+function Fact(p: { label: string; field: string; value: string; big?: boolean }) {
+  return (
+    <div class={p.big ? "big" : undefined}>
+      <dt>{p.label}</dt>
+      <dd data-f={p.field}>{p.value}</dd>
+    </div>
   );
 }
