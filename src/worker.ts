@@ -17,6 +17,7 @@ import { queue } from "./routes/queue";
 import { room } from "./routes/room";
 import { submissions } from "./routes/submissions";
 import { wellknown } from "./routes/wellknown";
+import { quotaCounter } from "./durable/shared/stubs";
 
 export { QueueRoom } from "./durable/queue-room/queue-room";
 export { QuotaCounter } from "./durable/quota-counter/quota-counter";
@@ -73,7 +74,7 @@ async function sweepUnpaid(env: Env, now: number): Promise<number> {
   const known = await database(env.DB).selectDistinct({ eventId: schema.events.eventId }).from(schema.events);
   const ids = new Set([defaultEventId(env), ...known.map((e) => e.eventId)]);
   let expired = 0;
-  for (const id of ids) expired += (await env.QUOTA_COUNTER.getByName(id).expireUnpaid(now)).expired;
+  for (const id of ids) expired += (await quotaCounter(env, id).expireUnpaid(now)).expired;
   return expired;
 }
 

@@ -70,6 +70,9 @@ async function deployedMistakes(): Promise<[string, Bindings, string][]> {
     ["METRICS_TOKEN equal to OPS_TOKEN", { METRICS_TOKEN: env.OPS_TOKEN }, "METRICS_TOKEN"],
     ["ORIGIN_API_KEY equal to OPS_TOKEN", { ORIGIN_API_KEY: env.OPS_TOKEN }, "ORIGIN_API_KEY"],
     ["GUICHET_ENV misspelt", { GUICHET_ENV: "dev" }, "GUICHET_ENV"],
+    ["receipt keys that are not JSON", { RECEIPT_HMAC_KEYS: "{current" }, "RECEIPT_HMAC_KEYS"],
+    ["receipt keys whose current kid has no key", { RECEIPT_HMAC_KEYS: JSON.stringify({ current: "r9", keys: { r1: "x".repeat(40) } }) }, "RECEIPT_HMAC_KEYS"],
+    ["a location hint that is no region", { OBJECTS_LOCATION_HINT: "montreal" }, "OBJECTS_LOCATION_HINT"],
   ];
 }
 
@@ -94,11 +97,11 @@ describe("a deployed Worker (no GUICHET_ENV)", () => {
     expect(decodeJwt(token).iss).toBe("https://guichet.example");
   });
 
-  it("answers every request 503 misconfigured, naming the setting at fault, for each of 33 mistakes", async () => {
+  it("answers every request 503 misconfigured, naming the setting at fault, for each of 36 mistakes", async () => {
     const id = uniqueEvent("cfgbad");
     await createEvent(id);
     const mistakes = await deployedMistakes();
-    expect(mistakes.length).toBe(33);
+    expect(mistakes.length).toBe(36);
     const secretValues = [env.OPS_TOKEN, env.METRICS_TOKEN!, env.ORIGIN_API_KEY, env.TICKET_HMAC_KEY, env.IDENTITY_PEPPER, current.d!, previous.d!, "changeme"];
     for (const [what, bindings, setting] of mistakes) {
       const res = await fetchWith({ ...DEPLOYED, ...bindings }, "/guichet/healthz");
@@ -199,5 +202,15 @@ describe("the room is untouched by a refused configuration", () => {
     expect((await snapshotOf(id)).nextNumber).toBe(1);
     expect((await fetchWith(DEPLOYED, `/guichet/api/enter?event=${id}`, { method: "POST" })).status).toBe(201);
     expect((await room(id).snapshot()) as any).toMatchObject({ nextNumber: 2 });
+  });
+});
+
+describe("where an event's objects are created", () => {
+  it("hints every call at OBJECTS_LOCATION_HINT, eastern North America by default", async () => {
+    const { locationHintOf } = await import("../src/durable/shared/stubs");
+    expect(locationHintOf({})).toBe("enam");
+    expect(locationHintOf({ OBJECTS_LOCATION_HINT: "" })).toBe("enam");
+    expect(locationHintOf({ OBJECTS_LOCATION_HINT: "weur" })).toBe("weur");
+    expect(env.OBJECTS_LOCATION_HINT).toBe("enam");
   });
 });

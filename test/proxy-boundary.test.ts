@@ -201,6 +201,21 @@ describe("what crosses toward the origin", () => {
     expect(help!.headers).toEqual({ ...common, accept: page.accept });
   });
 
+  it("our admission as a bearer token never reaches the origin on an open path; the origin's own bearer tokens do", async () => {
+    const ours = await admissionToken(EVENT);
+    // Signed by someone else but shaped like ours (an event claim): still ours to keep.
+    const lookalike = `${btoa(JSON.stringify({ alg: "none" })).replace(/=+$/, "")}.${btoa(JSON.stringify({ iss: "https://elsewhere.example", evt: EVENT })).replace(/=+$/, "")}.`;
+    const theirs = "eyJvcmlnaW4iOiJ0b2tlbiJ9.eyJpc3MiOiJtcHEifQ.c2ln";
+    const sent = [`Bearer ${ours}`, `bearer  ${ours}`, `Bearer ${lookalike}`, `Bearer ${theirs}`, "Basic dXNlcjpwYXNz"];
+    const probes = sent.map(() => newProbe());
+    for (const [i, authorization] of sent.entries()) {
+      const res = await gateway(`/aide?${probes[i]}`, { headers: { ...page, authorization } });
+      expect(res.status).toBe(200);
+    }
+    const seen = await Promise.all(probes.map(async (p) => (await echoReceived(p))[0]!.headers.authorization ?? null));
+    expect(seen).toEqual([null, null, null, `Bearer ${theirs}`, "Basic dXNlcjpwYXNz"]);
+  });
+
   it("a Cookie header of only the gateway's cookies does not reach the origin at all", async () => {
     const probe = newProbe();
     await gateway(`/aide?${probe}`, { headers: page, cookie: "__Host-guichet_ticket=t; CF_Authorization=op; guichet_session=s" });

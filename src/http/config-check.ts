@@ -17,6 +17,8 @@ import type { Context } from "hono";
 import { checkSigningKeys, KeyConfigError } from "../auth/admission";
 import { langOf, messageFor } from "./errors";
 import type { AppEnv } from "./context";
+import { receiptKeys } from "../auth/receipt";
+import { LOCATION_HINTS } from "../durable/shared/stubs";
 
 export interface SettingProblem {
   setting: string;
@@ -79,6 +81,15 @@ export async function configProblems(env: Env, now = Date.now()): Promise<Settin
     if (e instanceof KeyConfigError) add(e.setting, e.problem);
     else add("ADMISSION_SIGNING_JWK", "could not be checked");
   }
+
+  try {
+    receiptKeys(env);
+  } catch {
+    add("RECEIPT_HMAC_KEYS", 'not valid: {"current":"<kid>","keys":{"<kid>":"<secret>",…}}');
+  }
+
+  const hint = env.OBJECTS_LOCATION_HINT ?? "";
+  if (hint && !(LOCATION_HINTS as readonly string[]).includes(hint)) add("OBJECTS_LOCATION_HINT", `not a location hint: one of ${LOCATION_HINTS.join(", ")}`);
 
   for (const name of REQUIRED_SECRETS) if (!env[name]) add(name, "not set");
   if (!development) for (const name of DEPLOYED_SECRETS) if (!env[name]) add(name, "not set");

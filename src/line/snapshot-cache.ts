@@ -3,6 +3,7 @@
 // QueueRoom, however many polls arrive (invariant 7).
 import type { Snapshot } from "../durable/queue-room/queue-room";
 import { IsolateCache } from "../http/isolate-cache";
+import { queueRoom } from "../durable/shared/stubs";
 
 export const SNAPSHOT_REFRESH_MS = 1_000;
 
@@ -11,7 +12,7 @@ const snapshots = new IsolateCache<Snapshot>(SNAPSHOT_REFRESH_MS, { staleWhileRe
 
 /** The room's snapshot, at most SNAPSHOT_REFRESH_MS old (stale only while its refresh is under way). */
 export function roomSnapshot(env: Env, eventId: string, now = Date.now()): Promise<Snapshot> {
-  return snapshots.get(eventId, () => env.QUEUE_ROOM.getByName(eventId).snapshot() as Promise<Snapshot>, now);
+  return snapshots.get(eventId, () => queueRoom(env, eventId).snapshot() as Promise<Snapshot>, now);
 }
 
 /** The cached snapshot when `roomSnapshot` would return it without waiting; null otherwise. Lets the poll's hot path answer without an await. */

@@ -11,6 +11,7 @@ import { estimateWaitSeconds, pollAfterMs, pollBeforeOpenMs, positionOf, POLL_MA
 import { deviceOfRequest, type AppContext } from "../http/context";
 import { ApiError } from "../http/errors";
 import { roomSnapshot } from "./snapshot-cache";
+import { queueRoom } from "../durable/shared/stubs";
 
 export type CandidateState = "before_open" | "waiting" | "your_turn" | "admitted" | "expired" | "closed" | "not_entered";
 
@@ -68,7 +69,7 @@ export function snapshotStatus(c: AppContext, s: RoomSnapshot, number: number, n
 
 /** The status of a ticket at or below the snapshot's cursor: the room's word on it. */
 export async function statusFromRoom(c: AppContext, s: RoomSnapshot, ticket: Ticket, now: number): Promise<StatusBody> {
-  const t = await c.env.QUEUE_ROOM.getByName(ticket.event).ticketStatus(ticket.ticketId);
+  const t = await queueRoom(c.env, ticket.event).ticketStatus(ticket.ticketId);
   if (!t.found) throw new ApiError(401, "bad_ticket");
   const status = statusFromTicket(s, t, now);
   if (status === "left") throw new ApiError(410, "ticket_left");

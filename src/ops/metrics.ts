@@ -7,6 +7,7 @@ import { iso } from "../domain/time";
 import type { RoomMetrics } from "../durable/queue-room/queue-room";
 import type { CounterStats } from "../durable/quota-counter/quota-counter";
 import { IsolateCache } from "../http/isolate-cache";
+import { queueRoom, quotaCounter } from "../durable/shared/stubs";
 
 export interface OpsMetrics {
   event: string;
@@ -99,8 +100,8 @@ export function composeMetrics(room: RoomMetrics, counter: CounterStats | null):
 /** One fetch from both objects; null when the event does not exist. */
 async function fetchMetrics(env: Env, eventId: string): Promise<OpsMetrics | null> {
   const [room, counter] = await Promise.all([
-    env.QUEUE_ROOM.getByName(eventId).metrics() as Promise<RoomMetrics | null>,
-    env.QUOTA_COUNTER.getByName(eventId).stats() as Promise<CounterStats | null>,
+    queueRoom(env, eventId).metrics() as Promise<RoomMetrics | null>,
+    quotaCounter(env, eventId).stats() as Promise<CounterStats | null>,
   ]);
   return room ? composeMetrics(room, counter) : null;
 }

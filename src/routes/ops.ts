@@ -21,6 +21,7 @@ import { dashboardPage } from "../pages/ops/dashboard";
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "../ops/prometheus";
 import { forgetSnapshot } from "../line/snapshot-cache";
 import { jsonBody, validQuery } from "../http/body";
+import { queueRoom, quotaCounter } from "../durable/shared/stubs";
 
 export const ops = new Hono<AppEnv>();
 
@@ -295,9 +296,9 @@ function minuteOf(r: MinuteHistoryRow) {
 // ------------------------------------------------------------ the event (read-only)
 
 async function eventView(c: AppContext, eventId: string) {
-  const s = await c.env.QUEUE_ROOM.getByName(eventId).snapshot();
+  const s = await queueRoom(c.env, eventId).snapshot();
   if (!s.exists) throw new ApiError(404, "unknown_event");
-  const counter = await c.env.QUOTA_COUNTER.getByName(eventId).stats();
+  const counter = await quotaCounter(c.env, eventId).stats();
   return {
     event: {
       id: s.event,
@@ -314,7 +315,7 @@ async function eventView(c: AppContext, eventId: string) {
 ops.get("/api/event", async (c) => {
   const eventId = eventIdOf(c);
   const view = await eventView(c, eventId);
-  const { settings } = await c.env.QUEUE_ROOM.getByName(eventId).settings();
+  const { settings } = await queueRoom(c.env, eventId).settings();
   return c.json({ ...view, settings: settings && settingsOf(settings), actor: c.get("actor") });
 });
 
@@ -421,11 +422,11 @@ ops.get("/api/submissions.csv", (c) => {
 ops.put("/api/event", jsonBody(EventSettingsPatchSchema, { maxBytes: 16 * 1024 }), async (c) => {
   const eventId = eventIdOf(c);
   const patch = c.req.valid("json");
-  const room = c.env.QUEUE_ROOM.getByName(eventId);
+  const room = queueRoom(c.env, eventId);
   const check = await room.configure(patch, { actor: c.get("actor"), dryRun: true });
   if (!check.ok) throw new ApiError(422, "invalid_change", { field: check.field, detail: check.detail });
   if (check.before && (patch.quota !== undefined || patch.unpaidFreesPlace !== undefined)) {
-    const counted = await c.env.QUOTA_COUNTER.getByName(eventId).setSettings({ quota: patch.quota, unpaidFreesPlace: patch.unpaidFreesPlace });
+    const counted = await quotaCounter(c.env, eventId).setSettings({ quota: patch.quota, unpaidFreesPlace: patch.unpaidFreesPlace });
     if (!counted.ok) {
       throw new ApiError(422, "invalid_change", { field: "quota", detail: `the quota cannot go below the ${counted.accepted} submissions already accepted` });
     }
@@ -441,7 +442,7 @@ function setPaused(paused: boolean): Handler<AppEnv> {
   return async (c) => {
     const eventId = eventIdOf(c);
     await eventView(c, eventId);
-    const r = await c.env.QUEUE_ROOM.getByName(eventId).setPaused(paused, c.get("actor"));
+    const r = await queueRoom(c.env, eventId).setPaused(paused, c.get("actor"));
     changed(eventId);
     return c.json({ paused: r.after, before: r.before });
   };
@@ -454,8 +455,8 @@ ops.post("/api/event/resume", setPaused(false));
 ops.post("/api/event/close", async (c) => {
   const eventId = eventIdOf(c);
   await eventView(c, eventId);
-  await c.env.QUOTA_COUNTER.getByName(eventId).close("closed_by_operator");
-  const r = await c.env.QUEUE_ROOM.getByName(eventId).close("closed_by_operator", c.get("actor"));
+  await quotaCounter(c.env, eventId).close("closed_by_operator");
+  const r = await queueRoom(c.env, eventId).close("closed_by_operator", c.get("actor"));
   changed(eventId);
   return c.json({ closed: true, alreadyClosed: r.before });
 });

@@ -6,6 +6,7 @@
 // client look-alikes of the headers it sets never reach the origin, and the
 // origin cannot set the gateway's cookies. Bodies stream through untouched.
 import type { Context } from "hono";
+import { decodeJwt } from "jose";
 import { ADMISSION_COOKIE, AdmissionError, verifyAdmission, type AdmissionClaims } from "../auth/admission";
 import { bearerOf } from "../auth/bearer";
 import { newSession, SESSION_COOKIE, SESSION_SECONDS, verifySession } from "../auth/session";
@@ -92,6 +93,23 @@ export function originCookieHeader(header: string): string | null {
   return kept.length > 0 ? kept.join("; ") : null;
 }
 
+/**
+ * Whether an Authorization header carries one of our tokens (an admission or
+ * a session, valid or not): it stays on this side on every path, open ones
+ * included. Told by its claims, without verifying: the origin's own bearer
+ * tokens have another issuer and no `evt`.
+ */
+function holdsOurToken(c: ProxyContext, header: string): boolean {
+  const bearer = bearerOf(header);
+  if (!bearer || !bearer.startsWith("ey")) return false;
+  try {
+    const claims = decodeJwt(bearer);
+    return claims.iss === issuerOf(c) || typeof claims.evt === "string";
+  } catch {
+    return false;
+  }
+}
+
 /** Headers for the origin: the client's, less what stays on this side (staysHere), with only the origin's own cookies. */
 function forwardedHeaders(c: ProxyContext, url: URL): Headers {
   const incoming = c.req.raw.headers;
@@ -105,6 +123,7 @@ function forwardedHeaders(c: ProxyContext, url: URL): Headers {
       if (cookies !== null) out.append(name, cookies);
       continue;
     }
+    if (key === "authorization" && holdsOurToken(c, value)) continue;
     out.append(name, value);
   }
   const client = c.req.header("cf-connecting-ip");

@@ -18,6 +18,7 @@ import { cachedSnapshot } from "../line/snapshot-cache";
 import { verifyTicketCached } from "../line/ticket-cache";
 import { existingRoom, phaseOf, snapshotStatus, statusFromRoom, waitingJson } from "../line/status";
 import { jsonBody } from "../http/body";
+import { queueRoom, quotaCounter } from "../durable/shared/stubs";
 
 const TICKET_MAX_AGE_S = 3 * 24 * 3600;
 
@@ -87,7 +88,7 @@ queue.post("/enter", sameOrigin, perClientLimit, jsonBody(ClientBody, { maxBytes
   // `fresh`: an id just drawn, not yet in the line (the room skips its lookup).
   const arrival: Arrival = returning ? { ticketId: held.ticketId } : { ticketId: newTicketId(), powId, fresh: true };
   // Concurrent enters in this isolate share one room call (src/line/batch.ts).
-  const send = (arrivals: Arrival[]) => c.env.QUEUE_ROOM.getByName(eventId).enter(arrivals);
+  const send = (arrivals: Arrival[]) => queueRoom(c.env, eventId).enter(arrivals);
   const [result] = batching(c) ? [await batched(`enter:${eventId}`, arrival, send, keepAlive(c))] : await send([arrival]);
   if (!result) throw new Error("enter returned no result");
   if (!result.ok) {
@@ -141,7 +142,7 @@ queue.get("/challenge", async (c) => {
 queue.get("/fairness", async (c) => {
   const eventId = eventIdOf(c);
   await existingRoom(c, eventId);
-  const record = await c.env.QUEUE_ROOM.getByName(eventId).fairness();
+  const record = await queueRoom(c.env, eventId).fairness();
   c.header("Cache-Control", record.seed ? "public, max-age=300" : "public, max-age=10");
   c.header("Access-Control-Allow-Origin", "*");
   return c.json({
@@ -217,7 +218,7 @@ queue.post("/claim", sameOrigin, perClientLimit, jsonBody(ClientBody, { maxBytes
   const touchPoints = touchPointsOf(c, c.req.valid("json").touchPoints);
   const item: ClaimItem = { ticketId: ticket.ticketId, device: deviceOfRequest(c, touchPoints), issuer: issuerOf(c) };
   // Concurrent claims in this isolate share one room call (src/line/batch.ts): the stub is the batch sender's to get.
-  const room = () => c.env.QUEUE_ROOM.getByName(eventId);
+  const room = () => queueRoom(c.env, eventId);
   const send = async (items: ClaimItem[]) => signClaims(c.env, eventId, items, await room().claimMany(items.map(({ ticketId, device }) => ({ ticketId, device }))));
   const [result] = batching(c) ? [await batched(`claim:${eventId}`, item, send, keepAlive(c))] : await signClaims(c.env, eventId, [item], [await room().claim(item.ticketId, item.device)]);
   if (!result) throw new Error("claim returned no result");
@@ -247,8 +248,8 @@ function expiryIso(exp: number): string {
 queue.post("/leave", sameOrigin, async (c) => {
   const eventId = eventIdOf(c);
   const ticket = requireTicket(c, eventId);
-  const { used } = await c.env.QUOTA_COUNTER.getByName(eventId).revokeTicket(ticket.ticketId);
-  await c.env.QUEUE_ROOM.getByName(eventId).leave(ticket.ticketId);
+  const { used } = await quotaCounter(c.env, eventId).revokeTicket(ticket.ticketId);
+  await queueRoom(c.env, eventId).leave(ticket.ticketId);
   c.header("Set-Cookie", cookieHeader(c, TICKET_COOKIE, "", 0), { append: true });
   c.header("Set-Cookie", cookieHeader(c, ADMISSION_COOKIE, "", 0), { append: true });
   return c.json({ left: true, number: ticket.number, submitted: used });

@@ -13,6 +13,7 @@ import type { Receipt, SubmitInput, SubmitResult } from "../durable/quota-counte
 import { ApiError } from "../http/errors";
 import { audienceOf, eventIdOf, issuerOf, type AppContext, type AppEnv } from "../http/context";
 import { jsonBody } from "../http/body";
+import { queueRoom, quotaCounter } from "../durable/shared/stubs";
 
 const MAX_BODY = 16 * 1024;
 const id = z.string().trim().min(1).max(100);
@@ -175,7 +176,7 @@ submissions.post("/submissions", originOnly, jsonBody(SubmitBody, { maxBytes: MA
     representativeId: body.representativeId,
     eligibility: null,
   };
-  return answer(c, keys, await c.env.QUOTA_COUNTER.getByName(eventId).submit(input));
+  return answer(c, keys, await quotaCounter(c.env, eventId).submit(input));
 });
 
 submissions.post("/eligible-submissions", originOnly, jsonBody(EligibleBody, { maxBytes: MAX_BODY }), async (c) => {
@@ -197,7 +198,7 @@ submissions.post("/eligible-submissions", originOnly, jsonBody(EligibleBody, { m
     representativeId: body.representativeId,
     eligibility: body.eligibility,
   };
-  return answer(c, keys, await c.env.QUOTA_COUNTER.getByName(eventId).submit(input));
+  return answer(c, keys, await quotaCounter(c.env, eventId).submit(input));
 });
 
 /**
@@ -219,7 +220,7 @@ submissions.get("/submissions/:id", async (c) => {
   } else {
     throw new ApiError(401, "unauthorized");
   }
-  const r = await c.env.QUOTA_COUNTER.getByName(eventId).receipt(submissionId);
+  const r = await quotaCounter(c.env, eventId).receipt(submissionId);
   if (!r) throw new ApiError(404, "not_found");
   return c.json({ submission: receiptBody(keys, r) });
 });
@@ -227,7 +228,7 @@ submissions.get("/submissions/:id", async (c) => {
 submissions.post("/submissions/:id/payment", originOnly, jsonBody(PaymentBody, { maxBytes: 1024, optional: true }), async (c) => {
   const eventId = eventIdOf(c);
   const keys = receiptKeys(c.env);
-  const result = await c.env.QUOTA_COUNTER.getByName(eventId).markPaid(c.req.param("id"), c.req.valid("json").reference ?? null);
+  const result = await quotaCounter(c.env, eventId).markPaid(c.req.param("id"), c.req.valid("json").reference ?? null);
   if (!result.ok) {
     if (result.reason === "not_found") throw new ApiError(404, "not_found");
     throw new ApiError(409, "invalid_change", { reason: result.reason });
@@ -239,7 +240,7 @@ submissions.post("/submissions/:id/payment", originOnly, jsonBody(PaymentBody, {
 submissions.post("/admissions/release", originOnly, jsonBody(ReleaseBody, { maxBytes: MAX_BODY }), async (c) => {
   const eventId = eventIdOf(c);
   const admission = await admissionFor(c, c.req.valid("json").admissionToken, eventId, { ignoreTimes: true });
-  const { used } = await c.env.QUOTA_COUNTER.getByName(eventId).revoke(admission.jti);
-  const room = await c.env.QUEUE_ROOM.getByName(eventId).release({ jti: admission.jti, number: admission.num });
+  const { used } = await quotaCounter(c.env, eventId).revoke(admission.jti);
+  const room = await queueRoom(c.env, eventId).release({ jti: admission.jti, number: admission.num });
   return c.json({ released: room.state === "released", submitted: used, number: admission.num });
 });

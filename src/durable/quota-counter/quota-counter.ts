@@ -14,6 +14,7 @@ import { callsPerMinute, RpcCalls } from "../shared/rpc-calls";
 import { ensureSchema } from "../shared/schema";
 import { COUNTER_SCHEMA } from "./schema";
 import type { AdmissionUse, CounterRow, CounterStats, Receipt, SubmissionRow, SubmitInput, SubmitResult } from "./types";
+import { queueRoom } from "../shared/stubs";
 
 export type { CounterStats, Receipt, SubmissionStatus, SubmitInput, SubmitResult } from "./types";
 
@@ -147,7 +148,7 @@ export class QuotaCounter extends DurableObject<Env> {
    */
   private async ensureState(): Promise<CounterRow | null> {
     if (this.state) return this.state;
-    const s = await this.env.QUEUE_ROOM.getByName(this.eventId).snapshot();
+    const s = await queueRoom(this.env, this.eventId).snapshot();
     if (!s.exists || this.state) return this.state;
     this.state = {
       quota: s.quota.total,
@@ -529,7 +530,7 @@ export class QuotaCounter extends DurableObject<Env> {
   }
 
   private async deliverToRoom(messages: RoomMessage[]): Promise<void> {
-    const room = this.env.QUEUE_ROOM.getByName(this.eventId);
+    const room = queueRoom(this.env, this.eventId);
     for (const { kind, payload } of messages) {
       this.faults.check("room_sync");
       if (kind === "room_close") {
