@@ -3,6 +3,7 @@
 // or invalid request changes nothing. And the ministry's CSV export.
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { parse as parseCsv } from "csv-parse/sync";
 import { describe, expect, it } from "vitest";
 import { newTicketId } from "../src/auth/ticket";
 import worker from "../src/worker";
@@ -366,35 +367,6 @@ describe("refusals change nothing", () => {
   });
 });
 
-/** A small RFC 4180 reader: quoted fields, doubled quotes, CRLF rows. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ",") {
-      row.push(field);
-      field = "";
-    } else if (ch === "\r" && text[i + 1] === "\n") {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = "";
-      i++;
-    } else field += ch;
-  }
-  return rows;
-}
-
 describe("the submissions export", () => {
   it("lists accepted submissions in rank order, then the always-eligible ones, without identity data", async () => {
     const id = uniqueEvent("csv");
@@ -408,7 +380,7 @@ describe("the submissions export", () => {
     for (const [i, person] of people.entries()) {
       const body = submissionBody(await admissionToken(id, { num: 10 + i }), {
         applicant: person,
-        ...(i === 1 ? { accountId: "=HYPERLINK(\"http://x\")", signedByRepresentative: true, representativeId: "CRIC-42" } : {}),
+        ...(i === 1 ? { accountId: "=HYPERLINK(\"http://x\")", signedByRepresentative: true, representativeId: "CRIC;42" } : {}),
       });
       const r = await submit(id, body);
       expect(r.res.status).toBe(201);
@@ -422,8 +394,13 @@ describe("the submissions export", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/csv; charset=utf-8/);
     expect(res.headers.get("content-disposition")).toBe(`attachment; filename="${id}-submissions.csv"`);
-    const text = await res.text();
-    const [header, ...rows] = parseCsv(text);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    // The UTF-8 byte-order mark first, so that Excel reads UTF-8.
+    expect([...bytes.slice(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+    expect(text.startsWith("\uFEFFid,rank,kind,")).toBe(true);
+    expect(text.endsWith("\r\n")).toBe(true);
+    const [header, ...rows] = parseCsv(text, { bom: true, record_delimiter: "\r\n" }) as string[][];
     expect(header).toEqual([
       "id", "rank", "kind", "account_id", "application_id", "queue_number", "device_class", "representative",
       "representative_id", "eligibility", "status", "accepted_at", "payment_due_at", "paid_at",
@@ -433,15 +410,36 @@ describe("the submissions export", () => {
     expect(rows.map((r) => r[2])).toEqual(["quota", "quota", "quota", "eligible"]);
     expect(rows[0]![5]).toBe("10");
     expect(rows[1]![3]).toBe("'=HYPERLINK(\"http://x\")");
-    expect(rows[1]!.slice(7, 9)).toEqual(["true", "CRIC-42"]);
+    expect(rows[1]!.slice(7, 9)).toEqual(["true", "CRIC;42"]);
+    // RFC 4180 quotes what holds a comma, a quote or a line break; a semicolon is plain text there.
+    expect(text).toContain(",true,CRIC;42,");
     expect(rows[3]![9]).toBe("temporary_resident");
     expect(rows[0]![10]).toBe("accepted");
     expect(rows[0]![11]).toBe(new Date(receipts[0].acceptedAt).toISOString());
     expect(rows[0]![13]).toBe("");
+
+    // ?format=excel: the same rows, separated by semicolons (a fr-CA Excel's list separator), with the BOM.
+    const excel = await ops(`/guichet/ops/api/submissions.csv?event=${id}&format=excel`);
+    expect(excel.status).toBe(200);
+    const excelBytes = new Uint8Array(await excel.arrayBuffer());
+    expect([...excelBytes.slice(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const excelText = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(excelBytes);
+    expect(excelText.split("\r\n")[0]).toBe(`\uFEFF${header!.join(";")}`);
+    expect(excelText).not.toMatch(/^\uFEFFid,/);
+    expect(parseCsv(excelText, { bom: true, delimiter: ";", record_delimiter: "\r\n" })).toEqual([header, ...rows]);
+    // A field holding the separator is quoted there, and quotes are doubled as in RFC 4180.
+    expect(excelText).toContain(';true;"CRIC;42";');
+    expect(excelText).toContain(`"'=HYPERLINK(""http://x"")"`);
+    // Anything else is refused, not guessed.
+    const unknown = await ops(`/guichet/ops/api/submissions.csv?event=${id}&format=xlsx`);
+    expect(unknown.status).toBe(400);
+    expect(((await unknown.json()) as any).error).toMatchObject({ code: "invalid_query", field: "format" });
+
     // No identity: names, passports, birth dates, e-mails, nor the HMAC key.
     const keys = (await d1Submissions(id)).map((r) => String(r.identity_key));
     for (const secret of ["Côté", "Nguyen", "Tremblay", "AA1111111", "BB2222222", "CC3333333", "1979-12-31", "1985-04-02", "example.org", ...keys]) {
       expect(text).not.toContain(secret);
+      expect(excelText).not.toContain(secret);
     }
   });
 });

@@ -345,15 +345,23 @@ const CSV_COLUMNS = [
   "paid_at",
 ] as const;
 const CSV_PAGE = 1_000;
+/** So that Excel reads the file as UTF-8 (without it, a fr-CA Windows Excel reads Windows-1252 and garbles accents). */
+const UTF8_BOM = "\uFEFF";
 
-/** RFC 4180 quoting, and a leading quote on text a spreadsheet would run as a formula. */
-function csvField(value: string | number | boolean | null, text = false): string {
+/**
+ * `rfc4180` (the default, for scripts): comma-separated; `excel`: separated
+ * by semicolons, the list separator of a French-Canadian Windows, so Excel
+ * opens it in columns. Both start with the BOM and end lines with CRLF.
+ */
+const CsvQuery = z.object({ format: z.enum(["rfc4180", "excel"]).optional() });
+
+/** RFC 4180 quoting (for `separator` too), and a leading quote on text a spreadsheet would run as a formula. */
+function csvField(value: string | number | boolean | null, separator: string, text = false): string {
   if (value === null) return "";
   let s = String(value);
   if (text && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  return /["\r\n]/.test(s) || s.includes(separator) ? `"${s.replace(/"/g, '""')}"` : s;
 }
-
 
 /**
  * The ministry's export from D1: accepted submissions in rank order (the
@@ -361,8 +369,9 @@ function csvField(value: string | number | boolean | null, text = false): string
  * data is stored anywhere, so none can leak here: the duplicate key is an HMAC
  * and is not exported either.
  */
-ops.get("/api/submissions.csv", (c) => {
+ops.get("/api/submissions.csv", validQuery(CsvQuery), (c) => {
   const eventId = eventIdOf(c);
+  const separator = c.req.valid("query").format === "excel" ? ";" : ",";
   const db = database(c.env.DB);
   const s = schema.submissions;
   const encoder = new TextEncoder();
@@ -372,7 +381,7 @@ ops.get("/api/submissions.csv", (c) => {
     async pull(controller) {
       if (!headerSent) {
         headerSent = true;
-        controller.enqueue(encoder.encode(`${CSV_COLUMNS.join(",")}\r\n`));
+        controller.enqueue(encoder.encode(`${UTF8_BOM}${CSV_COLUMNS.join(separator)}\r\n`));
         return;
       }
       const rows = await db
@@ -383,23 +392,24 @@ ops.get("/api/submissions.csv", (c) => {
         .limit(CSV_PAGE)
         .offset(offset);
       offset += rows.length;
+      const field = (value: string | number | boolean | null, text = false) => csvField(value, separator, text);
       const lines = rows.map((r) =>
         [
-          csvField(r.id),
-          csvField(r.rank),
-          csvField(r.kind),
-          csvField(r.accountId, true),
-          csvField(r.applicationId, true),
-          csvField(r.queueNumber),
-          csvField(r.deviceClass),
-          csvField(r.representative),
-          csvField(r.representativeId, true),
-          csvField(r.eligibility),
-          csvField(r.status),
-          csvField(iso(r.acceptedAt)),
-          csvField(iso(r.paymentDueAt)),
-          csvField(iso(r.paidAt)),
-        ].join(","),
+          field(r.id),
+          field(r.rank),
+          field(r.kind),
+          field(r.accountId, true),
+          field(r.applicationId, true),
+          field(r.queueNumber),
+          field(r.deviceClass),
+          field(r.representative),
+          field(r.representativeId, true),
+          field(r.eligibility),
+          field(r.status),
+          field(iso(r.acceptedAt)),
+          field(iso(r.paymentDueAt)),
+          field(iso(r.paidAt)),
+        ].join(separator),
       );
       if (lines.length > 0) controller.enqueue(encoder.encode(`${lines.join("\r\n")}\r\n`));
       if (rows.length < CSV_PAGE) controller.close();
