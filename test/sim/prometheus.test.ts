@@ -81,6 +81,9 @@ describe("the shipped alert rules", () => {
   });
 });
 
+/** The announced end of the intake, in Montreal's summer time: the metrics give it as Unix time. */
+const INTAKE_CLOSES_AT = "2030-06-14T16:30:00-04:00";
+
 describe("the exposition of a gateway that ran a small line", () => {
   let g: any;
   let base: string;
@@ -97,7 +100,7 @@ describe("the exposition of a gateway that ran a small line", () => {
     });
 
   beforeAll(async () => {
-    g = await startGateway({ vars: { ORIGIN_URL: `http://127.0.0.1:${await closedPort()}` } });
+    g = await startGateway({ vars: { ORIGIN_URL: `http://127.0.0.1:${await closedPort()}`, INTAKE_CLOSES_AT: INTAKE_CLOSES_AT } });
     base = g.url;
   }, 120_000);
   afterAll(async () => {
@@ -149,6 +152,9 @@ describe("the exposition of a gateway that ran a small line", () => {
     expect(running).toMatch(/^guichet_wait_to_call_p50_seconds\{event="csq-2016-06"\} \d+$/m);
     expect(running).toMatch(/^guichet_origin_failures_total\{event="csq-2016-06",kind="unreachable"\} 1$/m);
     expect(running).toMatch(/^guichet_waiting\{event="csq-2016-06"\} [1-9]\d*$/m);
+    expect(running).toContain(`\nguichet_intake_closes_at_timestamp_seconds{event="csq-2016-06"} ${Date.parse(INTAKE_CLOSES_AT) / 1000}\n`);
+    expect(running).toMatch(/^guichet_opens_at_timestamp_seconds\{event="csq-2016-06"\} \d+(\.\d+)?$/m);
+    expect(running).toMatch(/^guichet_outbox_failing\{event="csq-2016-06",object="quota_counter"\} 0$/m);
     let r = promtool(["check", "metrics"], running);
     expect(r.output, running).toBe("");
     expect(r.status).toBe(0);
