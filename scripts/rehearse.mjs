@@ -376,7 +376,7 @@ export async function rehearse(options) {
     const ours = new Set(people.filter((p) => p.receipt).map((p) => p.receipt.id));
     for (let i = 0; i < 30; i++) {
       const res = await ops("GET", `/submissions.csv${q}`);
-      csvRows = res.status === 200 ? parseCsv(res.text, { columns: true, skip_empty_lines: true }) : null;
+      csvRows = res.status === 200 ? parseCsv(res.text, { columns: true, skip_empty_lines: true, bom: true }) : null;
       if (csvRows && [...ours].every((id) => csvRows.some((r) => r.id === id))) break;
       await sleep(1000);
     }

@@ -23,6 +23,14 @@ interface GuichetOptionalBindings {
   TURNSTILE_SECRET?: string;
   /** Receipt token keys, `{"current":"kid","keys":{"kid":"secret",…}}` (src/auth/receipt.ts); a key derived from TICKET_HMAC_KEY when unset. */
   RECEIPT_HMAC_KEYS?: string;
+  /**
+   * The announced end of the default event's intake (ISO-8601), for the
+   * operators: the metrics and Prometheus show it, and an alert fires when the
+   * quota would not fill before it. The gateway does not close at it.
+   */
+  INTAKE_CLOSES_AT?: string;
+  /** The deployed version (wrangler.toml's [version_metadata]): the metrics' build info. */
+  CF_VERSION_METADATA?: WorkerVersionMetadata;
   /** "true" only in the test pool: enables clock and fault seams in the Durable Objects. */
   ENABLE_TEST_SEAMS?: string;
   /**

@@ -3,6 +3,7 @@
 // or invalid request changes nothing. And the ministry's CSV export.
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { parse as parseCsv } from "csv-parse/sync";
 import { describe, expect, it } from "vitest";
 import { newTicketId } from "../src/auth/ticket";
 import worker from "../src/worker";
@@ -93,6 +94,77 @@ describe("each control changes the line and is audited", () => {
     const rows = await auditOf(id, 2);
     expect(rows.map((r) => r.after)).toContainEqual({ closed: true, reason: "closed_by_operator" });
     expect(rows.map((r) => r.before)).toEqual(expect.arrayContaining([{ closed: false }, { closed: true }]));
+  });
+
+  it("a quota at the accepted count is refused without the typed confirmation, and closes the intake with it, with a close row in the audit", async () => {
+    const id = uniqueEvent("ctlconfirm");
+    await createEvent(id, { quota: 5000 });
+    for (let i = 0; i < 3; i++) expect((await submit(id, submissionBody(await admissionToken(id)))).res.status).toBe(201);
+    const waiting = await enter(id);
+    expect(waiting.res.status).toBe(201);
+
+    // Without a confirmation, or with a wrong one: 409, nothing changes, and the intake stays open for everyone waiting.
+    for (const body of [{ quota: 3 }, { quota: 3, confirmClose: "csq" }, { quota: 3, confirmClose: true }]) {
+      const res = await put(id, body, { "x-guichet-operator": "Lea Roy" });
+      expect(res.status, JSON.stringify(body)).toBe(409);
+      const error = ((await res.json()) as any).error;
+      expect(error).toMatchObject({ code: "confirmation_required", field: "quota", reason: "would_close", quota: 3, accepted: 3, confirmWith: "confirmClose" });
+      expect(error.message).toContain(`(${id})`);
+      expect(error.message).toMatch(/fermerait aussitôt/);
+    }
+    expect((await settingsOf(id)).quota).toBe(5000);
+    expect(await counter(id).stats()).toMatchObject({ quota: 5000, closed: false });
+    expect((await status(id, waiting.cookie!)).body.state).toBe("waiting");
+    expect((await enter(id)).res.status).toBe(201);
+    // In English too.
+    const en = await put(id, { quota: 3 }, { "accept-language": "en" });
+    expect(((await en.json()) as any).error.message).toMatch(/^A quota of 3 equals the 3 submissions already accepted: the intake would close at once/);
+
+    // With the event's id typed, as Close asks: closed, for the line and the counter.
+    const res = await put(id, { quota: 3, confirmClose: id }, { "x-guichet-operator": "Lea Roy" });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ settings: { quota: 3 }, closed: true });
+    expect(await counter(id).stats()).toMatchObject({ quota: 3, closed: true, closedReason: "quota_reached" });
+    expect(await snapshotOf(id)).toMatchObject({ phase: "closed", closedReason: "quota_reached" });
+    expect((await enter(id)).res.status).toBe(410);
+    expect((await status(id, waiting.cookie!)).body.state).toBe("closed");
+
+    const rows = await auditOf(id, 6);
+    const refused = rows.filter((r) => r.action === "event.refused");
+    expect(refused).toHaveLength(4);
+    for (const r of refused) expect(r).toMatchObject({ before: { quota: 5000 }, after: { quota: 3, refused: { field: "quota", reason: "would_close" } } });
+    const update = rows.find((r) => r.action === "event.update");
+    expect(update).toMatchObject({ actor: "ops-token (declared: Lea Roy)" });
+    expect([update.before.quota, update.after.quota]).toEqual([5000, 3]);
+    // The closing has a row of its own, saying what closed it.
+    const close = rows.filter((r) => r.action === "event.close");
+    expect(close).toHaveLength(1);
+    expect(close[0]).toMatchObject({
+      actor: "ops-token (declared: Lea Roy)",
+      before: { closed: false },
+      after: { closed: true, reason: "quota_reached", via: "event.update", quota: 3, accepted: 3 },
+    });
+
+    // Closed is closed: raising the quota back is refused, and says why.
+    const back = await put(id, { quota: 5000 });
+    expect(back.status).toBe(422);
+    expect(((await back.json()) as any).error).toMatchObject({
+      code: "invalid_change",
+      field: "quota",
+      reason: "intake_closed",
+      message: "La réception des demandes est fermée : son quota ne peut plus changer, et elle ne rouvre pas.",
+    });
+  });
+
+  it("a quota above the accepted count needs no confirmation, and one below it is refused even when confirmed", async () => {
+    const id = uniqueEvent("ctlnoconfirm");
+    await createEvent(id, { quota: 50 });
+    for (let i = 0; i < 3; i++) expect((await submit(id, submissionBody(await admissionToken(id)))).res.status).toBe(201);
+    expect((await put(id, { quota: 4 })).status).toBe(200);
+    const below = await put(id, { quota: 2, confirmClose: id });
+    expect(below.status).toBe(422);
+    expect(((await below.json()) as any).error.reason).toBe("below_accepted");
+    expect(await counter(id).stats()).toMatchObject({ quota: 4, closed: false });
   });
 
   it("a quota change moves the quota-aware cap in the room and the limit in the counter", async () => {
@@ -209,35 +281,80 @@ describe("refusals change nothing", () => {
     expect((await snapshotOf(id)).paused).toBe(false);
   });
 
-  it("422 for an invalid change, with the field; nothing changes, nothing is audited", async () => {
+  it("422 for an invalid change, with the field and why; nothing changes, and each refusal is audited with who, the values and the reason", async () => {
     const id = uniqueEvent("ctl422");
     await createEvent(id, { quota: 10 });
     expect((await submit(id, submissionBody(await admissionToken(id)))).res.status).toBe(201);
     expect((await submit(id, submissionBody(await admissionToken(id)))).res.status).toBe(201);
     await fill(id, 1);
     const before = await settingsOf(id);
-    const cases: [unknown, string][] = [
-      [{ quota: 1 }, "quota"],
-      [{ opensAt: new Date(Date.now() + 3600_000).toISOString() }, "opensAt"],
-      [{ admitPerMinute: -5 }, "admitPerMinute"],
-      [{ maxActive: 0 }, "maxActive"],
-      [{ overbook: 3 }, "overbook"],
-      [{ admissionSeconds: 1.5 }, "admissionSeconds"],
-      [{ banner: "x".repeat(501) }, "banner"],
-      [{ routePolicy: { open: "/" } }, "routePolicy.open"],
-      [{ quota: 20, unknownSetting: true }, "(body)"],
+    const cases: [unknown, string, string][] = [
+      [{ quota: 1 }, "quota", "below_accepted"],
+      [{ opensAt: new Date(Date.now() + 3600_000).toISOString() }, "opensAt", "opens_at_locked"],
+      [{ admitPerMinute: -5 }, "admitPerMinute", "too_small"],
+      [{ maxActive: 0 }, "maxActive", "too_small"],
+      [{ overbook: 3 }, "overbook", "too_big"],
+      [{ admissionSeconds: 1.5 }, "admissionSeconds", "invalid_type"],
+      [{ banner: "x".repeat(501) }, "banner", "too_big"],
+      [{ routePolicy: { open: "/" } }, "routePolicy.open", "invalid_type"],
+      [{ quota: 20, unknownSetting: true }, "(body)", "unrecognized_keys"],
     ];
-    for (const [patch, field] of cases) {
-      const res = await put(id, patch);
+    for (const [patch, field, reason] of cases) {
+      const res = await put(id, patch, { "x-guichet-operator": "Lea Roy" });
       expect(res.status, JSON.stringify(patch)).toBe(422);
       const error = ((await res.json()) as any).error;
       expect(error.code).toMatch(/^invalid_(change|body)$/);
       expect(error.field, JSON.stringify(patch)).toBe(field);
+      expect(error.reason, JSON.stringify(patch)).toBe(reason);
+      // Why, not only that: more than the generic sentence.
+      expect(error.message, JSON.stringify(patch)).not.toMatch(/^Ce changement n'est pas permis\.$|^Le contenu de la requête n'est pas valide\.$/);
     }
     expect(await settingsOf(id)).toEqual(before);
     expect(await counter(id).stats()).toMatchObject({ quota: 10, accepted: 2 });
-    await tick(id);
-    expect(await auditRows(id)).toEqual([]);
+    const rows = await auditOf(id, cases.length);
+    expect(rows).toHaveLength(cases.length);
+    for (const row of rows) expect(row).toMatchObject({ action: "event.refused", actor: "ops-token (declared: Lea Roy)" });
+    const below = rows.find((r) => r.after.refused.reason === "below_accepted");
+    expect(below).toMatchObject({ before: { quota: 10 }, after: { quota: 1, refused: { field: "quota", reason: "below_accepted" } } });
+    expect(rows.find((r) => r.after.refused.reason === "too_big" && r.after.refused.field === "overbook")).toMatchObject({ before: { overbook: 1 }, after: { overbook: 3 } });
+    // The refused value is kept as it was sent.
+    const banner = rows.find((r) => r.after.refused.field === "banner");
+    expect(banner.after.banner).toBe("x".repeat(501));
+  });
+
+  it("says why in the operator's language: French by default, English when asked", async () => {
+    const id = uniqueEvent("ctlwhy");
+    await createEvent(id, { quota: 10 });
+    for (let i = 0; i < 2; i++) expect((await submit(id, submissionBody(await admissionToken(id)))).res.status).toBe(201);
+    const why = async (patch: unknown, headers: Record<string, string> = {}, query = "") => {
+      const res = await ops(`/guichet/ops/api/event?event=${id}${query}`, { method: "PUT", body: JSON.stringify(patch), headers });
+      return ((await res.json()) as any).error.message as string;
+    };
+    expect(await why({ quota: 1 })).toBe("Le quota ne peut pas descendre sous les 2 demandes déjà acceptées.");
+    expect(await why({ quota: 1 }, { "accept-language": "en-CA,en;q=0.9" })).toBe("The quota cannot go below the 2 submissions already accepted.");
+    expect(await why({ quota: 1 }, {}, "&lang=en")).toBe("The quota cannot go below the 2 submissions already accepted.");
+    expect(await why({ overbook: 3 })).toMatch(/^Trop grand/);
+    expect(await why({ overbook: 3 }, { "accept-language": "en" })).toMatch(/^Too big/);
+    expect(await why({ banner: "A\u202eB" })).toBe("Le message contient des caractères interdits : caractères de contrôle (NUL, …) ou de direction du texte.");
+    expect(await why({ banner: "A\u202eB" }, { "accept-language": "en" })).toBe("The message holds forbidden characters: control characters (NUL, …) or text-direction overrides.");
+  });
+
+  it("refuses NUL, other control characters, bidirectional overrides and lone surrogates in the banner; keeps accents and line breaks", async () => {
+    const id = uniqueEvent("ctlbannerchars");
+    await createEvent(id);
+    const refusedBanners = ["Avis\u0000", "Bell\u0007", "Tab\tHere", "CR\rHere", "DEL\u007f", "C1\u0085", "\u202eTXT", "\u202aLRE", "\u2066iso\u2069", "\u200fRLM", "\u061cALM", "lone \ud800 surrogate"];
+    for (const banner of refusedBanners) {
+      const res = await put(id, { banner });
+      expect(res.status, banner).toBe(422);
+      expect(((await res.json()) as any).error).toMatchObject({ code: "invalid_body", field: "banner", reason: "forbidden_characters" });
+    }
+    expect((await settingsOf(id)).banner).toBeNull();
+    const fine = "Forte affluence : « merci » — Québec, Montréal\nÀ bientôt 🍁";
+    const res = await put(id, { banner: fine });
+    expect(res.status).toBe(200);
+    expect((await settingsOf(id)).banner).toBe(fine);
+    // Every refusal is audited.
+    expect((await auditOf(id, refusedBanners.length + 1)).filter((r) => r.action === "event.refused")).toHaveLength(refusedBanners.length);
   });
 
   it("422 for an opening time in the past before anyone holds a number", async () => {
@@ -249,35 +366,6 @@ describe("refusals change nothing", () => {
     expect((await snapshotOf(id)).phase).toBe("before_open");
   });
 });
-
-/** A small RFC 4180 reader: quoted fields, doubled quotes, CRLF rows. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ",") {
-      row.push(field);
-      field = "";
-    } else if (ch === "\r" && text[i + 1] === "\n") {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = "";
-      i++;
-    } else field += ch;
-  }
-  return rows;
-}
 
 describe("the submissions export", () => {
   it("lists accepted submissions in rank order, then the always-eligible ones, without identity data", async () => {
@@ -292,7 +380,7 @@ describe("the submissions export", () => {
     for (const [i, person] of people.entries()) {
       const body = submissionBody(await admissionToken(id, { num: 10 + i }), {
         applicant: person,
-        ...(i === 1 ? { accountId: "=HYPERLINK(\"http://x\")", signedByRepresentative: true, representativeId: "CRIC-42" } : {}),
+        ...(i === 1 ? { accountId: "=HYPERLINK(\"http://x\")", signedByRepresentative: true, representativeId: "CRIC;42" } : {}),
       });
       const r = await submit(id, body);
       expect(r.res.status).toBe(201);
@@ -306,8 +394,13 @@ describe("the submissions export", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/csv; charset=utf-8/);
     expect(res.headers.get("content-disposition")).toBe(`attachment; filename="${id}-submissions.csv"`);
-    const text = await res.text();
-    const [header, ...rows] = parseCsv(text);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    // The UTF-8 byte-order mark first, so that Excel reads UTF-8.
+    expect([...bytes.slice(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+    expect(text.startsWith("\uFEFFid,rank,kind,")).toBe(true);
+    expect(text.endsWith("\r\n")).toBe(true);
+    const [header, ...rows] = parseCsv(text, { bom: true, record_delimiter: "\r\n" }) as string[][];
     expect(header).toEqual([
       "id", "rank", "kind", "account_id", "application_id", "queue_number", "device_class", "representative",
       "representative_id", "eligibility", "status", "accepted_at", "payment_due_at", "paid_at",
@@ -317,15 +410,36 @@ describe("the submissions export", () => {
     expect(rows.map((r) => r[2])).toEqual(["quota", "quota", "quota", "eligible"]);
     expect(rows[0]![5]).toBe("10");
     expect(rows[1]![3]).toBe("'=HYPERLINK(\"http://x\")");
-    expect(rows[1]!.slice(7, 9)).toEqual(["true", "CRIC-42"]);
+    expect(rows[1]!.slice(7, 9)).toEqual(["true", "CRIC;42"]);
+    // RFC 4180 quotes what holds a comma, a quote or a line break; a semicolon is plain text there.
+    expect(text).toContain(",true,CRIC;42,");
     expect(rows[3]![9]).toBe("temporary_resident");
     expect(rows[0]![10]).toBe("accepted");
     expect(rows[0]![11]).toBe(new Date(receipts[0].acceptedAt).toISOString());
     expect(rows[0]![13]).toBe("");
+
+    // ?format=excel: the same rows, separated by semicolons (a fr-CA Excel's list separator), with the BOM.
+    const excel = await ops(`/guichet/ops/api/submissions.csv?event=${id}&format=excel`);
+    expect(excel.status).toBe(200);
+    const excelBytes = new Uint8Array(await excel.arrayBuffer());
+    expect([...excelBytes.slice(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const excelText = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(excelBytes);
+    expect(excelText.split("\r\n")[0]).toBe(`\uFEFF${header!.join(";")}`);
+    expect(excelText).not.toMatch(/^\uFEFFid,/);
+    expect(parseCsv(excelText, { bom: true, delimiter: ";", record_delimiter: "\r\n" })).toEqual([header, ...rows]);
+    // A field holding the separator is quoted there, and quotes are doubled as in RFC 4180.
+    expect(excelText).toContain(';true;"CRIC;42";');
+    expect(excelText).toContain(`"'=HYPERLINK(""http://x"")"`);
+    // Anything else is refused, not guessed.
+    const unknown = await ops(`/guichet/ops/api/submissions.csv?event=${id}&format=xlsx`);
+    expect(unknown.status).toBe(400);
+    expect(((await unknown.json()) as any).error).toMatchObject({ code: "invalid_query", field: "format" });
+
     // No identity: names, passports, birth dates, e-mails, nor the HMAC key.
     const keys = (await d1Submissions(id)).map((r) => String(r.identity_key));
     for (const secret of ["Côté", "Nguyen", "Tremblay", "AA1111111", "BB2222222", "CC3333333", "1979-12-31", "1985-04-02", "example.org", ...keys]) {
       expect(text).not.toContain(secret);
+      expect(excelText).not.toContain(secret);
     }
   });
 });

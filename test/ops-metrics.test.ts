@@ -3,13 +3,15 @@
 // text parseable, the DO call counts surviving an eviction, and the
 // per-minute history copied to D1.
 import { env } from "cloudflare:workers";
-import { evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { createExecutionContext, evictDurableObject, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { newTicketId } from "../src/auth/ticket";
 import type { QueueRoom, RoomMetrics } from "../src/durable/queue-room/queue-room";
 import type { QuotaCounter } from "../src/durable/quota-counter/quota-counter";
+import worker from "../src/worker";
 import { forgetMetrics, type OpsMetrics } from "../src/ops/metrics";
-import { admissionToken, counter, createEvent, eventually, gateway, OPS_AUTH, room, submissionBody, submit, tick, uniqueEvent } from "./helpers";
+import { forgetSnapshot } from "../src/line/snapshot-cache";
+import { admissionToken, applicant, BASE, counter, createEvent, eventually, gateway, OPS_AUTH, room, submissionBody, submit, tick, uniqueEvent } from "./helpers";
 
 async function roomMetrics(eventId: string): Promise<RoomMetrics> {
   const m = (await room(eventId).metrics()) as RoomMetrics | null;
@@ -120,6 +122,111 @@ describe("metrics of a scripted line", () => {
   });
 });
 
+describe("after the intake closes", () => {
+  it("nobody waits any more: waiting, requeued and oldest waiting drop to 0 in the JSON and in Prometheus; waitingAtClose keeps the count", async () => {
+    const id = uniqueEvent("staleclose");
+    await createEvent(id, { quota: 10, maxActive: 2, admitPerMinute: 100_000 });
+    await room(id).enter(Array.from({ length: 6 }, () => ({ ticketId: newTicketId() })));
+    await tick(id);
+    let m = await opsMetrics(id);
+    expect(m.line).toMatchObject({ waiting: 4, active: 2, waitingAtClose: null });
+    expect(m.oldestWaiting?.number).toBe(3);
+    await room(id).advanceClock(90_000);
+    expect((await opsMetrics(id)).oldestWaiting?.waitingSeconds).toBeGreaterThanOrEqual(90);
+
+    expect((await gateway(`/guichet/ops/api/event/close?event=${id}`, { method: "POST", headers: OPS_AUTH })).status).toBe(200);
+    m = await opsMetrics(id);
+    expect(m.phase).toBe("closed");
+    expect(m.line).toMatchObject({ waiting: 0, requeued: 0, waitingAtClose: 4, entered: 6 });
+    expect(m.oldestWaiting).toBeNull();
+    // Time passes: nothing grows again.
+    await room(id).advanceClock(600_000);
+    await tick(id);
+    m = await opsMetrics(id);
+    expect(m.line).toMatchObject({ waiting: 0, waitingAtClose: 4 });
+    expect(m.oldestWaiting).toBeNull();
+
+    forgetMetrics(id);
+    const text = await (await gateway(`/guichet/ops/metrics?event=${id}`, { headers: OPS_AUTH })).text();
+    const sample = (name: string) => new RegExp(`^${name}\\{[^}]*\\} (\\S+)$`, "m").exec(text)?.[1];
+    expect(sample("guichet_waiting")).toBe("0");
+    expect(sample("guichet_oldest_waiting_seconds")).toBe("0");
+    expect(sample("guichet_oldest_waiting_number")).toBeUndefined();
+    expect(sample("guichet_waiting_at_close")).toBe("4");
+    expect(text).toMatch(/^guichet_tickets\{event="[^"]+",state="waiting"\} 0$/m);
+    expect(Number(sample("guichet_closed_at_timestamp_seconds"))).toBeGreaterThan(0);
+  });
+});
+
+describe("the counter's other refusals", () => {
+  it("counts admissions used for another application and reviewed namesakes, in the JSON and in Prometheus", async () => {
+    const id = uniqueEvent("admused");
+    await createEvent(id, { quota: 10 });
+    const token = await admissionToken(id);
+    const person = applicant();
+    expect((await submit(id, submissionBody(token, { applicant: person }))).res.status).toBe(201);
+    // The same admission for another account: refused, no place.
+    const reused = await submit(id, submissionBody(token));
+    expect(reused.body.error.code).toBe("admission_used");
+    // The same person under another passport, reviewed by the origin as a namesake: let through.
+    const namesake = applicant({ familyName: person.familyName, givenNames: person.givenNames, birthDate: person.birthDate, passportNumber: "NS0000001" });
+    expect((await submit(id, submissionBody(await admissionToken(id), { applicant: namesake }))).body.error.code).toBe("duplicate");
+    expect((await submit(id, submissionBody(await admissionToken(id), { applicant: namesake, namesakeReviewed: true, namesakeReviewId: "review-1" }))).res.status).toBe(201);
+    const m = await opsMetrics(id);
+    expect(m.submissions).toMatchObject({ accepted: 2, admissionUsedRefusals: 1, namesakeOverrides: 1, duplicatesRefused: 1 });
+    forgetMetrics(id);
+    const text = await (await gateway(`/guichet/ops/metrics?event=${id}`, { headers: OPS_AUTH })).text();
+    expect(text).toMatch(/^guichet_submissions_refused_total\{event="[^"]+",reason="admission_used"\} 1$/m);
+    expect(text).toMatch(/^guichet_namesake_overrides_total\{event="[^"]+"\} 1$/m);
+  });
+});
+
+describe("the origin's failures", () => {
+  /** A request through the proxy of a gateway whose default event is `eventId`, its waitUntil (the report) awaited. */
+  async function viaProxy(eventId: string, path: string) {
+    forgetSnapshot(eventId);
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(new Request(`${BASE}${path}`, { headers: { accept: "application/json" } }), { ...env, EVENT_ID: eventId }, ctx);
+    await res.arrayBuffer();
+    await waitOnExecutionContext(ctx);
+    return res;
+  }
+
+  it("are counted by kind in the room, whatever isolate saw them, survive its eviction, and reach the JSON and Prometheus", async () => {
+    const id = uniqueEvent("originfail");
+    await createEvent(id);
+    // The echo origin: /aide/down throws (no answer), /aide/slow outlasts ORIGIN_TIMEOUT_MS (400 ms here), /aide/fail500 answers 503.
+    const statuses = await Promise.all([
+      viaProxy(id, "/aide/down"),
+      viaProxy(id, "/aide/down"),
+      viaProxy(id, "/aide/slow?ms=2000"),
+      viaProxy(id, "/aide/fail500"),
+      viaProxy(id, "/aide/fail500"),
+      viaProxy(id, "/aide/fail500"),
+      viaProxy(id, "/aide"),
+    ]).then((all) => all.map((r) => r.status));
+    expect(statuses).toEqual([502, 502, 504, 503, 503, 503, 200]);
+    // Another isolate's report adds up in the same place.
+    await room(id).noteOriginFailures({ timeout: 4, unreachable: 1 });
+    await evictDurableObject(room(id));
+    const m = await opsMetrics(id);
+    expect(m.origin.failures).toEqual({ timeout: 5, unreachable: 3, server_error: 3 });
+    expect(Date.parse(m.origin.lastFailureAt!)).toBeGreaterThan(Date.now() - 60_000);
+    forgetMetrics(id);
+    const text = await (await gateway(`/guichet/ops/metrics?event=${id}`, { headers: OPS_AUTH })).text();
+    expect(text).toMatch(/^guichet_origin_failures_total\{event="[^"]+",kind="timeout"\} 5$/m);
+    expect(text).toMatch(/^guichet_origin_failures_total\{event="[^"]+",kind="unreachable"\} 3$/m);
+    expect(text).toMatch(/^guichet_origin_failures_total\{event="[^"]+",kind="server_error"\} 3$/m);
+  });
+
+  it("ignores a report that is not a small non-negative count of a known kind", async () => {
+    const id = uniqueEvent("originbad");
+    await createEvent(id);
+    await room(id).noteOriginFailures({ timeout: -3, unreachable: 1.5, server_error: 2 ** 60, other: 9 } as never);
+    expect((await opsMetrics(id)).origin.failures).toEqual({ timeout: 0, unreachable: 0, server_error: 0 });
+  });
+});
+
 describe("Durable Object calls per minute", () => {
   it("counts every RPC call and keeps the counts through an eviction", async () => {
     const id = uniqueEvent("rpc");
@@ -210,7 +317,9 @@ describe("Prometheus", () => {
     const { help, type, samples } = parsePrometheus(text);
     expect(samples.length).toBeGreaterThan(30);
     for (const s of samples) {
-      expect(s.name).toMatch(/^guichet_[a-z_]+$/);
+      expect(s.name).toMatch(/^guichet_[a-z0-9_]+$/);
+      // Only a summary may carry a quantile label (promtool check metrics refuses it on a gauge).
+      expect(s.labels.quantile, s.name).toBeUndefined();
       expect(help.has(s.name), `HELP for ${s.name}`).toBe(true);
       expect(type.has(s.name), `TYPE for ${s.name}`).toBe(true);
       expect(Number.isFinite(s.value), `${s.name} = ${s.value}`).toBe(true);
@@ -227,7 +336,19 @@ describe("Prometheus", () => {
     expect(value("guichet_phase", { phase: "closed" })).toBe(0);
     expect(value("guichet_quota")).toBe(10);
     expect(value("guichet_calls_per_minute")).toBe(2);
-    expect(value("guichet_wait_to_call_seconds", { quantile: "0.5" })).toBe(0);
+    expect(value("guichet_wait_to_call_p50_seconds")).toBe(0);
+    expect(value("guichet_wait_to_call_p95_seconds")).toBe(0);
+    expect(value("guichet_outbox_failing", { object: "quota_counter" })).toBe(0);
+    expect(value("guichet_outbox_failing", { object: "queue_room" })).toBe(0);
+    for (const kind of ["timeout", "unreachable", "server_error"]) expect(value("guichet_origin_failures_total", { kind })).toBe(0);
+    expect(value("guichet_opens_at_timestamp_seconds")).toBeCloseTo(Date.now() / 1000, -2);
+    expect(value("guichet_submissions_refused_total", { reason: "admission_used" })).toBe(0);
+    expect(value("guichet_namesake_overrides_total")).toBe(0);
+    const info = samples.find((x) => x.name === "guichet_build_info")!;
+    expect(info.value).toBe(1);
+    expect(info.labels).toMatchObject({ event: id, config_version: "1" });
+    expect(info.labels.version).toMatch(/./);
+    expect(value("guichet_closed_at_timestamp_seconds")).toBeUndefined();
     expect(value("guichet_durable_object_calls_total", { object: "queue_room" })).toBeGreaterThan(0);
   });
 
@@ -248,13 +369,14 @@ describe("per-minute history", () => {
     expect((await submit(id, submissionBody(await admissionToken(id)))).res.status).toBe(201);
     // The closing copies the last minute at once.
     expect((await gateway(`/guichet/ops/api/event/close?event=${id}`, { method: "POST", headers: OPS_AUTH })).status).toBe(200);
+    // The closing minute's copy says nobody waits any more (its gauge drops to 0 once closed).
     const rows = await eventually(
       async () => (await env.DB.prepare("SELECT * FROM minute_history WHERE event_id = ? ORDER BY minute").bind(id).all<Record<string, number>>()).results,
-      (rows) => rows.reduce((n, r) => n + r.arrivals!, 0) === 5 && rows.reduce((n, r) => n + r.calls!, 0) === 3,
+      (rows) => rows.reduce((n, r) => n + r.arrivals!, 0) === 5 && rows.reduce((n, r) => n + r.calls!, 0) === 3 && rows.at(-1)?.waiting === 0,
     );
     expect(rows.reduce((n, r) => n + r.arrivals!, 0)).toBe(5);
     expect(rows.reduce((n, r) => n + r.calls!, 0)).toBe(3);
-    expect(rows.at(-1)).toMatchObject({ waiting: 2, active: 3, wait_p50_ms: expect.any(Number) });
+    expect(rows.at(-1)).toMatchObject({ waiting: 0, active: 3, wait_p50_ms: expect.any(Number) });
     expect(rows.reduce((n, r) => n + r.do_calls_room!, 0)).toBeGreaterThan(0);
 
     const res = await eventually(

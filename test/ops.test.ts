@@ -55,24 +55,30 @@ describe("ops controls", () => {
     expect(rows.map((r) => r.action).sort()).toEqual(["event.pause", "event.resume"]);
   });
 
-  it("changes the quota in both objects, refuses one below the accepted count with 422", async () => {
+  it("changes the quota in both objects, refuses one below the accepted count with 422, and one at it without the typed confirmation", async () => {
     const id = uniqueEvent("opsquota");
     await createEvent(id, { quota: 10 });
     expect((await submit(id, submissionBody(await admissionToken(id)))).res.status).toBe(201);
     expect((await submit(id, submissionBody(await admissionToken(id)))).res.status).toBe(201);
     const low = await opsCall(`/guichet/ops/api/event?event=${id}`, { method: "PUT", body: JSON.stringify({ quota: 1 }) });
     expect(low.status).toBe(422);
-    expect(((await low.json()) as any).error).toMatchObject({ code: "invalid_change", field: "quota" });
+    expect(((await low.json()) as any).error).toMatchObject({ code: "invalid_change", field: "quota", reason: "below_accepted" });
     const negative = await opsCall(`/guichet/ops/api/event?event=${id}`, { method: "PUT", body: JSON.stringify({ admitPerMinute: -5 }) });
     expect(negative.status).toBe(422);
     expect(((await negative.json()) as any).error.field).toBe("admitPerMinute");
-    const ok = await opsCall(`/guichet/ops/api/event?event=${id}`, { method: "PUT", body: JSON.stringify({ quota: 2 }) });
+    // At the accepted count the intake would close: only with the event's id typed.
+    const unconfirmed = await opsCall(`/guichet/ops/api/event?event=${id}`, { method: "PUT", body: JSON.stringify({ quota: 2 }) });
+    expect(unconfirmed.status).toBe(409);
+    expect(await counter(id).stats()).toMatchObject({ quota: 10, closed: false });
+    const ok = await opsCall(`/guichet/ops/api/event?event=${id}`, { method: "PUT", body: JSON.stringify({ quota: 2, confirmClose: id }) });
     expect(ok.status).toBe(200);
     expect(await counter(id).stats()).toMatchObject({ quota: 2, closed: true, closedReason: "quota_reached" });
     expect((await snapshotOf(id)).quota.total).toBe(2);
-    const rows = await auditOf(id, 1);
-    expect(rows[0]).toMatchObject({ action: "event.update" });
-    expect(rows[0].before.quota).toBe(10);
-    expect(rows[0].after.quota).toBe(2);
+    const rows = await auditOf(id, 5);
+    const update = rows.find((r) => r.action === "event.update");
+    expect(update.before.quota).toBe(10);
+    expect(update.after.quota).toBe(2);
+    expect(rows.filter((r) => r.action === "event.refused").map((r) => r.after.refused.reason).sort()).toEqual(["below_accepted", "too_small", "would_close"]);
+    expect(rows.find((r) => r.action === "event.close")).toMatchObject({ before: { closed: false }, after: { closed: true, reason: "quota_reached", via: "event.update" } });
   });
 });

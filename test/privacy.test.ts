@@ -39,9 +39,9 @@ describe("logs", () => {
     expect((await submit(id, submissionBody(await admissionToken(id), { device: { userAgent: "iPhone Mobile" } }))).res.status).toBe(403);
     await gateway(`/guichet/api/submissions?event=${id}`, { method: "POST", headers: { authorization: "Bearer wrong", "content-type": "application/json" }, body: JSON.stringify(people[0]) });
     await eventually(() => d1Submissions(id), (rows) => rows.length === 2);
-    // Something is logged (the origin failing), so the capture works.
+    // Something is logged (the origin failing, reported within a second), so the capture works.
     await gateway("/aide/down", { headers: { accept: "application/json" } });
-    expect(lines.some((l) => l.includes("origin_failed"))).toBe(true);
+    expect(await eventually(async () => lines.some((l) => l.includes("origin_failing")), (seen) => seen, 5_000)).toBe(true);
 
     const all = lines.join("\n").toLowerCase();
     for (const p of people) {

@@ -10,6 +10,7 @@ import * as z from "zod";
 import type { DeviceClass } from "../domain/device";
 import { ConfigError } from "../domain/event";
 import { base64url, base64urlOfText, bytesOf } from "./ticket";
+import { logEvent } from "../ops/log";
 
 export const ADMISSION_COOKIE = "guichet_admission";
 
@@ -164,6 +165,8 @@ async function buildRing(env: KeyEnv): Promise<KeyRing> {
   const published: KeyRing["published"] = [{ jwk: publicPart(current), expiresAt: null }];
   for (const { jwk, expiresAt } of previous) published.push({ jwk: publicPart(jwk), expiresAt });
   const header = base64url(utf8.encode(JSON.stringify({ alg: "ES256", kid: current.kid, typ: "JWT" })));
+  // A rotation shows in the logs as the first isolates that sign with the new kid, the old one among the previous.
+  logEvent("info", { what: "signing_keys", kid: current.kid, previousKids: previous.map((p) => p.jwk.kid) });
   return { source: cachedSource, signingKey, header, published };
 }
 

@@ -66,6 +66,15 @@ export function withDefaults(stored: Partial<EventConfig> & Omit<EventConfig, ke
   return { ...LATER_DEFAULTS, ...stored };
 }
 
+/**
+ * Text every candidate's page shows: no control characters (NUL, …) but line
+ * breaks, and none that reverse or isolate the direction of what follows
+ * (U+202E and its kin can make a banner read differently than it was typed),
+ * nor a lone surrogate (no UTF-8 for it).
+ */
+const FORBIDDEN_IN_TEXT = /(?!\n)[\p{Cc}\p{Bidi_Control}\p{Cs}]/u;
+const plainText = (s: string) => !FORBIDDEN_IN_TEXT.test(s);
+
 /** What an operator (or a test) may set; every field optional on update. */
 export const EventSettingsSchema = z.object({
   opensAt: z.string().datetime({ offset: true }).nullable(),
@@ -75,7 +84,7 @@ export const EventSettingsSchema = z.object({
   admitPerMinute: z.number().int().positive().max(1_000_000),
   overbook: z.number().min(1).max(2),
   noShowGraceSeconds: z.number().int().min(5).max(24 * 3600),
-  banner: z.string().trim().max(500).nullable(),
+  banner: z.string().trim().max(500).refine(plainText, { params: { reason: "forbidden_characters" } }).nullable(),
   routePolicy: RoutePolicySchema,
   unpaidFreesPlace: z.boolean(),
   prequeueOpensAt: z.string().datetime({ offset: true }).nullable(),

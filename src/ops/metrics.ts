@@ -2,12 +2,13 @@
 // together, and a per-isolate cache so that every dashboard, stream and scrape
 // an isolate serves shares one fetch a second (the room is not loaded per viewer).
 import { quotaCap } from "../domain/admission";
-import type { ClosedReason, Phase } from "../domain/event";
+import { defaultEventId, type ClosedReason, type Phase } from "../domain/event";
 import { iso } from "../domain/time";
-import type { RoomMetrics } from "../durable/queue-room/queue-room";
+import type { OriginFailureKind, RoomMetrics } from "../durable/queue-room/queue-room";
 import type { CounterStats } from "../durable/quota-counter/quota-counter";
 import { IsolateCache } from "../http/isolate-cache";
 import { queueRoom, quotaCounter } from "../durable/shared/stubs";
+import { logEvent } from "./log";
 
 export interface OpsMetrics {
   event: string;
@@ -20,8 +21,12 @@ export interface OpsMetrics {
   closedReason: ClosedReason | null;
   configVersion: number;
   settings: RoomMetrics["settings"] & { quotaCap: number };
-  /** Numbers handed out, the highest called, and tickets by state now (`waiting` includes `requeued`). */
-  line: RoomMetrics["tickets"] & { entered: number; servingNumber: number; noShowLapses: number };
+  /**
+   * Numbers handed out, the highest called, and tickets by state now
+   * (`waiting` includes `requeued`). Once closed, `waiting` and `requeued`
+   * are 0 and `waitingAtClose` says how many were still waiting.
+   */
+  line: RoomMetrics["tickets"] & { entered: number; servingNumber: number; noShowLapses: number; waitingAtClose: number | null };
   submissions: {
     quota: number;
     accepted: number;
@@ -32,6 +37,10 @@ export interface OpsMetrics {
     duplicatesRefused: number;
     deviceRefusals: number;
     quotaRefusals: number;
+    /** Refused because their admission was already used for another account or application (409 admission_used). */
+    admissionUsedRefusals: number;
+    /** Accepted although their person key matched, on the origin's namesake review. */
+    namesakeOverrides: number;
     closed: boolean;
   };
   /** Counts over the last 60 seconds. */
@@ -39,11 +48,25 @@ export interface OpsMetrics {
   wait: RoomMetrics["wait"];
   /** At the last minute's submission rate; 0 once filled, null when nothing is being submitted. */
   quotaFillEtaSeconds: number | null;
+  /** The announced end of the intake (INTAKE_CLOSES_AT, default event only), ISO; null when not set. */
+  intakeClosesAt: string | null;
+  /** The lowest number still waiting and for how long; null when nobody waits (and once closed). */
   oldestWaiting: RoomMetrics["oldestWaiting"];
+  /** The origin's failures the proxy counted since the event began (the default event's), by kind. */
+  origin: { failures: Record<OriginFailureKind, number>; lastFailureAt: string | null };
   durableObjects: {
-    queueRoom: { callsPerMinute: number; callsTotal: number; outboxPending: number };
+    queueRoom: { callsPerMinute: number; callsTotal: number; outboxPending: number; outboxFailing: number };
     quotaCounter: { callsPerMinute: number; callsTotal: number; outboxPending: number; outboxFailing: number };
   };
+  /** The deployed Worker version (Cloudflare's version metadata; "unknown" without the binding). */
+  build: { version: string; versionTag: string };
+}
+
+/** What composeMetrics reads from the deployment, beside the two objects. */
+export interface Deployment {
+  intakeClosesAt: number | null;
+  version: string;
+  versionTag: string;
 }
 
 /** Seconds until the quota is filled at `perMinute` submissions a minute. */
@@ -54,7 +77,7 @@ export function quotaFillEtaSeconds(placesLeft: number, perMinute: number): numb
 }
 
 /** Puts the two objects' views together. Before the first submission the counter has no state: the room's word stands. */
-export function composeMetrics(room: RoomMetrics, counter: CounterStats | null): OpsMetrics {
+export function composeMetrics(room: RoomMetrics, counter: CounterStats | null, deployment: Deployment = { intakeClosesAt: null, version: "unknown", versionTag: "" }): OpsMetrics {
   const quota = counter?.quota ?? room.settings.quota;
   const accepted = counter?.accepted ?? room.accepted;
   const placesLeft = Math.max(0, quota - accepted);
@@ -69,7 +92,7 @@ export function composeMetrics(room: RoomMetrics, counter: CounterStats | null):
     closedReason: room.closedReason ?? counter?.closedReason ?? null,
     configVersion: room.configVersion,
     settings: { ...room.settings, quotaCap: quotaCap(room.settings.quota, room.settings.overbook) },
-    line: { entered: room.entered, servingNumber: room.servingNumber, ...room.tickets, noShowLapses: room.noShowLapses },
+    line: { entered: room.entered, servingNumber: room.servingNumber, ...room.tickets, noShowLapses: room.noShowLapses, waitingAtClose: room.waitingAtClose },
     submissions: {
       quota,
       accepted,
@@ -79,14 +102,18 @@ export function composeMetrics(room: RoomMetrics, counter: CounterStats | null):
       duplicatesRefused: counter?.refusedDuplicates ?? 0,
       deviceRefusals: counter?.refusedDevices ?? 0,
       quotaRefusals: counter?.refusedQuota ?? 0,
+      admissionUsedRefusals: counter?.refusedAdmissionUsed ?? 0,
+      namesakeOverrides: counter?.namesakeOverrides ?? 0,
       closed: (counter?.closed ?? false) || room.closedAt !== null,
     },
     perMinute: { arrivals: room.lastMinute.arrivals, calls: room.lastMinute.calls, submissions: submissionsPerMinute },
     wait: room.wait,
     quotaFillEtaSeconds: quotaFillEtaSeconds(placesLeft, submissionsPerMinute),
+    intakeClosesAt: iso(deployment.intakeClosesAt),
     oldestWaiting: room.oldestWaiting,
+    origin: { failures: room.originFailures.byKind, lastFailureAt: iso(room.originFailures.lastAt) },
     durableObjects: {
-      queueRoom: { callsPerMinute: room.rpcCalls.perMinute, callsTotal: room.rpcCalls.total, outboxPending: room.outboxPending },
+      queueRoom: { callsPerMinute: room.rpcCalls.perMinute, callsTotal: room.rpcCalls.total, outboxPending: room.outboxPending, outboxFailing: room.outboxFailing },
       quotaCounter: {
         callsPerMinute: counter?.rpcCalls.perMinute ?? 0,
         callsTotal: counter?.rpcCalls.total ?? 0,
@@ -94,7 +121,41 @@ export function composeMetrics(room: RoomMetrics, counter: CounterStats | null):
         outboxFailing: counter?.outbox.failing ?? 0,
       },
     },
+    build: { version: deployment.version, versionTag: deployment.versionTag },
   };
+}
+
+/** INTAKE_CLOSES_AT (the default event's announced end) and the Worker's version, from the bindings. */
+function deploymentOf(env: Env, eventId: string): Deployment {
+  const raw = eventId === defaultEventId(env) ? env.INTAKE_CLOSES_AT?.trim() : "";
+  const at = raw ? Date.parse(raw) : NaN;
+  return {
+    intakeClosesAt: Number.isFinite(at) ? at : null,
+    version: env.CF_VERSION_METADATA?.id || "unknown",
+    versionTag: env.CF_VERSION_METADATA?.tag ?? "",
+  };
+}
+
+/**
+ * Outbox failures as this isolate last saw them, by event and object: the
+ * first metrics read that finds an outbox failing logs it, and the first that
+ * finds it recovered logs that (each isolate says it once; Prometheus'
+ * scrape reads the metrics every few seconds).
+ */
+const outboxSeenFailing = new Map<string, boolean>();
+
+function logOutboxChanges(m: OpsMetrics): void {
+  for (const [object, o] of [
+    ["queue_room", m.durableObjects.queueRoom],
+    ["quota_counter", m.durableObjects.quotaCounter],
+  ] as const) {
+    const key = `${m.event}\n${object}`;
+    const failing = o.outboxFailing > 0;
+    if (failing === (outboxSeenFailing.get(key) ?? false)) continue;
+    outboxSeenFailing.set(key, failing);
+    if (failing) logEvent("error", { what: "outbox_failing", event: m.event, object, pending: o.outboxPending, failing: o.outboxFailing });
+    else logEvent("info", { what: "outbox_recovered", event: m.event, object });
+  }
 }
 
 /** One fetch from both objects; null when the event does not exist. */
@@ -103,7 +164,10 @@ async function fetchMetrics(env: Env, eventId: string): Promise<OpsMetrics | nul
     queueRoom(env, eventId).metrics() as Promise<RoomMetrics | null>,
     quotaCounter(env, eventId).stats() as Promise<CounterStats | null>,
   ]);
-  return room ? composeMetrics(room, counter) : null;
+  if (!room) return null;
+  const m = composeMetrics(room, counter, deploymentOf(env, eventId));
+  logOutboxChanges(m);
+  return m;
 }
 
 export const METRICS_FRESH_MS = 1_000;

@@ -22,6 +22,8 @@ import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "../ops/prometheus";
 import { forgetSnapshot } from "../line/snapshot-cache";
 import { jsonBody, validQuery } from "../http/body";
 import { queueRoom, quotaCounter } from "../durable/shared/stubs";
+import type { ConfigureResult } from "../durable/queue-room/queue-room";
+import { issueMessages, reasonText, schemaRefusal } from "../ops/refusals";
 
 export const ops = new Hono<AppEnv>();
 
@@ -343,15 +345,23 @@ const CSV_COLUMNS = [
   "paid_at",
 ] as const;
 const CSV_PAGE = 1_000;
+/** So that Excel reads the file as UTF-8 (without it, a fr-CA Windows Excel reads Windows-1252 and garbles accents). */
+const UTF8_BOM = "\uFEFF";
 
-/** RFC 4180 quoting, and a leading quote on text a spreadsheet would run as a formula. */
-function csvField(value: string | number | boolean | null, text = false): string {
+/**
+ * `rfc4180` (the default, for scripts): comma-separated; `excel`: separated
+ * by semicolons, the list separator of a French-Canadian Windows, so Excel
+ * opens it in columns. Both start with the BOM and end lines with CRLF.
+ */
+const CsvQuery = z.object({ format: z.enum(["rfc4180", "excel"]).optional() });
+
+/** RFC 4180 quoting (for `separator` too), and a leading quote on text a spreadsheet would run as a formula. */
+function csvField(value: string | number | boolean | null, separator: string, text = false): string {
   if (value === null) return "";
   let s = String(value);
   if (text && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  return /["\r\n]/.test(s) || s.includes(separator) ? `"${s.replace(/"/g, '""')}"` : s;
 }
-
 
 /**
  * The ministry's export from D1: accepted submissions in rank order (the
@@ -359,8 +369,9 @@ function csvField(value: string | number | boolean | null, text = false): string
  * data is stored anywhere, so none can leak here: the duplicate key is an HMAC
  * and is not exported either.
  */
-ops.get("/api/submissions.csv", (c) => {
+ops.get("/api/submissions.csv", validQuery(CsvQuery), (c) => {
   const eventId = eventIdOf(c);
+  const separator = c.req.valid("query").format === "excel" ? ";" : ",";
   const db = database(c.env.DB);
   const s = schema.submissions;
   const encoder = new TextEncoder();
@@ -370,7 +381,7 @@ ops.get("/api/submissions.csv", (c) => {
     async pull(controller) {
       if (!headerSent) {
         headerSent = true;
-        controller.enqueue(encoder.encode(`${CSV_COLUMNS.join(",")}\r\n`));
+        controller.enqueue(encoder.encode(`${UTF8_BOM}${CSV_COLUMNS.join(separator)}\r\n`));
         return;
       }
       const rows = await db
@@ -381,23 +392,24 @@ ops.get("/api/submissions.csv", (c) => {
         .limit(CSV_PAGE)
         .offset(offset);
       offset += rows.length;
+      const field = (value: string | number | boolean | null, text = false) => csvField(value, separator, text);
       const lines = rows.map((r) =>
         [
-          csvField(r.id),
-          csvField(r.rank),
-          csvField(r.kind),
-          csvField(r.accountId, true),
-          csvField(r.applicationId, true),
-          csvField(r.queueNumber),
-          csvField(r.deviceClass),
-          csvField(r.representative),
-          csvField(r.representativeId, true),
-          csvField(r.eligibility),
-          csvField(r.status),
-          csvField(iso(r.acceptedAt)),
-          csvField(iso(r.paymentDueAt)),
-          csvField(iso(r.paidAt)),
-        ].join(","),
+          field(r.id),
+          field(r.rank),
+          field(r.kind),
+          field(r.accountId, true),
+          field(r.applicationId, true),
+          field(r.queueNumber),
+          field(r.deviceClass),
+          field(r.representative),
+          field(r.representativeId, true),
+          field(r.eligibility),
+          field(r.status),
+          field(iso(r.acceptedAt)),
+          field(iso(r.paymentDueAt)),
+          field(iso(r.paidAt)),
+        ].join(separator),
       );
       if (lines.length > 0) controller.enqueue(encoder.encode(`${lines.join("\r\n")}\r\n`));
       if (rows.length < CSV_PAGE) controller.close();
@@ -415,26 +427,60 @@ ops.get("/api/submissions.csv", (c) => {
 // ------------------------------------------------------------ changes to the event, controls
 
 /**
- * Changes the event (or creates it). The whole change is validated by the room
- * first; a quota change is applied by the QuotaCounter (which knows the exact
- * accepted count) before the room commits, so neither can disagree for long.
+ * The PUT's body: settings (EventSettingsPatchSchema, checked in the handler
+ * so that a refusal can be explained and audited) and, for a change that
+ * closes the intake, `confirmClose` with the event's id typed by the operator.
  */
-ops.put("/api/event", jsonBody(EventSettingsPatchSchema, { maxBytes: 16 * 1024 }), async (c) => {
+const EventChangeBody = z.record(z.string(), z.unknown());
+
+/**
+ * Changes the event (or creates it). The whole change is validated by the room
+ * first, against the accepted count the QuotaCounter gives; a quota change is
+ * applied by the counter before the room commits, so neither can disagree for
+ * long. A change that would close the intake (a quota at the accepted count)
+ * is refused (409 confirmation_required) unless `confirmClose` is the event's
+ * id. Every refusal is audited and says why in the operator's language.
+ */
+ops.put("/api/event", jsonBody(EventChangeBody, { maxBytes: 16 * 1024 }), async (c) => {
   const eventId = eventIdOf(c);
-  const patch = c.req.valid("json");
+  const lang = c.get("lang");
+  const actor = c.get("actor");
+  const { confirmClose, ...asked } = c.req.valid("json");
   const room = queueRoom(c.env, eventId);
-  const check = await room.configure(patch, { actor: c.get("actor"), dryRun: true });
-  if (!check.ok) throw new ApiError(422, "invalid_change", { field: check.field, detail: check.detail });
+  const refuse = async (status: 409 | 422, code: string, refusal: { field: string; cause: string; message: string; detail?: string }, extra: Record<string, unknown> = {}) => {
+    await room.refused({ actor, asked, field: refusal.field, cause: refusal.cause, detail: refusal.detail ?? refusal.message });
+    return c.json({ error: { code, message: refusal.message, field: refusal.field, reason: refusal.cause, ...extra } }, status);
+  };
+  const refuseChange = (r: Extract<ConfigureResult, { ok: false }>) => {
+    const message = reasonText(r.cause, lang, { ...r.values, event: eventId });
+    if (r.reason === "confirmation_required") {
+      return refuse(409, "confirmation_required", { field: r.field, cause: r.cause, message, detail: r.detail }, { ...r.values, confirmWith: "confirmClose" });
+    }
+    return refuse(422, "invalid_change", { field: r.field, cause: r.cause, message, detail: r.detail }, { detail: r.detail });
+  };
+
+  const parsed = EventSettingsPatchSchema.safeParse(asked, { error: issueMessages(lang) });
+  if (!parsed.success) {
+    const r = schemaRefusal(parsed.error);
+    return refuse(422, "invalid_body", { field: r.field, cause: r.reason, message: r.message });
+  }
+  const patch = parsed.data;
+  const counter = quotaCounter(c.env, eventId);
+  const accepted = patch.quota !== undefined ? ((await counter.stats())?.accepted ?? 0) : 0;
+  const options = { actor, accepted, confirmClose: confirmClose === eventId };
+  const check = await room.configure(patch, { ...options, dryRun: true });
+  if (!check.ok) return refuseChange(check);
   if (check.before && (patch.quota !== undefined || patch.unpaidFreesPlace !== undefined)) {
-    const counted = await quotaCounter(c.env, eventId).setSettings({ quota: patch.quota, unpaidFreesPlace: patch.unpaidFreesPlace });
+    const counted = await counter.setSettings({ quota: patch.quota, unpaidFreesPlace: patch.unpaidFreesPlace });
     if (!counted.ok) {
-      throw new ApiError(422, "invalid_change", { field: "quota", detail: `the quota cannot go below the ${counted.accepted} submissions already accepted` });
+      const detail = `the quota cannot go below the ${counted.accepted} submissions already accepted`;
+      return refuse(422, "invalid_change", { field: "quota", cause: "below_accepted", message: reasonText("below_accepted", lang, { accepted: counted.accepted }), detail }, { detail });
     }
   }
-  const done = await room.configure(patch, { actor: c.get("actor") });
-  if (!done.ok) throw new ApiError(422, "invalid_change", { field: done.field, detail: done.detail });
+  const done = await room.configure(patch, options);
+  if (!done.ok) return refuseChange(done);
   changed(eventId);
-  return c.json({ settings: settingsOf(done.after), created: done.before === null }, done.before === null ? 201 : 200);
+  return c.json({ settings: settingsOf(done.after), created: done.before === null, closed: done.closed }, done.before === null ? 201 : 200);
 });
 
 /** Stops (`paused`) or resumes calling numbers. */

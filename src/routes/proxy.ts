@@ -22,6 +22,7 @@ import { cookieHeader, cookieValue, isCookieNamed } from "../http/cookies";
 import { noticeResponse } from "../pages/notice";
 import { clientKey, countLocally } from "../http/rate-limit";
 import { roomSnapshot } from "../line/snapshot-cache";
+import { noteOriginFailure } from "../ops/origin-failures";
 
 type ProxyContext = Context<AppEnv>;
 
@@ -319,12 +320,13 @@ export async function proxy(c: ProxyContext): Promise<Response> {
     res = await toOrigin(c, url, headers);
   } catch (e) {
     const timeout = e instanceof DOMException && (e.name === "TimeoutError" || e.name === "AbortError");
-    console.warn(JSON.stringify({ level: "warn", what: "origin_failed", timeout, path: url.pathname.slice(0, 100) }));
+    noteOriginFailure(c, eventId, timeout ? "timeout" : "unreachable", url.pathname);
     return originFailed(c, lang, url.pathname, timeout);
   }
   if (res === null) {
     console.warn(JSON.stringify({ level: "warn", what: "target_off_origin" }));
     return ambiguous(c, lang, url.pathname);
   }
+  if (res.status >= 500) noteOriginFailure(c, eventId, "server_error", url.pathname);
   return towardClient(c, res, sessionCookie);
 }

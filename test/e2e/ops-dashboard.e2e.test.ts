@@ -4,9 +4,13 @@
 // people filling a form, some no-shows): the token asked once, the live
 // numbers and charts moving, the stream lost and found again, the controls
 // (banner, a refused change, pause and resume, closing behind a typed
-// confirmation) and their audit rows, the English page. The screenshot for
-// the README is taken on the way (UPDATE_SCREENSHOTS=1 copies it to docs/).
-import { copyFileSync, mkdirSync } from "node:fs";
+// confirmation) and their audit rows, the English page. On a second event,
+// from a browser set to English and Paris: Montreal time with its zone, the
+// charts' numbers in the page's language, the warning above maxActive, a
+// quota change that would close the intake confirmed only by typing the
+// event's id, and the Excel export. The screenshot for the README is taken on
+// the way (UPDATE_SCREENSHOTS=1 copies it to docs/).
+import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
@@ -266,6 +270,8 @@ describe("the operators' dashboard in Chromium", () => {
       return n;
     })()`);
     expect(seriesPixels).toBeGreaterThan(100);
+    // Times say their zone (HNE in winter, HAE in summer).
+    expect(spaces(await page.locator("#updated").textContent())).toMatch(/^Mis à jour à .+ (HNE|HAE)$/);
     await sleep(8_000);
     const shot = await screenshot(page, "ops-dashboard");
     if (process.env.UPDATE_SCREENSHOTS === "1") {
@@ -273,6 +279,30 @@ describe("the operators' dashboard in Chromium", () => {
       copyFileSync(shot, join(ROOT, "docs", "screenshots", "ops-dashboard.png"));
     }
   }, 90_000);
+
+  it("draws the history as steps: a minute's count holds until the next, a burst is a jump and not a ramp", async () => {
+    const probe = `(async () => {
+      const u = document.getElementById("chart-rates").uplot;
+      const t0 = Math.floor(Date.now() / 1000) - 3600;
+      u.setData([[t0, t0 + 60, t0 + 120], [0, 100, 100], [null, null, null], [null, null, null]]);
+      await new Promise((r) => setTimeout(r, 0));
+      const x = Math.round(u.valToPos(t0 + 30, "x", true));
+      const column = u.ctx.getImageData(x, 0, 1, u.ctx.canvas.height).data;
+      const blueNear = (y) => {
+        for (let d = -3; d <= 3; d++) {
+          const i = (Math.round(y) + d) * 4;
+          if (column[i] < 40 && column[i + 1] > 60 && column[i + 1] < 110 && column[i + 2] > 120 && column[i + 3] > 200) return true;
+        }
+        return false;
+      };
+      return { atZero: blueNear(u.valToPos(0, "y", true)), halfway: blueNear(u.valToPos(50, "y", true)) };
+    })()`;
+    // Halfway through the first minute the line is still at that minute's value (0), not halfway to the next (50).
+    await eventually(async () => {
+      const r = (await page.evaluate(probe)) as { atZero: boolean; halfway: boolean };
+      return r.atZero && !r.halfway;
+    }, "a stepped line");
+  });
 
   it("says clearly when the stream is lost, and comes back by itself", async () => {
     relay.cut();
@@ -340,6 +370,116 @@ describe("the operators' dashboard in Chromium", () => {
     await eventually(async () => spaces(await page.locator("#audit").textContent()).includes("fermeture"), "the close in the audit log", 15_000, 250);
   }, 60_000);
 
+  it("on another event, from a browser in English and in Paris: Montreal time with its zone, French numbers, the warning above maxActive, a closing quota confirmed by the event's id, and the Excel export", async () => {
+    const SECOND = "e2e-second";
+    const api = (method: string, path: string, body?: unknown) =>
+      fetch(`${gw.url}${path}${path.includes("?") ? "&" : "?"}event=${SECOND}`, {
+        method,
+        headers: { authorization: `Bearer ${gw.opsToken}`, "content-type": "application/json", "user-agent": DESKTOP_UA, accept: "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    expect((await api("PUT", "/guichet/ops/api/event", { opensAt: new Date(Date.now() - 1000).toISOString(), quota: 50, maxActive: 3, noShowGraceSeconds: 900 })).status).toBe(201);
+    // Three candidates are called and hold their places; one claims and the origin submits for them.
+    const tickets: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(`${gw.url}/guichet/api/enter?event=${SECOND}`, { method: "POST", headers: { accept: "application/json" } });
+      expect(res.status).toBe(201);
+      tickets.push(res.headers.getSetCookie().map((c) => c.split(";")[0]!).join("; "));
+    }
+    const statusOf = async (cookie: string) => ((await (await fetch(`${gw.url}/guichet/api/status?event=${SECOND}`, { headers: { cookie } })).json()) as any).state;
+    await eventually(async () => (await statusOf(tickets[0]!)) === "your_turn", "the first one called", 20_000, 250);
+    const claim = await fetch(`${gw.url}/guichet/api/claim?event=${SECOND}`, { method: "POST", headers: { cookie: tickets[0]!, "user-agent": DESKTOP_UA, accept: "application/json" } });
+    const token = ((await claim.json()) as any).admission.token;
+    const submitted = await fetch(`${gw.url}/guichet/api/submissions?event=${SECOND}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${gw.originApiKey}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        admissionToken: token,
+        accountId: "mpq-e2e-second",
+        applicationId: "app-e2e-second",
+        applicant: { familyName: "Deuxième", givenNames: "Test", birthDate: "1990-01-01", countryOfBirth: "FR", passportNumber: "E2E2000001" },
+        signedByRepresentative: false,
+        representativeId: null,
+        device: { userAgent: DESKTOP_UA, mobileHint: "?0" },
+      }),
+    });
+    expect(submitted.status).toBe(201);
+    await eventually(async () => ((await (await api("GET", "/guichet/ops/api/metrics")).json()) as any).line.active === 2, "two called, holding their places", 20_000, 250);
+
+    const abroad = await localContext(browser, { locale: "en-US", timezoneId: "Europe/Paris", viewport: { width: 1440, height: 900 }, acceptDownloads: true });
+    try {
+      const second = await abroad.newPage();
+      await second.goto(`${dashboardUrl}?event=${SECOND}&lang=fr`);
+      await second.locator("#login").waitFor({ state: "visible" });
+      await second.fill("#login input[name=token]", gw.opsToken);
+      await second.press("#login input[name=token]", "Enter");
+      await second.locator("#conn.conn-live").waitFor();
+
+      // Montreal time, labelled with Montreal's zone in the page's language, whatever the browser's zone.
+      const zoneNow = new Intl.DateTimeFormat("fr-CA", { timeZone: "America/Montreal", timeZoneName: "short" }).formatToParts(new Date()).find((p) => p.type === "timeZoneName")!.value;
+      expect(zoneNow).toMatch(/^(HNE|HAE)$/);
+      await eventually(async () => spaces(await second.locator("#updated").textContent()).endsWith(zoneNow), "the update time with its zone");
+      const montrealHour = new Intl.DateTimeFormat("en-CA", { timeZone: "America/Montreal", hour: "2-digit", hourCycle: "h23" }).format(new Date());
+      expect(spaces(await second.locator("#updated").textContent())).toMatch(new RegExp(`^Mis à jour à ${montrealHour}\\b`));
+      expect(spaces(await second.locator("#chart-rates .u-series .u-label").first().textContent())).toBe(`Heure (${zoneNow})`);
+      // The charts' numbers in French (a decimal comma), although the browser is set to English.
+      const ticks = (await second.evaluate(`document.getElementById("chart-wait").uplot.axes[1]._values`)) as string[];
+      expect(ticks.some((t) => /^\d+,\d+$/.test(t)), ticks.join(" | ")).toBe(true);
+      expect(ticks.some((t) => t.includes(".")), ticks.join(" | ")).toBe(false);
+
+      // maxActive lowered below the admissions in flight: the dashboard says so.
+      expect(await second.isVisible("#active-warning")).toBe(false);
+      expect((await api("PUT", "/guichet/ops/api/event", { maxActive: 1 })).status).toBe(200);
+      await second.locator("#active-warning").waitFor({ state: "visible" });
+      expect(spaces(await second.locator("#active-warning").textContent())).toBe(
+        "Admissions actives au-dessus du maximum : 2 / 1. Personne n'est appelé tant qu'elles ne redescendent pas sous le maximum.",
+      );
+      expect(await second.getAttribute("#card-active", "class")).toContain("card-warn");
+      await eventually(async () => (await second.inputValue("input[name=maxActive]")) === "1", "the form following the change");
+
+      // A quota at the accepted count: the server asks for the confirmation, and the form offers it.
+      await second.fill("input[name=quota]", "1");
+      await second.click("#settings button[type=submit]");
+      await second.locator("#confirm-change").waitFor({ state: "visible" });
+      expect(spaces(await second.locator("#confirm-change-reason").textContent())).toMatch(/^Un quota de 1 égale les 1 demandes déjà acceptées : la réception des demandes fermerait aussitôt/);
+      await second.click("#change-cancel");
+      await second.locator("#settings-result.error").waitFor();
+      expect(((await (await api("GET", "/guichet/ops/api/event")).json()) as any).settings.quota).toBe(50);
+      expect(((await (await api("GET", "/guichet/ops/api/metrics")).json()) as any).phase).toBe("open");
+
+      await second.click("#settings button[type=submit]");
+      await second.locator("#confirm-change").waitFor({ state: "visible" });
+      await second.fill("#confirm-change input[name=confirm]", "e2e");
+      expect(await second.isDisabled("#change-confirm")).toBe(true);
+      await second.fill("#confirm-change input[name=confirm]", SECOND);
+      await second.click("#change-confirm");
+      await second.locator("#settings-result.ok").waitFor();
+      expect(spaces(await second.locator("#settings-result").textContent())).toBe("Changements appliqués : la réception est fermée.");
+      await second.locator("#phase.badge-closed").waitFor({ timeout: 10_000 });
+      let audit = "";
+      await eventually(async () => {
+        audit = spaces(await second.locator("#audit").textContent());
+        return audit.includes("fermeture") && audit.includes("refusé : would_close") && audit.includes("via: — → \"event.update\"");
+      }, "the refusal, the change and the close in the audit", 15_000, 250).catch((e) => {
+        throw new Error(`${e.message}: ${audit}`);
+      });
+      // Each row's time says its zone.
+      for (const when of await second.locator("#audit tr td:first-child").allTextContents()) expect(spaces(when)).toMatch(new RegExp(`^\\d{4}-\\d{2}-\\d{2} .+ ${zoneNow}$`));
+      // Nobody waits any more once closed.
+      expect(await second.locator('[data-metric="waiting"]').textContent()).toBe("0");
+
+      // The Excel export: the BOM, then semicolons.
+      const [download] = await Promise.all([second.waitForEvent("download"), second.click("#csv")]);
+      const bytes = readFileSync((await download.path())!);
+      expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+      const lines = bytes.subarray(3).toString("utf8").split("\r\n");
+      expect(lines[0]).toMatch(/^id;rank;kind;account_id;/);
+      expect(lines[1]).toMatch(/;1;quota;mpq-e2e-second;app-e2e-second;/);
+    } finally {
+      await abroad.close();
+    }
+  }, 120_000);
+
   it("speaks English with ?lang=en", async () => {
     const en = await context.newPage();
     await en.goto(`${dashboardUrl}?lang=en`);
@@ -353,6 +493,14 @@ describe("the operators' dashboard in Chromium", () => {
     expect(spaces(await en.locator("#h-headline").textContent())).toBe("Right now");
     expect(spaces(await en.locator("#phase").textContent())).toBe("Closed");
     expect(spaces(await en.locator("#conn").textContent())).toBe("Live");
+    // Times in Montreal with the zone as English writes it; the charts' numbers in English (a decimal point), in a French browser.
+    const zoneEn = new Intl.DateTimeFormat("en-CA", { timeZone: "America/Montreal", timeZoneName: "short" }).formatToParts(new Date()).find((p) => p.type === "timeZoneName")!.value;
+    expect(zoneEn).toMatch(/^(EST|EDT)$/);
+    await eventually(async () => spaces(await en.locator("#updated").textContent()).endsWith(zoneEn), "the English zone");
+    expect(spaces(await en.locator("#chart-rates .u-series .u-label").first().textContent())).toBe(`Time (${zoneEn})`);
+    const ticks = (await en.evaluate(`document.getElementById("chart-wait").uplot.axes[1]._values`)) as string[];
+    expect(ticks.some((t) => /^\d+\.\d+$/.test(t)), ticks.join(" | ")).toBe(true);
+    expect(ticks.some((t) => t.includes(",")), ticks.join(" | ")).toBe(false);
     await en.close();
   });
 });

@@ -80,7 +80,8 @@ export class History implements RpcCallStore {
     const { sql, outbox } = this.state;
     const room = this.state.room!;
     const minute = Math.floor(now / 60_000);
-    const waiting = this.state.waiting();
+    // Once closed, nobody waits for a call: the gauge drops to 0, as in the live metrics.
+    const waiting = this.state.phase(now) === "closed" ? 0 : this.state.waiting();
     const active = this.state.active();
     const gauges = `${minute}:${waiting}:${active}`;
     this.calls.flush();

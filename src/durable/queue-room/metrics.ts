@@ -5,6 +5,7 @@
 // per isolate across all its viewers.
 import { callsPerMinute } from "../shared/rpc-calls";
 import { percentiles, type History, type Percentiles } from "./history";
+import type { OriginFailureCounts } from "./origin-failures";
 import type { RoomState } from "./state";
 import type { RoomMetrics } from "./types";
 
@@ -18,6 +19,7 @@ export class Metrics {
   constructor(
     private readonly state: RoomState,
     private readonly history: History,
+    private readonly originFailures: OriginFailureCounts,
   ) {}
 
   read(now: number): RoomMetrics {
@@ -36,10 +38,15 @@ export class Metrics {
         .map((row) => [row.minute, row.rpc_calls]),
     );
     const wait = this.waitPercentiles(now);
+    const phase = state.phase(now);
+    // After closing, nobody waits for a call any more: the line's gauges drop
+    // to 0 (an "oldest waiting" alert must not fire after a normal close).
+    const closed = phase === "closed";
+    const outbox = state.outbox.stats();
     return {
       event: c.id,
       generatedAt: now,
-      phase: state.phase(now),
+      phase,
       paused: r.paused,
       opensAt: c.opensAt,
       closedAt: r.closedAt,
@@ -56,8 +63,8 @@ export class Metrics {
       entered: r.nextNumber - 1,
       servingNumber: r.servingNumber,
       tickets: {
-        waiting: state.waiting(),
-        requeued: state.count("requeued"),
+        waiting: closed ? 0 : state.waiting(),
+        requeued: closed ? 0 : state.count("requeued"),
         called: state.count("called"),
         admitted: state.count("admitted"),
         active: state.active(),
@@ -67,13 +74,16 @@ export class Metrics {
         noShows: state.count("no_show"),
         left: state.count("left"),
       },
+      waitingAtClose: closed ? state.waiting() : null,
       noShowLapses: totals.lapses ?? 0,
       lastMinute: { arrivals: history.arrivalsSince(now - 60_000), calls: history.callsSince(now - 60_000) },
       wait: { called: state.calledEver, p50Seconds: wait.p50, p95Seconds: wait.p95 },
-      oldestWaiting: this.oldestWaiting(now),
+      oldestWaiting: closed ? null : this.oldestWaiting(now),
       accepted: r.accepted,
       rpcCalls: { perMinute: callsPerMinute(now, recent.get(minute) ?? 0, recent.get(minute - 1) ?? 0), total: totals.rpc ?? 0 },
-      outboxPending: state.outbox.size(),
+      outboxPending: outbox.pending,
+      outboxFailing: outbox.failing,
+      originFailures: this.originFailures.read(),
     };
   }
 

@@ -21,6 +21,7 @@ import { Control } from "./control";
 import { History } from "./history";
 import { Metrics } from "./metrics";
 import { Numbering } from "./numbering";
+import { OriginFailureCounts } from "./origin-failures";
 import { Prequeue } from "./prequeue";
 import { ROOM_SCHEMA } from "./schema";
 import { Snapshots } from "./snapshot";
@@ -35,6 +36,8 @@ import type {
   ConfigureResult,
   EnterResult,
   FairnessRecord,
+  OriginFailureKind,
+  RefusedChange,
   RoomMetrics,
   Snapshot,
   TicketState,
@@ -49,6 +52,9 @@ export type {
   ConfigureResult,
   EnterResult,
   FairnessRecord,
+  OriginFailureKind,
+  OriginFailures,
+  RefusedChange,
   RoomMetrics,
   RoomSnapshot,
   Snapshot,
@@ -67,6 +73,7 @@ export class QueueRoom extends DurableObject<Env> {
   private readonly control: Control;
   private readonly snapshots: Snapshots;
   private readonly metricsView: Metrics;
+  private readonly originFailures: OriginFailureCounts;
   /** RPC calls served since this instance started, by method (tests and benchmarks read it). */
   readonly rpcCalls: Map<string, number>;
   /** The alarm as last set (real clock), or null: spares a storage read on every schedule. */
@@ -83,7 +90,8 @@ export class QueueRoom extends DurableObject<Env> {
     this.claims = new Claims(this.state, this.history, this.prequeue, this.tick);
     this.control = new Control(this.state, this.history, this.prequeue, env);
     this.snapshots = new Snapshots(this.state, this.history, this.prequeue);
-    this.metricsView = new Metrics(this.state, this.history);
+    this.originFailures = new OriginFailureCounts(ctx.storage.sql);
+    this.metricsView = new Metrics(this.state, this.history, this.originFailures);
     this.rpcCalls = this.history.calls.byMethod;
     void ctx.blockConcurrencyWhile(async () => {
       ensureSchema(ctx.storage, ROOM_SCHEMA);
@@ -114,12 +122,39 @@ export class QueueRoom extends DurableObject<Env> {
   /**
    * Creates the event or changes its settings. A change that would break an
    * invariant (quota below the accepted count, …) is refused and changes
-   * nothing. With an actor, the change and its audit row are written together.
-   * `dryRun` only validates.
+   * nothing; one that would close the intake (a quota at the accepted count)
+   * needs `confirmClose`. With an actor, the change and its audit row are
+   * written together. `dryRun` only validates.
    */
   async configure(patch: EventSettingsPatch, options: ConfigureOptions = {}): Promise<ConfigureResult> {
     const now = this.served("configure");
-    return this.change(patch, { source: options.source ?? "ops", actor: options.actor ?? null, dryRun: options.dryRun ?? false }, now);
+    return this.change(
+      patch,
+      { source: options.source ?? "ops", actor: options.actor ?? null, dryRun: options.dryRun ?? false, confirmClose: options.confirmClose === true, accepted: options.accepted ?? 0 },
+      now,
+    );
+  }
+
+  /** Audits a change an operator was refused (the ops API's 409 and 422 answers): nothing else changes. */
+  async refused(change: RefusedChange): Promise<void> {
+    const now = this.served("refused");
+    this.control.refused(this.event, change, now);
+    if (this.state.room) await this.schedule(now, { reconsider: true });
+    else {
+      // No event here yet (a refused creation): the alarm still carries the audit row to D1.
+      this.alarmAt = Date.now();
+      await this.ctx.storage.setAlarm(this.alarmAt);
+    }
+  }
+
+  /**
+   * Adds the origin's failures one isolate's proxy saw (at most one call a
+   * second per isolate, and only while the origin fails). Kept even before
+   * the event exists: the proxy fronts the origin at all times.
+   */
+  async noteOriginFailures(counts: Partial<Record<OriginFailureKind, number>>): Promise<void> {
+    const now = this.served("noteOriginFailures");
+    this.originFailures.add(counts, now);
   }
 
   /**
@@ -129,11 +164,15 @@ export class QueueRoom extends DurableObject<Env> {
    * commitment included. Vars that the API would refuse stop the room loudly.
    */
   private async seedFromVars(): Promise<void> {
-    const result = await this.change({}, { source: "vars", actor: null, dryRun: false }, this.state.now());
+    const result = await this.change({}, { source: "vars", actor: null, dryRun: false, confirmClose: false, accepted: 0 }, this.state.now());
     if (!result.ok) throw new ConfigError(`the Worker vars give an invalid event: ${result.field}: ${result.detail}`);
   }
 
-  private async change(patch: EventSettingsPatch, options: { source: ConfigSource; actor: string | null; dryRun: boolean }, now: number): Promise<ConfigureResult> {
+  private async change(
+    patch: EventSettingsPatch,
+    options: { source: ConfigSource; actor: string | null; dryRun: boolean; confirmClose: boolean; accepted: number },
+    now: number,
+  ): Promise<ConfigureResult> {
     const result = this.control.configure(this.event, patch, options, now);
     if (result.ok && !options.dryRun) await this.schedule(now, { reconsider: true });
     return result;

@@ -1,5 +1,6 @@
 // The QueueRoom's storage: the room's row, one row per ticket, the pre-queue
-// and its draw, spent puzzles, per-minute counts, faults and the outbox.
+// and its draw, spent puzzles, per-minute counts, the origin's failures,
+// faults and the outbox.
 import { Faults } from "../shared/faults";
 import { Outbox } from "../shared/outbox";
 import type { Schema } from "../shared/schema";
@@ -74,6 +75,8 @@ const TABLES = `
     active INTEGER,
     dirty INTEGER NOT NULL DEFAULT 0
   );
+  -- The origin's failures the Worker's proxy reported, by kind (origin-failures.ts).
+  CREATE TABLE IF NOT EXISTS origin_failures (kind TEXT PRIMARY KEY, count INTEGER NOT NULL, last_at INTEGER NOT NULL);
   ${Outbox.schema}`;
 
 /** What storage at version v - 1 needs to reach v. */

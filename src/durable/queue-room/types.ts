@@ -1,6 +1,7 @@
 // What the QueueRoom answers over RPC, and the rows its pieces read.
 import type { DeviceClass } from "../../domain/device";
 import type { ClosedReason, EventConfig, Phase, RoutePolicy } from "../../domain/event";
+import type { ChangeReason } from "../../domain/settings";
 
 export type TicketState =
   | "waiting" // numbered, not yet called
@@ -77,13 +78,52 @@ export interface ConfigureOptions {
   actor?: string | null;
   /** Only validate: nothing is changed. */
   dryRun?: boolean;
+  /**
+   * The operator typed the event's id: a change that closes the intake (a
+   * quota at the accepted count) may go through, and closes the room with it.
+   */
+  confirmClose?: boolean;
+  /** The accepted count as the QuotaCounter just said (the room's own may lag it): the larger is used. */
+  accepted?: number;
 }
 
 export type ConfigureResult =
-  | { ok: true; before: EventConfig | null; after: EventConfig }
-  | { ok: false; reason: "invalid_change"; field: string; detail: string };
+  | { ok: true; before: EventConfig | null; after: EventConfig; closed: boolean }
+  | {
+      ok: false;
+      reason: "invalid_change" | "confirmation_required";
+      field: string;
+      /** Why, as a stable code; `detail` says it in English. */
+      cause: ChangeReason;
+      detail: string;
+      values?: Record<string, number>;
+    };
 
-/** What the room knows for the operators' metrics (the ops API adds the QuotaCounter's side). */
+/** A change an operator asked for and was refused, for the audit log. */
+export interface RefusedChange {
+  actor: string;
+  /** What was asked (the request's body, when it was a JSON object). */
+  asked: Record<string, unknown> | null;
+  field: string;
+  cause: string;
+  detail: string;
+}
+
+/** How a request to the origin failed, as the proxy saw it: no answer in time, no connection, or a 5xx answer. */
+export type OriginFailureKind = "timeout" | "unreachable" | "server_error";
+export const ORIGIN_FAILURE_KINDS: readonly OriginFailureKind[] = ["timeout", "unreachable", "server_error"];
+
+/** Origin failures counted since the event began, by kind, and when the last one was counted (epoch ms). */
+export interface OriginFailures {
+  byKind: Record<OriginFailureKind, number>;
+  lastAt: number | null;
+}
+
+/**
+ * What the room knows for the operators' metrics (the ops API adds the
+ * QuotaCounter's side). A field added here reaches the JSON metrics through
+ * composeMetrics (src/ops/metrics.ts) and Prometheus through renderPrometheus.
+ */
 export interface RoomMetrics {
   event: string;
   generatedAt: number;
@@ -97,8 +137,14 @@ export interface RoomMetrics {
   /** Numbers handed out (the last number), and the highest number called. */
   entered: number;
   servingNumber: number;
-  /** Tickets by state now; `waiting` includes the returning no-shows (`requeued`). */
+  /**
+   * Tickets by state now; `waiting` includes the returning no-shows
+   * (`requeued`). Once the intake is closed nobody waits any more: `waiting`
+   * and `requeued` are 0, and the numbers left uncalled are `waitingAtClose`.
+   */
   tickets: { waiting: number; requeued: number; called: number; admitted: number; active: number; used: number; released: number; expired: number; noShows: number; left: number };
+  /** Numbers still waiting (returning no-shows included) when the intake closed; null while it is not closed. */
+  waitingAtClose: number | null;
   /** Calls that lapsed unclaimed, ever (a no-show who came back still counts once per lapse). */
   noShowLapses: number;
   /** Events in the last 60 seconds. */
@@ -111,6 +157,10 @@ export interface RoomMetrics {
   /** RPC calls this object served: a sliding estimate over the last 60 s, and the total since the event began. */
   rpcCalls: { perMinute: number; total: number };
   outboxPending: number;
+  /** Outbox rows whose delivery failed at least once and are still waiting (D1 down, …). */
+  outboxFailing: number;
+  /** The origin's failures the proxy reported (for the default event, the one the proxy fronts). */
+  originFailures: OriginFailures;
 }
 
 /** One arrival: its ticket id and, when the entry needed a puzzle, the solved challenge's id (single use). */

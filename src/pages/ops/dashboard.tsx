@@ -19,7 +19,7 @@ const ASSETS = "/guichet/ops/assets";
 const CARDS = [
   "entered", "waiting", "called", "admitted", "active", "used", "expired", "noShows", "left",
   "accepted", "placesLeft", "duplicates", "devices", "arrivalsPerMinute", "callsPerMinute",
-  "submissionsPerMinute", "waitP50", "waitP95", "eta", "oldest", "doCalls",
+  "submissionsPerMinute", "waitP50", "waitP95", "eta", "oldest", "originFailures", "doCalls",
 ];
 const CHARTS: [id: string, title: string][] = [
   ["rates", "chartRates"],
@@ -93,6 +93,7 @@ function Dashboard(p: { lang: Lang; eventId: string; nonce: string }) {
         <span id="updated" class="muted"></span>
         <nav>
           <a id="csv" href="#" data-i18n="csv"></a>
+          <a id="csv-rfc" href="#" data-i18n="csvRfc"></a>
           <a id="other-lang" href="#"></a>
           <button type="button" id="logout" class="link" data-i18n="logout"></button>
         </nav>
@@ -100,6 +101,7 @@ function Dashboard(p: { lang: Lang; eventId: string; nonce: string }) {
       <p id="banner-preview" class="banner" hidden></p>
       <main>
         <Section name="headline">
+          <p id="active-warning" class="warning" role="alert" hidden></p>
           <div class="cards">
             {CARDS.map((id) => (
               <div class="card" id={`card-${id}`}>
@@ -190,6 +192,17 @@ function Dashboard(p: { lang: Lang; eventId: string; nonce: string }) {
         <div class="actions">
           <button type="button" id="close-cancel" data-i18n="cancel"></button>
           <button type="submit" id="close-confirm" class="danger" data-i18n="closeConfirm" disabled></button>
+        </div>
+      </Dialog>
+      <Dialog id="confirm-change" form="change-form" title="confirmChangeTitle" help="confirmChangeHelp">
+        <p id="confirm-change-reason" class="error"></p>
+        <label>
+          <span class="mono">{p.eventId}</span>
+          <input type="text" name="confirm" autocomplete="off" spellcheck={false} />
+        </label>
+        <div class="actions">
+          <button type="button" id="change-cancel" data-i18n="cancel"></button>
+          <button type="submit" id="change-confirm" class="danger" data-i18n="confirmChange" disabled></button>
         </div>
       </Dialog>
       <noscript>

@@ -22,16 +22,17 @@ export function forgetToken() {
   sessionStorage.removeItem(TOKEN_KEY);
 }
 
-function apiUrl(path) {
-  return `/guichet/ops/api/${path}?${new URLSearchParams({ event: EVENT })}`;
+function apiUrl(path, params = {}) {
+  return `/guichet/ops/api/${path}?${new URLSearchParams({ event: EVENT, ...params })}`;
 }
 
-export async function call(path, init = {}) {
+/** `params`: more of the query (never a secret: the token goes in a header). */
+export async function call(path, init = {}, params = {}) {
   const headers = new Headers(init.headers);
   const token = sessionStorage.getItem(TOKEN_KEY);
   if (token) headers.set("Authorization", `Bearer ${token}`);
   headers.set("Accept-Language", LANG);
-  const res = await fetch(apiUrl(path), { ...init, headers, cache: "no-store", credentials: "same-origin" });
+  const res = await fetch(apiUrl(path, params), { ...init, headers, cache: "no-store", credentials: "same-origin" });
   if (res.status === 401) {
     unauthorized(Boolean(token));
     throw new AuthError("unauthorized");

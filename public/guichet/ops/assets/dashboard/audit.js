@@ -1,8 +1,15 @@
-// The audit log's last hundred rows: who did what, with what changed.
+// The audit log's last hundred rows: who did what, with what changed (for a
+// refused change: what was asked, and why it was refused).
 import { json } from "./api.js";
-import { $, stamp, T } from "./page.js";
+import { $, fmt, stamp, T } from "./page.js";
 
 function changeSummary(before, after) {
+  const refused = after && typeof after === "object" ? after.refused : undefined;
+  if (refused) {
+    const { refused: _, ...asked } = after;
+    const why = fmt(T.refusedBecause, { reason: refused.reason });
+    return `${changeSummary(before ?? {}, asked)}\n(${why})`;
+  }
   if (!before || !after || typeof before !== "object" || typeof after !== "object") return `${JSON.stringify(before)} → ${JSON.stringify(after)}`;
   const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
   const changed = keys.filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
@@ -33,4 +40,13 @@ export async function loadAudit() {
   } catch {
     // Shown again on the next action or refresh.
   }
+}
+
+/**
+ * After an action: the audit now, and again shortly, since its rows reach D1
+ * through the room's outbox a moment after the action's answer.
+ */
+export function loadAuditSoon() {
+  loadAudit();
+  for (const ms of [1_500, 5_000]) setTimeout(loadAudit, ms);
 }

@@ -1,13 +1,27 @@
 // The five charts (uPlot, MIT, loaded beside this file as the global
 // `uPlot`): the event's per-minute history first, then a point a second from
-// the stream, at most four hours of them.
+// the stream, at most four hours of them. Series are drawn as steps: a
+// minute's count holds for its minute, so a burst shows as a jump, not as a
+// ramp from the minute before. Axes and legends write numbers in the page's
+// language (uPlot's defaults follow the browser's), times in Montreal time
+// with the zone in the legend.
 import { json } from "./api.js";
-import { clock, hms, hourMinute, T, TZ } from "./page.js";
+import { clock, hms, hourMinute, LOCALE, T, TZ, zone } from "./page.js";
 
 const MAX_POINTS = 4 * 3600;
 const COLORS = { blue: "#095797", green: "#1f7a45", orange: "#c26a00", violet: "#6b4fbb", red: "#b3261e", grey: "#6b7785" };
 const store = { t: [], arrivals: [], calls: [], submissions: [], waiting: [], active: [], maxActive: [], accepted: [], quota: [], p50: [], p95: [] };
-const line = (label, stroke, extra = {}) => ({ label, stroke, width: 2, spanGaps: true, points: { show: false }, ...extra });
+const number = new Intl.NumberFormat(LOCALE, { maximumFractionDigits: 2 });
+const numberOrDash = (_u, v) => (v === null || v === undefined ? "—" : number.format(v));
+/** Tick labels with as many decimals as the ticks' spacing needs (0.05 apart: two), in the page's language. */
+const tickFormats = new Map();
+function ticks(splits, incr) {
+  const decimals = Math.min(6, Math.max(0, -Math.floor(Math.log10(incr || 1) + 1e-9)));
+  let f = tickFormats.get(decimals);
+  if (!f) tickFormats.set(decimals, (f = new Intl.NumberFormat(LOCALE, { minimumFractionDigits: decimals, maximumFractionDigits: decimals })));
+  return splits.map((v) => f.format(v));
+}
+const line = (label, stroke, extra = {}) => ({ label, stroke, width: 2, spanGaps: true, points: { show: false }, value: numberOrDash, ...extra });
 const CHARTS = {
   rates: {
     series: [line(T.seriesArrivals, COLORS.blue), line(T.seriesCalls, COLORS.green), line(T.seriesSubmissions, COLORS.orange)],
@@ -32,6 +46,8 @@ const charts = {};
 export function makeCharts() {
   const uPlot = globalThis.uPlot;
   if (typeof uPlot !== "function") return;
+  // A value holds from its point until the next one (step-after).
+  const stepped = uPlot.paths.stepped({ align: 1 });
   for (const [id, spec] of Object.entries(CHARTS)) {
     const el = document.getElementById(`chart-${id}`);
     const opts = {
@@ -49,11 +65,13 @@ export function makeCharts() {
           // Seconds only when the ticks are less than a minute apart.
           values: (_u, splits, _axis, _space, incr) => splits.map((ts) => (incr < 60 ? hms(ts) : hourMinute.format(new Date(ts * 1000)))),
         },
-        { stroke: "#5b6570", grid: { stroke: "#eef1f4" }, size: 56 },
+        { stroke: "#5b6570", grid: { stroke: "#eef1f4" }, size: 56, values: (_u, splits, _axis, _space, incr) => ticks(splits, incr) },
       ],
-      series: [{ label: T.time, value: (_u, ts) => (ts === null ? "—" : clock.format(new Date(ts * 1000))) }, ...spec.series],
+      series: [{ label: `${T.time} (${zone()})`, value: (_u, ts) => (ts === null ? "—" : clock.format(new Date(ts * 1000))) }, ...spec.series.map((s) => ({ ...s, paths: stepped }))],
     };
     charts[id] = new uPlot(opts, spec.data(), el);
+    // The chart on its element, for the browser's console and the browser tests.
+    el.uplot = charts[id];
   }
   const resize = new ResizeObserver(() => {
     for (const [id, chart] of Object.entries(charts)) {

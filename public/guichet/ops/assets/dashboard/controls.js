@@ -1,7 +1,7 @@
 // Pause, resume, close (behind typing the event id), and the CSV export of
-// the accepted submissions.
+// the accepted submissions, for Excel or for scripts.
 import { AuthError, call, errorText, json } from "./api.js";
-import { loadAudit } from "./audit.js";
+import { loadAuditSoon } from "./audit.js";
 import { $, EVENT, T } from "./page.js";
 
 async function control(path, done) {
@@ -11,7 +11,7 @@ async function control(path, done) {
     const { res, body } = await json(`event/${path}`, { method: "POST" });
     out.className = res.ok ? "ok" : "error";
     out.textContent = res.ok ? done : errorText(body);
-    loadAudit();
+    loadAuditSoon();
   } catch (err) {
     if (!(err instanceof AuthError)) {
       out.className = "error";
@@ -43,15 +43,15 @@ $("#close-form").addEventListener("submit", (e) => {
   control("close", T.closedDone);
 });
 
-$("#csv").addEventListener("click", async (e) => {
-  e.preventDefault();
+/** Downloads the export: `excel` (semicolons, for a fr-CA Excel) or `rfc4180` (commas, for scripts). */
+async function download(format, suffix) {
   try {
-    const res = await call("submissions.csv");
+    const res = await call("submissions.csv", {}, { format });
     if (!res.ok) return;
     const url = URL.createObjectURL(await res.blob());
     const a = document.createElement("a");
     a.href = url;
-    a.download = `${EVENT}-submissions.csv`;
+    a.download = `${EVENT}-submissions${suffix}.csv`;
     document.body.append(a);
     a.click();
     a.remove();
@@ -59,4 +59,13 @@ $("#csv").addEventListener("click", async (e) => {
   } catch {
     // AuthError asks for the token; a network failure shows on the stream indicator.
   }
+}
+
+$("#csv").addEventListener("click", (e) => {
+  e.preventDefault();
+  download("excel", "-excel");
+});
+$("#csv-rfc").addEventListener("click", (e) => {
+  e.preventDefault();
+  download("rfc4180", "");
 });

@@ -1,9 +1,11 @@
 // The event's settings form: filled from the API (and again when another
 // operator changes them, unless this one is typing), and only what changed
-// goes in the PUT, which the room validates and audits.
+// goes in the PUT, which the room validates and audits. A change the server
+// says would close the intake (409 confirmation_required) is sent again only
+// once the operator has typed the event's id, as Close asks.
 import { AuthError, errorText, json } from "./api.js";
-import { loadAudit } from "./audit.js";
-import { $, T, TZ } from "./page.js";
+import { loadAuditSoon } from "./audit.js";
+import { $, EVENT, T, TZ } from "./page.js";
 
 const form = $("#settings");
 const NUMBERS = ["quota", "admissionSeconds", "maxActive", "admitPerMinute", "overbook", "noShowGraceSeconds"];
@@ -86,6 +88,41 @@ function patchOf() {
   return patch;
 }
 
+const confirmDialog = $("#confirm-change");
+const confirmInput = confirmDialog.querySelector("input");
+let awaitingConfirmation = null;
+
+/** Asks for the event's id before a change that closes the intake; resolves with whether it was typed. */
+function askConfirmation(message) {
+  $("#confirm-change-reason").textContent = message;
+  confirmInput.value = "";
+  $("#change-confirm").disabled = true;
+  confirmDialog.returnValue = "";
+  confirmDialog.showModal();
+  confirmInput.focus();
+  return new Promise((resolve) => {
+    awaitingConfirmation = resolve;
+  });
+}
+confirmInput.addEventListener("input", () => {
+  $("#change-confirm").disabled = confirmInput.value.trim() !== EVENT;
+});
+$("#change-cancel").addEventListener("click", () => confirmDialog.close());
+confirmDialog.addEventListener("close", () => {
+  const resolve = awaitingConfirmation;
+  awaitingConfirmation = null;
+  if (resolve) resolve(confirmDialog.returnValue === "confirmed");
+});
+$("#change-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  if (confirmInput.value.trim() !== EVENT) return;
+  confirmDialog.close("confirmed");
+});
+
+function putEvent(body) {
+  return json("event", { method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+}
+
 form.addEventListener("submit", async (e) => {
   e.preventDefault();
   const out = $("#settings-result");
@@ -97,10 +134,20 @@ form.addEventListener("submit", async (e) => {
   }
   for (const el of form.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
   try {
-    const { res, body } = await json("event", { method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify(patch) });
+    let { res, body } = await putEvent(patch);
+    if (res.status === 409 && body.error && body.error.code === "confirmation_required") {
+      if (!(await askConfirmation(body.error.message))) {
+        out.className = "error";
+        out.textContent = errorText(body);
+        loadAuditSoon();
+        return;
+      }
+      ({ res, body } = await putEvent({ ...patch, confirmClose: EVENT }));
+    }
     if (!res.ok) {
       out.className = "error";
       out.textContent = errorText(body);
+      loadAuditSoon();
       const field = body.error && body.error.field && (FIELD_INPUT[body.error.field] || body.error.field.split(".")[0]);
       const input = field && form.elements[field === "routePolicy" ? "route-open" : field];
       if (input) {
@@ -110,9 +157,9 @@ form.addEventListener("submit", async (e) => {
       return;
     }
     out.className = "ok";
-    out.textContent = T.applied;
+    out.textContent = body.closed ? T.closedByChange : T.applied;
     fillForm(body.settings);
-    loadAudit();
+    loadAuditSoon();
   } catch (err) {
     if (!(err instanceof AuthError)) {
       out.className = "error";
