@@ -40,6 +40,8 @@ export interface OpsMetrics {
   /** At the last minute's submission rate; 0 once filled, null when nothing is being submitted. */
   quotaFillEtaSeconds: number | null;
   oldestWaiting: RoomMetrics["oldestWaiting"];
+  /** The addresses (HMAC tags) that took the most numbers in their last minute paying more than the event's puzzle, and the bits asked of them. */
+  busiestAddresses: NonNullable<RoomMetrics["busiestAddresses"]>;
   durableObjects: {
     queueRoom: { callsPerMinute: number; callsTotal: number; outboxPending: number };
     quotaCounter: { callsPerMinute: number; callsTotal: number; outboxPending: number; outboxFailing: number };
@@ -85,6 +87,7 @@ export function composeMetrics(room: RoomMetrics, counter: CounterStats | null):
     wait: room.wait,
     quotaFillEtaSeconds: quotaFillEtaSeconds(placesLeft, submissionsPerMinute),
     oldestWaiting: room.oldestWaiting,
+    busiestAddresses: room.busiestAddresses ?? [],
     durableObjects: {
       queueRoom: { callsPerMinute: room.rpcCalls.perMinute, callsTotal: room.rpcCalls.total, outboxPending: room.outboxPending },
       quotaCounter: {
