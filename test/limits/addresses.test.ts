@@ -131,8 +131,8 @@ describe("a busy address pays more work instead of being refused", () => {
     const solved = await enterFrom(id, abuser, { clock, body: { pow: { challenge: last.error.challenge.challenge, nonce: solve(last.error.challenge).nonce } } });
     expect(solved.status).toBe(201);
     expect((await snapshotOf(id)).nextNumber).toBe(34);
-    // A minute later the address starts afresh.
-    expect((await enterFrom(id, abuser, { clock: clock + 60_000 })).status).toBe(201);
+    // (Not asserted: the address starting afresh a minute later. The isolate's window would, on the test clock, but
+    // the ENTER_LIMITER binding counts in wall-clock minutes, so whether it still refuses depends on the real time.)
   }, 300_000);
 
   it("counts across the location: arrivals other isolates counted in the bindings raise the puzzle here", async () => {
