@@ -1,10 +1,10 @@
-// The fair opening's pure parts: the shuffle's commitment and order, and the
-// proof of work's challenges and checks.
+// The fair opening's pure parts: the shuffle's commitment and order, the
+// proof of work's challenges and checks, and the puzzle asked per address.
 import { createHash } from "node:crypto";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { checkSolution, issueChallenge, leadingZeroBits } from "../src/auth/pow";
-import { commitmentOf, drawKey, drawOrder, newSeed, publicIdOf } from "../src/domain/fairness";
+import { ADDRESS_CEILING_PER_MINUTE, addressLevel, arrivalDifficulty, commitmentOf, drawKey, drawOrder, newSeed, publicIdOf } from "../src/domain/fairness";
 
 async function solve(challenge: string, difficulty: number): Promise<string> {
   for (let n = 0; ; n++) {
@@ -68,5 +68,38 @@ describe("the proof of work", () => {
     expect(leadingZeroBits(new Uint8Array([0x80]))).toBe(0);
     expect(leadingZeroBits(new Uint8Array([0x01, 0xff]))).toBe(7);
     expect(leadingZeroBits(new Uint8Array([0, 0]))).toBe(16);
+  });
+});
+
+describe("the puzzle asked per address", () => {
+  it.each([
+    [0, 0],
+    [1, 0],
+    [32, 0],
+    [33, 1],
+    [64, 1],
+    [65, 2],
+    [128, 2],
+    [129, 3],
+    [500, 4],
+    [1000, 5],
+    [2000, 6],
+    [4096, 7],
+    [4097, 8],
+    [8192, 8],
+  ])("%i arrivals in a minute: level %i", (count, level) => {
+    expect(addressLevel(count)).toBe(level);
+  });
+
+  it("asks nothing of a quiet address, then 8 bits and one more per doubling, up to 15 bits below the 8,192 ceiling", () => {
+    expect([0, 1, 2, 3, 4, 5, 6, 7, 8].map((level) => arrivalDifficulty(0, level))).toEqual([0, 8, 9, 10, 11, 12, 13, 14, 15]);
+    expect(arrivalDifficulty(0, addressLevel(ADDRESS_CEILING_PER_MINUTE))).toBe(15);
+  });
+
+  it("asks the higher of the event's puzzle and the address's, never their sum", () => {
+    expect(arrivalDifficulty(4, 0)).toBe(4);
+    expect(arrivalDifficulty(4, 1)).toBe(8);
+    expect(arrivalDifficulty(16, 6)).toBe(16);
+    expect(arrivalDifficulty(12, 8)).toBe(15);
   });
 });

@@ -165,7 +165,12 @@ describe("the proof of work at entry", () => {
     await createEvent(other, { powDifficulty: 8 });
     const none = await enterWith(id, {});
     expect(none.status).toBe(403);
-    expect(((await none.json()) as any).error).toMatchObject({ code: "pow_required", difficulty: 8 });
+    const refusal = ((await none.json()) as any).error;
+    expect(refusal).toMatchObject({ code: "pow_required", difficulty: 8, challenge: { difficulty: 8 } });
+    // The refusal's own challenge is a fresh one: solved, it enters (then it is spent).
+    const given = refusal.challenge as { challenge: string; difficulty: number };
+    const givenOk = await enterWith(id, { pow: { challenge: given.challenge, nonce: await solve(given.challenge, 8) } });
+    expect(givenOk.status).toBe(201);
 
     const c = await challenge(id);
     expect(c.difficulty).toBe(8);
@@ -182,7 +187,7 @@ describe("the proof of work at entry", () => {
     expect(((await reused.json()) as any).error.code).toBe("pow_reused");
     // A reload with the ticket needs no puzzle.
     expect((await enterWith(id, {}, cookie)).status).toBe(200);
-    expect((await snapshotOf(id)).nextNumber).toBe(2);
+    expect((await snapshotOf(id)).nextNumber).toBe(3);
   });
 
   it("refuses a puzzle easier than the difficulty now asked", async () => {
@@ -203,8 +208,23 @@ describe("Turnstile", () => {
   const snapshot = { powDifficulty: 0, event: "e" } as Parameters<typeof proveArrival>[1];
 
   it("decides Cloudflare's test keys offline: always pass, always fail", async () => {
-    await expect(proveArrival(context("1x0000000000000000000000000000000AA"), snapshot, { turnstile: "any" }, Date.now())).resolves.toBeUndefined();
+    await expect(proveArrival(context("1x0000000000000000000000000000000AA"), snapshot, { turnstile: "any" }, Date.now())).resolves.toEqual({});
     await expect(proveArrival(context("2x0000000000000000000000000000000AA"), snapshot, { turnstile: "any" }, Date.now())).rejects.toMatchObject({ code: "turnstile_failed" });
     await expect(proveArrival(context("1x0000000000000000000000000000000AA"), snapshot, {}, Date.now())).rejects.toMatchObject({ code: "turnstile_failed" });
+  });
+
+  it("is checked only once the puzzle is solved, so that a 403 for the puzzle does not spend its token", async () => {
+    const withPuzzle = { powDifficulty: 6, event: "e" } as Parameters<typeof proveArrival>[1];
+    const failing = context("2x0000000000000000000000000000000AA");
+    const first = await Promise.resolve()
+      .then(() => proveArrival(failing, withPuzzle, { turnstile: "any" }, Date.now()))
+      .catch((e) => e);
+    expect(first).toMatchObject({ status: 403, code: "pow_required" });
+    const c = first.details.challenge as { challenge: string; difficulty: number };
+    expect(c.difficulty).toBe(6);
+    const nonce = await solve(c.challenge, 6);
+    await expect(Promise.resolve().then(() => proveArrival(failing, withPuzzle, { turnstile: "any", pow: { challenge: c.challenge, nonce } }, Date.now()))).rejects.toMatchObject({
+      code: "turnstile_failed",
+    });
   });
 });

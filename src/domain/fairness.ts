@@ -52,3 +52,33 @@ export function powDifficultyFor(base: number, autoRaise: boolean, arrivalsLastM
   const raise = autoRaise && arrivalsLastMinute > 6000 ? Math.min(4, Math.ceil(Math.log2(arrivalsLastMinute / 6000))) : 0;
   return Math.min(24, base + raise);
 }
+
+/**
+ * The entry puzzle per address. Counted arrivals from one address in a
+ * minute (an enter without a solved puzzle, or a challenge fetched) up to
+ * the first step ask only the event's puzzle; past each step (doublings of
+ * the first) the address's own puzzle gains a bit: twice the work per
+ * doubling. Past the ceiling an address is refused (429): no real shared
+ * address counts that many in a minute (docs/fairness.md derives it).
+ */
+export const ADDRESS_STEPS = [32, 64, 128, 256, 512, 1024, 2048, 4096] as const;
+export const ADDRESS_CEILING_PER_MINUTE = 8192;
+/** Bits of an address's puzzle just past its first step: about 2.5 ms of a browser's hashing (bench/fairness.mjs --pow-rate). */
+export const ADDRESS_FIRST_BITS = 8;
+
+/** How many steps `count` arrivals in a minute have passed (0: none, the event's puzzle only). */
+export function addressLevel(count: number): number {
+  let level = 0;
+  for (const step of ADDRESS_STEPS) if (count > step) level++;
+  return level;
+}
+
+/**
+ * The difficulty asked of an arrival: the event's (for everyone), or the
+ * address's own when its level asks more. The two are not added: a busy
+ * address pays the higher of the two, so an event that already asks a
+ * large puzzle does not make a shared address pay it many times over.
+ */
+export function arrivalDifficulty(eventDifficulty: number, level: number): number {
+  return Math.max(eventDifficulty, level === 0 ? 0 : ADDRESS_FIRST_BITS + level - 1);
+}

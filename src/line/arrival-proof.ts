@@ -1,15 +1,23 @@
-// What a new arrival must show before it gets a place, when the event asks
-// for it: a solved entry puzzle (proof of work) and, where configured, a
-// Cloudflare Turnstile token. A ticket already in the line shows nothing.
-import { checkSolution } from "../auth/pow";
-import type { RoomSnapshot } from "../durable/queue-room/queue-room";
+// What a new arrival must show before it gets a place: a solved entry puzzle
+// (proof of work) when the event or its address asks for one and, where
+// configured, a Cloudflare Turnstile token. A ticket already in the line
+// shows nothing. The puzzle asked is the event's difficulty, or the
+// address's own when that address is busy (src/http/rate-limit.ts): a busy
+// address pays more work, and is refused only past the abuse ceiling.
+import { checkSolution, issueChallenge, type Challenge } from "../auth/pow";
+import { arrivalDifficulty } from "../domain/fairness";
+import type { Arrival, RoomSnapshot } from "../durable/queue-room/queue-room";
 import { ApiError } from "../http/errors";
 import type { AppContext } from "../http/context";
+import { addressTag, clientKey, countArrival, enterCeiling } from "../http/rate-limit";
 
 export interface ArrivalProof {
   pow?: { challenge: string; nonce: string };
   turnstile?: string;
 }
+
+/** What the room records of a new arrival besides its ticket: the puzzle spent, and the busy address it came from. */
+export type ArrivalExtras = Pick<Arrival, "powId" | "address" | "difficulty">;
 
 /**
  * Cloudflare's documented test secrets always give the same answer; they are
@@ -38,18 +46,60 @@ async function turnstilePasses(secret: string, token: string | undefined, ip: st
   }
 }
 
-/** Whether a new arrival must show a proof (a puzzle, a Turnstile token) for this event. */
-export function proofRequired(c: AppContext, s: RoomSnapshot): boolean {
-  return Boolean(c.env.TURNSTILE_SECRET) || s.powDifficulty > 0;
+/** Nothing, or 403 turnstile_failed, where Turnstile is configured; not async where it is not. */
+function checkTurnstile(c: AppContext, proof: ArrivalProof): void | Promise<void> {
+  const secret = c.env.TURNSTILE_SECRET;
+  if (!secret) return;
+  return turnstilePasses(secret, proof.turnstile, c.req.header("cf-connecting-ip")).then((passes) => {
+    if (!passes) throw new ApiError(403, "turnstile_failed");
+  });
 }
 
-/** Checks the arrival's proofs; returns the puzzle's id (single use, the room records it) or throws 403. */
-export async function proveArrival(c: AppContext, s: RoomSnapshot, proof: ArrivalProof, now: number): Promise<string | undefined> {
-  if (c.env.TURNSTILE_SECRET && !(await turnstilePasses(c.env.TURNSTILE_SECRET, proof.turnstile, c.req.header("cf-connecting-ip")))) {
-    throw new ApiError(403, "turnstile_failed");
+/** `value` through `then`, without a microtask when it is not a promise. */
+function andThen<T, R>(value: T | Promise<T>, then: (v: T) => R | Promise<R>): R | Promise<R> {
+  return value instanceof Promise ? value.then(then) : then(value);
+}
+
+/**
+ * Admits a new arrival, or throws. A solved puzzle whose challenge asked at
+ * least the event's difficulty is not counted again: its challenge was
+ * counted against the address that fetched it, and the difficulty it names
+ * is what was asked of that address then (signed). Anything else counts one
+ * arrival for the address (429 past the ceiling); where a puzzle is asked,
+ * the 403 carries a fresh challenge at the difficulty asked, so that the
+ * page solves it without another round trip. Turnstile is checked only once
+ * the puzzle is done, so that its single-use token is not spent on a 403.
+ * Not async where nothing is to be awaited (no binding, no Turnstile).
+ */
+export function proveArrival(c: AppContext, s: RoomSnapshot, proof: ArrivalProof, now: number): ArrivalExtras | Promise<ArrivalExtras> {
+  const secret = c.env.TICKET_HMAC_KEY;
+  let refused: "pow_required" | "pow_invalid" | "pow_expired" | "pow_too_easy" = "pow_required";
+  if (proof.pow) {
+    const check = checkSolution(secret, s.event, proof.pow, s.powDifficulty, now);
+    if (check.ok) {
+      // Only an address that paid more than the event asks is shown to the operators.
+      const extras: ArrivalExtras =
+        check.difficulty > s.powDifficulty && enterCeiling(c.env) > 0
+          ? { powId: check.id, address: addressTag(c.env, clientKey(c.req.header("cf-connecting-ip"))), difficulty: check.difficulty }
+          : { powId: check.id };
+      return andThen(checkTurnstile(c, proof), () => extras);
+    }
+    refused = check.reason;
   }
-  if (s.powDifficulty === 0) return undefined;
-  const check = checkSolution(c.env.TICKET_HMAC_KEY, s.event, proof.pow, s.powDifficulty, now);
-  if (!check.ok) throw new ApiError(403, check.reason, { difficulty: s.powDifficulty, challengeUrl: `/guichet/api/challenge?event=${s.event}` });
-  return check.id;
+  return andThen(countArrival(c, now), (counted) => {
+    const difficulty = arrivalDifficulty(s.powDifficulty, counted?.level ?? 0);
+    if (difficulty === 0) return andThen(checkTurnstile(c, proof), () => ({}));
+    throw new ApiError(403, refused, { difficulty, challengeUrl: `/guichet/api/challenge?event=${s.event}`, challenge: issueChallenge(secret, s.event, difficulty, now) });
+  });
+}
+
+/**
+ * A fresh entry puzzle for a new arrival (GET /guichet/api/challenge), at the
+ * difficulty asked of its address now; counted as an arrival. Null when no
+ * puzzle is asked.
+ */
+export async function challengeFor(c: AppContext, s: RoomSnapshot, now: number): Promise<Challenge | null> {
+  const counted = await countArrival(c, now);
+  const difficulty = arrivalDifficulty(s.powDifficulty, counted?.level ?? 0);
+  return difficulty === 0 ? null : issueChallenge(c.env.TICKET_HMAC_KEY, s.event, difficulty, now);
 }

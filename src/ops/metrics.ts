@@ -54,6 +54,8 @@ export interface OpsMetrics {
   oldestWaiting: RoomMetrics["oldestWaiting"];
   /** The origin's failures the proxy counted since the event began (the default event's), by kind. */
   origin: { failures: Record<OriginFailureKind, number>; lastFailureAt: string | null };
+  /** The addresses (HMAC tags) that took the most numbers in their last minute paying more than the event's puzzle, and the bits asked of them. */
+  busiestAddresses: NonNullable<RoomMetrics["busiestAddresses"]>;
   durableObjects: {
     queueRoom: { callsPerMinute: number; callsTotal: number; outboxPending: number; outboxFailing: number };
     quotaCounter: { callsPerMinute: number; callsTotal: number; outboxPending: number; outboxFailing: number };
@@ -112,6 +114,7 @@ export function composeMetrics(room: RoomMetrics, counter: CounterStats | null, 
     intakeClosesAt: iso(deployment.intakeClosesAt),
     oldestWaiting: room.oldestWaiting,
     origin: { failures: room.originFailures.byKind, lastFailureAt: iso(room.originFailures.lastAt) },
+    busiestAddresses: room.busiestAddresses ?? [],
     durableObjects: {
       queueRoom: { callsPerMinute: room.rpcCalls.perMinute, callsTotal: room.rpcCalls.total, outboxPending: room.outboxPending, outboxFailing: room.outboxFailing },
       quotaCounter: {

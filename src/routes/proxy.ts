@@ -20,7 +20,7 @@ import { ApiError, errorBody, langOf, messageFor, type Lang } from "../http/erro
 import { audienceOf, deviceOfRequest, issuerOf, type AppEnv } from "../http/context";
 import { cookieHeader, cookieValue, isCookieNamed } from "../http/cookies";
 import { noticeResponse } from "../pages/notice";
-import { clientKey, countLocally } from "../http/rate-limit";
+import { clientKey, countLocally, sessionsPerMinute } from "../http/rate-limit";
 import { roomSnapshot } from "../line/snapshot-cache";
 import { noteOriginFailure } from "../ops/origin-failures";
 
@@ -170,7 +170,7 @@ function ambiguous(c: ProxyContext, lang: Lang, path: string): Response {
   });
 }
 
-/** 429 for a client that asks for sessions faster than ENTER_LIMIT_PER_MINUTE (it keeps no cookie). */
+/** 429 for a client that asks for sessions faster than sessionsPerMinute (it keeps no cookie). */
 function tooManySessions(c: ProxyContext, lang: Lang, path: string, retryAfter: number): Response {
   const headers = { "Retry-After": String(retryAfter) };
   if (!wantsPage(c, path)) {
@@ -301,8 +301,8 @@ export async function proxy(c: ProxyContext): Promise<Response> {
       let token = held;
       let expiresAt = session ? session.exp : 0;
       if (!session) {
-        // Each session costs an ES256 signature: per address, no faster than enters.
-        const limit = Number(c.env.ENTER_LIMIT_PER_MINUTE ?? "120");
+        // Each session costs an ES256 signature: SESSIONS_PER_MINUTE per address.
+        const limit = sessionsPerMinute(c.env);
         const retryAfter = limit > 0 ? countLocally(`session:${clientKey(c.req.header("cf-connecting-ip"))}`, limit, now) : 0;
         if (retryAfter > 0) return tooManySessions(c, lang, url.pathname, retryAfter);
         const issued = await newSession(c.env, eventId, deviceOfRequest(c), now, issuerOf(c), audienceOf(c.env));

@@ -2,7 +2,6 @@
 import { Hono } from "hono";
 import * as z from "zod";
 import { ADMISSION_COOKIE, signAdmissions } from "../auth/admission";
-import { issueChallenge } from "../auth/pow";
 import { newTicketId, signTicket, TICKET_COOKIE, verifyTicket, type Ticket } from "../auth/ticket";
 import { batched } from "../line/batch";
 import type { Arrival, ClaimResult, RoomSnapshot } from "../durable/queue-room/queue-room";
@@ -12,8 +11,8 @@ import { ApiError } from "../http/errors";
 import { audienceOf, deviceOfRequest, eventIdOf, issuerOf, touchPointsOf, type AppContext, type AppEnv } from "../http/context";
 import { cookieHeader, cookieValue } from "../http/cookies";
 import { sameOrigin } from "../http/security";
-import { perClientLimit } from "../http/rate-limit";
-import { proofRequired, proveArrival } from "../line/arrival-proof";
+import { countArrival } from "../http/rate-limit";
+import { challengeFor, proveArrival, type ArrivalExtras } from "../line/arrival-proof";
 import { cachedSnapshot } from "../line/snapshot-cache";
 import { verifyTicketCached } from "../line/ticket-cache";
 import { existingRoom, phaseOf, snapshotStatus, statusFromRoom, waitingJson } from "../line/status";
@@ -70,7 +69,7 @@ function notOpenError(opensAt: number | null, now: number): ApiError {
   return new ApiError(409, "not_open", { opensAt: iso(opensAt) }, headers);
 }
 
-queue.post("/enter", sameOrigin, perClientLimit, jsonBody(ClientBody, { maxBytes: 4096, optional: true }), async (c) => {
+queue.post("/enter", sameOrigin, jsonBody(ClientBody, { maxBytes: 4096, optional: true }), async (c) => {
   const eventId = eventIdOf(c);
   const now = Date.now();
   // Under load the snapshot is almost always fresh: no await for it then.
@@ -83,10 +82,18 @@ queue.post("/enter", sameOrigin, perClientLimit, jsonBody(ClientBody, { maxBytes
   const raw = cookieValue(c, TICKET_COOKIE);
   const held = raw ? verifyTicket(c.env.TICKET_HMAC_KEY, raw) : null;
   const returning = held !== null && held.event === eventId;
-  // Only a new arrival proves anything, and only where the event asks for a proof: a reload or a second tab keeps its place as is.
-  const powId = returning || !proofRequired(c, s) ? undefined : await proveArrival(c, s, c.req.valid("json"), now);
+  // Only a new arrival proves anything (src/line/arrival-proof.ts): a reload or a second tab keeps its place
+  // as is, and counts against its address's ceiling only. Nothing is awaited where there is nothing to ask.
+  let extras: ArrivalExtras = {};
+  if (returning) {
+    const counted = countArrival(c, now);
+    if (counted instanceof Promise) await counted;
+  } else {
+    const proved = proveArrival(c, s, c.req.valid("json"), now);
+    extras = proved instanceof Promise ? await proved : proved;
+  }
   // `fresh`: an id just drawn, not yet in the line (the room skips its lookup).
-  const arrival: Arrival = returning ? { ticketId: held.ticketId } : { ticketId: newTicketId(), powId, fresh: true };
+  const arrival: Arrival = returning ? { ticketId: held.ticketId } : { ticketId: newTicketId(), ...extras, fresh: true };
   // Concurrent enters in this isolate share one room call (src/line/batch.ts).
   const send = (arrivals: Arrival[]) => queueRoom(c.env, eventId).enter(arrivals);
   const [result] = batching(c) ? [await batched(`enter:${eventId}`, arrival, send, keepAlive(c))] : await send([arrival]);
@@ -130,12 +137,12 @@ function jsonText(text: string, status: number, cookie?: string): Response {
   return new Response(text, { status, headers });
 }
 
-/** A fresh entry puzzle for a new arrival (difficulty 0: none is needed). */
+/** A fresh entry puzzle for a new arrival, at the difficulty asked of its address (difficulty 0: none is needed). Counted as an arrival. */
 queue.get("/challenge", async (c) => {
   const eventId = eventIdOf(c);
   const s = await existingRoom(c, eventId);
-  if (s.powDifficulty === 0) return c.json({ challenge: null, difficulty: 0, expiresAt: null });
-  return c.json(issueChallenge(c.env.TICKET_HMAC_KEY, eventId, s.powDifficulty, Date.now()));
+  const challenge = await challengeFor(c, s, Date.now());
+  return c.json(challenge ?? { challenge: null, difficulty: 0, expiresAt: null });
 });
 
 /** The pre-queue's draw, for anyone to check: commitment before, seed and every number after. */
@@ -212,7 +219,8 @@ async function signClaims(env: Env, eventId: string, items: ClaimItem[], results
   return results;
 }
 
-queue.post("/claim", sameOrigin, perClientLimit, jsonBody(ClientBody, { maxBytes: 1024, optional: true }), async (c) => {
+// No per-address count: a claim needs a called ticket, which is scarce already.
+queue.post("/claim", sameOrigin, jsonBody(ClientBody, { maxBytes: 1024, optional: true }), async (c) => {
   const eventId = eventIdOf(c);
   const ticket = requireTicket(c, eventId, { once: true });
   const touchPoints = touchPointsOf(c, c.req.valid("json").touchPoints);

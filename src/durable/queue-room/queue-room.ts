@@ -16,6 +16,7 @@ import { deliverToD1 } from "../../db/deliver";
 import { Faults, type FaultName } from "../shared/faults";
 import { Outbox } from "../shared/outbox";
 import { ensureSchema } from "../shared/schema";
+import { BusyAddresses } from "./addresses";
 import { Claims } from "./claims";
 import { Control } from "./control";
 import { History } from "./history";
@@ -74,6 +75,7 @@ export class QueueRoom extends DurableObject<Env> {
   private readonly snapshots: Snapshots;
   private readonly metricsView: Metrics;
   private readonly originFailures: OriginFailureCounts;
+  private readonly busyAddresses = new BusyAddresses();
   /** RPC calls served since this instance started, by method (tests and benchmarks read it). */
   readonly rpcCalls: Map<string, number>;
   /** The alarm as last set (real clock), or null: spares a storage read on every schedule. */
@@ -213,6 +215,7 @@ export class QueueRoom extends DurableObject<Env> {
     this.prequeue.drawIfDue(now);
     const numbered = room.nextNumber;
     const results = this.numbering.enter(arrivals, now);
+    this.busyAddresses.note(arrivals, results, now);
     if (room.nextNumber > numbered) await this.schedule(now);
     return results;
   }
@@ -313,7 +316,7 @@ export class QueueRoom extends DurableObject<Env> {
   async metrics(): Promise<RoomMetrics | null> {
     const now = this.served("metrics");
     if (!this.state.room) return null;
-    const metrics = this.metricsView.read(now);
+    const metrics = { ...this.metricsView.read(now), busiestAddresses: this.busyAddresses.busiest(now) };
     await this.schedule(now);
     return metrics;
   }

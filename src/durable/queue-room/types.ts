@@ -161,6 +161,15 @@ export interface RoomMetrics {
   outboxFailing: number;
   /** The origin's failures the proxy reported (for the default event, the one the proxy fronts). */
   originFailures: OriginFailures;
+  /** The addresses that took the most numbers in the last minute paying more than the event's puzzle (addresses.ts); the metrics RPC adds it. */
+  busiestAddresses?: BusyAddress[];
+}
+
+/** One busy address as the operators see it: its tag (an HMAC, never the address), its numbers in its last minute, the bits its last one paid. */
+export interface BusyAddress {
+  address: string;
+  arrivals: number;
+  difficulty: number;
 }
 
 /** One arrival: its ticket id and, when the entry needed a puzzle, the solved challenge's id (single use). */
@@ -169,6 +178,9 @@ export interface Arrival {
   powId?: string;
   /** An id the Worker has just drawn (its millisecond and 80 random bits): it cannot be in the line yet, so its lookup is skipped. */
   fresh?: boolean;
+  /** A busy address (its HMAC tag, never the address) that paid more than the event's puzzle, and the bits it paid: shown to the operators. */
+  address?: string;
+  difficulty?: number;
 }
 
 export type EnterResult =

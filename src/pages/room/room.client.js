@@ -319,13 +319,30 @@
   };
 
   let powPolicy = null;
-  // The entry puzzle, solved in a worker thread so the page stays responsive.
+  // The entry puzzle, fetched first when the event asks everyone for one.
   async function proofOfWork() {
     if (!st.powDifficulty) return {};
     entryMessage(L.solving);
     const res = await fetch(api("challenge"), { headers: { accept: "application/json" }, cache: "no-store" });
     const c = await res.json();
     if (!c.challenge) return {};
+    return solve(c);
+  }
+
+  // A busy address (or a stale puzzle) is answered 403 with a fresh challenge: it is solved at once.
+  async function challengeIn(res) {
+    if (res.status !== 403) return null;
+    try {
+      const c = (await res.clone().json()).error.challenge;
+      return c && typeof c.challenge === "string" ? c : null;
+    } catch {
+      return null;
+    }
+  }
+
+  // Solved in a worker thread so the page stays responsive.
+  async function solve(c) {
+    entryMessage(L.solving);
     const nonce = await new Promise((resolve, reject) => {
       // Trusted Types (required by the page's CSP): only the puzzle worker's own URL.
       const policy = window.trustedTypes
@@ -362,6 +379,8 @@
     let res = null;
     try {
       res = await post(api("enter"), { ...(await proofOfWork()), ...turnstile() });
+      const c = await challengeIn(res);
+      if (c) res = await post(api("enter"), { ...(await solve(c)), ...turnstile() });
     } catch {
       res = null;
     }

@@ -2,6 +2,7 @@
 // shell with a strict CSP: its imports inherit the shell's nonce. Static
 // assets, never bundled into the Worker; uPlot and eventsource-parser are
 // served from ../vendor/ (copied from node_modules by scripts/assets.mjs).
+import { showBusiestAddresses } from "./addresses.js";
 import { AuthError, onUnauthorized } from "./api.js";
 import { loadAudit } from "./audit.js";
 import { loadHistory, makeCharts, plot } from "./charts.js";
@@ -21,6 +22,7 @@ setupLogin(() => start());
 
 function onMetrics(m) {
   showHeadline(m);
+  showBusiestAddresses(m);
   plot(m);
   followConfig(m);
 }
