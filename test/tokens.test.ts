@@ -82,7 +82,7 @@ describe("admission tokens", () => {
 /** Valid admission claims for `eventId`, as a claim would give them. */
 function claimsFor(eventId: string, overrides: Partial<JWTPayload> = {}): JWTPayload {
   const iat = Math.floor(Date.now() / 1000);
-  return { iss: BASE, aud: "mpq-origin", sub: "ticket-1", jti: crypto.randomUUID(), iat, nbf: iat, exp: iat + 600, evt: eventId, num: 1, dev: "desktop", ...overrides };
+  return { iss: BASE, aud: "mpq-origin", sub: "ticket-1", jti: crypto.randomUUID(), iat, nbf: iat, exp: iat + 600, evt: eventId, num: 1, dev: "desktop", scope: "admission", ...overrides };
 }
 
 async function signWith(jwk: JWK, claims: JWTPayload, header: Record<string, unknown> = {}) {

@@ -341,6 +341,7 @@ const CSV_COLUMNS = [
   "accepted_at",
   "payment_due_at",
   "paid_at",
+  "payment_reference",
 ] as const;
 const CSV_PAGE = 1_000;
 
@@ -397,6 +398,7 @@ ops.get("/api/submissions.csv", (c) => {
           csvField(iso(r.acceptedAt)),
           csvField(iso(r.paymentDueAt)),
           csvField(iso(r.paidAt)),
+          csvField(r.paymentReference, true),
         ].join(","),
       );
       if (lines.length > 0) controller.enqueue(encoder.encode(`${lines.join("\r\n")}\r\n`));
