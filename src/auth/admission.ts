@@ -315,16 +315,28 @@ export async function signAdmissions(env: KeyEnv, items: { claims: AdmissionInpu
 }
 
 /**
- * Signs arbitrary claims with the key that signs now, or with a previous key
- * whose private part development keeps: for the conformance kit only
- * (src/routes/dev.ts), which mints tokens the gateway would never issue.
+ * Signs arbitrary claims for the conformance kit (src/routes/dev.ts), which
+ * mints tokens the gateway would never issue: with the key that signs now,
+ * with a previous key still published (the signing key once the next one has
+ * taken over, or a previous key whose private part development keeps; null
+ * when there is none), or with a key of its own that nobody publishes.
  */
-export async function signForKit(env: KeyEnv, claims: Record<string, unknown>, key: "signing" | "previous", now = Date.now()): Promise<{ token: string; kid: string } | null> {
+export async function signForKit(
+  env: KeyEnv,
+  claims: Record<string, unknown>,
+  key: "signing" | "previous" | "unpublished",
+  now = Date.now(),
+): Promise<{ token: string; kid: string } | null> {
   const ring = await keyRing(env);
   const signing = signerAt(ring, now);
-  // A previous key in force that verifies and no longer signs: the signing key once the next one took over, or a kept previous key.
-  const signer =
-    key === "signing" ? signing : signing === ring.next ? ring.current : (ring.previousSigners.find((s) => s.expiresAt > now) ?? null);
+  let signer: Signer | null;
+  if (key === "signing") signer = signing;
+  else if (key === "previous") signer = signing === ring.next ? ring.current : (ring.previousSigners.find((s) => s.expiresAt > now) ?? null);
+  else {
+    const pair = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign"])) as CryptoKeyPair;
+    const kid = `kit-unknown-${crypto.randomUUID().slice(0, 8)}`;
+    signer = { kid, key: pair.privateKey, header: base64url(utf8.encode(JSON.stringify({ alg: "ES256", kid, typ: "JWT" }))) };
+  }
   if (!signer) return null;
   const input = `${signer.header}.${base64urlOfText(JSON.stringify(claims))}`;
   const signature = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, signer.key, utf8.encode(input));
