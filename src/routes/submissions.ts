@@ -26,7 +26,7 @@ const MAX_PAYMENT_BODY = 1024;
 
 const id = z.string().trim().min(1).max(100);
 
-const ApplicantSchema = z
+export const ApplicantSchema = z
   .strictObject({
     familyName: z.string().trim().min(1).max(200),
     givenNames: z.string().trim().min(1).max(200),
@@ -41,7 +41,7 @@ const ApplicantSchema = z
   })
   .meta({ description: "The applicant as the application names them: only HMACs of it are kept (the passport key and the person key)" });
 
-const DeviceSchema = z
+export const DeviceSchema = z
   .strictObject({
     userAgent: z.string().max(2000).optional().meta({ description: "The candidate's own User-Agent" }),
     mobileHint: z.string().max(10).nullable().optional().meta({ description: "Sec-CH-UA-Mobile (?0 or ?1)" }),
