@@ -70,7 +70,7 @@ export const SubmitReplay = z
 export const SubmissionAnswer = z.strictObject({ submission: Receipt }).meta({ description: "The submission, with a fresh receipt token (current key, same exp)" });
 export const ReleaseAnswer = z
   .strictObject({
-    released: z.boolean().meta({ description: "Whether the place was freed now (false: it was already over)" }),
+    released: z.boolean().meta({ description: "Whether the admission is released (now, or by an earlier call); false when it had ended otherwise (used, expired, its ticket left) or the room does not know it" }),
     submitted: z.boolean().meta({ description: "Whether the admission had been used for an accepted submission" }),
     number: count.meta({ description: "The candidate's number in the line" }),
   })
