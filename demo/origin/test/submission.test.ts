@@ -177,6 +177,11 @@ describe("Consultation des documents", () => {
     expect(paid).toContain("Payée — comptabilisée dans le nombre maximal de demandes");
     expect(paid).toContain("Paiement reçu le");
     expect(paid).not.toContain("Payer les frais");
+    // Paying again (a double click, a resent form) is the same payment: the same reference, so the gateway's idempotent 200.
+    const again = await origin("/documents/paiement", { token, cookie, form: {} });
+    expect([again.status, again.headers.get("location")]).toEqual([303, "/documents"]);
+    const calls = (await (await demoEnv.GATEWAY.fetch(`${GATEWAY}/__fixture/receipts/${id}`)).json()) as any;
+    expect(calls.submission.paymentReference).toMatch(/^DEMO-/);
   });
 
   it("reads the status from the gateway, not from its own copy", async () => {
