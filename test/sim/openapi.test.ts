@@ -73,4 +73,20 @@ describe("docs/openapi.json", () => {
     expect(run.stdout.trim()).toBe("docs/openapi.json is up to date");
     expect(run.status).toBe(0);
   });
+
+  it("gives each error code the same status, retryability and action as contract.md's table of error codes", () => {
+    const contract = readFileSync(join(ROOT, "docs/contract.md"), "utf8");
+    const section = contract.split("\n## Error codes\n")[1]!.split("\n## ")[0]!;
+    const rows = new Map<string, { status: number[]; retryable: boolean; action: string }>();
+    for (const line of section.split("\n")) {
+      const cells = /^\| `([a-z_]+)` \|(.*)\|$/.exec(line);
+      if (!cells) continue;
+      const [status, , , retryable, action] = cells[2]!.split(" | ").map((c) => c.trim());
+      rows.set(cells[1]!, { status: status!.split(" / ").map(Number).sort(), retryable: retryable === "yes", action: action! });
+    }
+    const documented = doc["x-guichet-errors"] as Record<string, { status: number[]; retryable: boolean; action: string }>;
+    expect(Object.keys(documented).length).toBeGreaterThan(30);
+    expect([...rows.keys()].sort()).toEqual(Object.keys(documented).sort());
+    for (const [code, row] of rows) expect([code, row]).toEqual([code, { status: [...documented[code]!.status].sort(), retryable: documented[code]!.retryable, action: documented[code]!.action }]);
+  });
 });
