@@ -71,7 +71,7 @@ export async function admissionToken(secrets, { event, num, dev = "desktop", lif
     signing = { source: secrets.ADMISSION_SIGNING_JWK, kid: jwk.kid, key: await importJWK(jwk, "ES256") };
   }
   const iat = Math.floor(Date.now() / 1000);
-  return new SignJWT({ evt: event, num, dev })
+  return new SignJWT({ evt: event, num, dev, scope: "admission" })
     .setProtectedHeader({ alg: "ES256", kid: signing.kid, typ: "JWT" })
     .setIssuer(ISSUER)
     .setAudience("mpq-origin")

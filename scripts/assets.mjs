@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Copies the dashboard's libraries from node_modules into
-// public/guichet/ops/assets/vendor/, which wrangler serves as static assets
+// public/guichet/ops/assets/vendor/, and docs/openapi.json to
+// public/guichet/api/openapi.json, which wrangler serves as static assets
 // (see [assets] in wrangler.toml): the Worker never bundles them. uPlot (MIT)
 // draws the charts; eventsource-parser (MIT) reads the metrics stream, its
 // browser ES modules copied as they are so that their relative imports hold.
@@ -32,11 +33,14 @@ function files() {
   ];
 }
 
+/** [from, to] outside vendor/: the OpenAPI document, served as it is committed under docs/ (npm run openapi writes it). */
+const DOCUMENTS = [["docs/openapi.json", "public/guichet/api/openapi.json"]];
+
 export function copyAssets() {
   let copied = 0;
-  for (const [from, to] of files()) {
+  const copies = [...files().map(([from, to]) => [from, join(vendor, to)]), ...DOCUMENTS.map(([from, to]) => [from, join(root, to)])];
+  for (const [from, target] of copies) {
     const source = join(root, from);
-    const target = join(vendor, to);
     if (!existsSync(source)) throw new Error(`${from} is missing: run npm install`);
     if (existsSync(target) && readFileSync(source).equals(readFileSync(target))) continue;
     mkdirSync(dirname(target), { recursive: true });
@@ -48,5 +52,5 @@ export function copyAssets() {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const copied = copyAssets();
-  if (copied > 0) console.log(`guichet: copied ${copied} dashboard asset(s) into public/guichet/ops/assets/vendor/`);
+  if (copied > 0) console.log(`guichet: copied ${copied} static asset(s) into public/ (the dashboard's vendor/, the OpenAPI document)`);
 }

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // `npm run dev`: a fresh opening day on this machine, with nothing to configure.
-//  1. writes .dev.vars with generated secrets if it is missing (never overwrites it);
+//  1. writes .dev.vars with generated secrets if it is missing (never rewrites it;
+//     appends a secret it lacks), among them a previous signing key for the
+//     conformance kit and `none` for the other rotation settings;
 //  2. sets the previous run's local state aside (under .wrangler/previous/),
 //     unless `--keep-state` is given, so the line starts empty;
 //  3. applies the D1 migrations to the local database;
@@ -14,7 +16,9 @@
 //     origin, and GATEWAY_ISSUER = http://localhost:<port> for both Workers (unless
 //     given), so a token claimed through localhost or 127.0.0.1 names the same issuer,
 //     and GUICHET_ENV = development (unless given): without it the gateway checks
-//     its configuration as a deployed Worker does and refuses plain-http URLs.
+//     its configuration as a deployed Worker does and refuses plain-http URLs,
+//     and ENABLE_TEST_SEAMS = true (unless given), which serves the origins'
+//     conformance kit at /guichet/dev/tokens.
 // Other arguments go to the gateway's wrangler dev. Both Workers stop together:
 // Ctrl-C, SIGTERM, or either one exiting.
 import { spawn, spawnSync } from "node:child_process";
@@ -90,11 +94,23 @@ function writeDemoDevVars() {
   if (!existsSync(DEMO_DEV_VARS) || readFileSync(DEMO_DEV_VARS, "utf8") !== text) writeFileSync(DEMO_DEV_VARS, text, { mode: 0o600 });
 }
 
-if (writeDevVarsIfMissing(".dev.vars")) console.log("guichet: wrote .dev.vars with fresh development secrets");
-// A .dev.vars written before a secret was added is left as it is: say what it lacks.
-const missingSecrets = SECRET_NAMES.filter((name) => !readDotenv(".dev.vars")[name]);
-if (missingSecrets.length > 0) {
-  console.log(`guichet: .dev.vars has no ${missingSecrets.join(", ")}: add it, or remove .dev.vars to have every secret generated again`);
+const devVars = writeDevVarsIfMissing(".dev.vars");
+if (devVars === "written") console.log("guichet: wrote .dev.vars with fresh development secrets");
+else if (devVars.length > 0) console.log(`guichet: added ${devVars.join(", ")} to .dev.vars (generated; the lines already there are unchanged)`);
+// An empty value is allowed only for the rotation settings (`none` or empty: not in use).
+const ROTATION = ["ADMISSION_NEXT_JWK", "ADMISSION_PREVIOUS_JWKS", "RECEIPT_HMAC_KEYS"];
+const emptySecrets = SECRET_NAMES.filter((name) => !ROTATION.includes(name) && !readDotenv(".dev.vars")[name]);
+if (emptySecrets.length > 0) {
+  console.log(`guichet: .dev.vars has an empty ${emptySecrets.join(", ")}: set it, or remove .dev.vars to have every secret generated again`);
+}
+// The conformance kit's previous-key token needs a previous key in force: say when the generated one has retired.
+try {
+  const previous = JSON.parse(readDotenv(".dev.vars").ADMISSION_PREVIOUS_JWKS || "null");
+  if (previous?.keys?.length > 0 && previous.keys.every((k) => Date.parse(k.expiresAt) <= Date.now())) {
+    console.log("guichet: every key of ADMISSION_PREVIOUS_JWKS in .dev.vars has retired: remove that line to have a fresh one generated (GET /guichet/dev/tokens signs its previous-key token with it)");
+  }
+} catch {
+  // A value that is not JSON (`none`): the gateway's own check says what it needs.
 }
 
 if (!keepState && existsSync(".wrangler/state")) {
@@ -123,6 +139,8 @@ if (userVar("EVENT_OPENS_AT") === undefined) {
 }
 if (userVar("GATEWAY_ISSUER") === undefined) vars.push("--var", `GATEWAY_ISSUER:${issuer}`);
 if (userVar("GUICHET_ENV") === undefined) vars.push("--var", "GUICHET_ENV:development");
+// Test seams: the conformance kit for origin teams (GET /guichet/dev/tokens); a deployed gateway refuses them.
+if (userVar("ENABLE_TEST_SEAMS") === undefined) vars.push("--var", "ENABLE_TEST_SEAMS:true");
 if (startDemo) vars.push("--var", `ORIGIN_URL:http://127.0.0.1:${originPort}`);
 else console.log(`guichet: ORIGIN_URL is given (${userVar("ORIGIN_URL")}): the demo origin is not started`);
 

@@ -6,8 +6,6 @@ interface GuichetOptionalBindings {
    * is checked strictly (src/http/config-check.ts).
    */
   GUICHET_ENV?: string;
-  /** Public keys of earlier signing keys, `{"keys": [...]}`, each with `expiresAt` (ISO-8601, at most 30 days ahead). */
-  ADMISSION_PREVIOUS_JWKS?: string;
   /** The origin as a service binding (tests, or an origin Worker); otherwise ORIGIN_URL is used. */
   ORIGIN?: Fetcher;
   /** How long the proxy waits for the origin's response headers (ms); 30000 by default. */
@@ -21,8 +19,6 @@ interface GuichetOptionalBindings {
   /** Cloudflare Turnstile at entry, where both are set (Cloudflare's test keys work offline). */
   TURNSTILE_SITE_KEY?: string;
   TURNSTILE_SECRET?: string;
-  /** Receipt token keys, `{"current":"kid","keys":{"kid":"secret",…}}` (src/auth/receipt.ts); a key derived from TICKET_HMAC_KEY when unset. */
-  RECEIPT_HMAC_KEYS?: string;
   /**
    * The announced end of the default event's intake (ISO-8601), for the
    * operators: the metrics and Prometheus show it, and an alert fires when the

@@ -10,6 +10,7 @@ import { ConfigError, defaultEventId } from "./domain/event";
 import { ApiError, errorBody, langOf } from "./http/errors";
 import { type AppEnv } from "./http/context";
 import { gatewayHeaders } from "./http/security";
+import { dev } from "./routes/dev";
 import { fairness } from "./routes/fairness";
 import { ops } from "./routes/ops";
 import { proxy } from "./routes/proxy";
@@ -35,6 +36,8 @@ app.route("/guichet/ops", ops);
 app.route("/guichet", room);
 app.route("/guichet", fairness);
 app.route("/.well-known", wellknown);
+// The origins' conformance kit: test seams only, never deployed (src/routes/dev.ts).
+app.route("/guichet/dev", dev);
 // Everything else belongs to the origin.
 app.all("*", proxy);
 

@@ -1,11 +1,12 @@
 // Attacks on single use: one admission token offered for many accounts and
 // applications at once. An admission is bound to the first (accountId,
-// applicationId) that used it; the same pair again is the replay, any other
-// pair 409 admission_used, with nothing of the first application in the body.
+// applicationId) it is tried with, accepted or refused; the same pair again
+// is the replay (or, after a refusal, decided again), any other pair 409
+// admission_used, with nothing of the first application in the body.
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { QuotaCounter } from "../src/durable/quota-counter/quota-counter";
-import { admissionToken, applicant, counter, createEvent, d1Submissions, eventually, gateway, ORIGIN_AUTH, submissionBody, submit, uniqueEvent } from "./helpers";
+import { admissionToken, applicant, counter, createEvent, d1Submissions, DESKTOP_UA, eventually, gateway, ORIGIN_AUTH, submissionBody, submit, uniqueEvent } from "./helpers";
 
 const CONCURRENT = 300;
 
@@ -106,7 +107,7 @@ describe("one admission offered for many applications", () => {
     const body = submissionBody(await admissionToken(id));
     const first = await submit(id, body);
     expect(first.res.status).toBe(201);
-    // Back to the version-1 layout: everything version 2 added is dropped.
+    // Back to the version-1 layout: everything versions 2 and 3 added is dropped.
     await runInDurableObject(counter(id), (_: QuotaCounter, state) => {
       state.storage.sql.exec(`
         DROP TABLE admission_bindings;
@@ -116,6 +117,7 @@ describe("one admission offered for many applications", () => {
         ALTER TABLE submissions DROP COLUMN ticket_id;
         ALTER TABLE submissions DROP COLUMN person_key;
         ALTER TABLE submissions DROP COLUMN namesake_review_id;
+        ALTER TABLE submissions DROP COLUMN payment_reference;
         ALTER TABLE counter DROP COLUMN refused_admission_used;
         ALTER TABLE counter DROP COLUMN namesake_overrides;
         UPDATE schema_version SET version = 1;
@@ -132,7 +134,56 @@ describe("one admission offered for many applications", () => {
     expect(other.res.status).toBe(409);
     expect(other.body.error.code).toBe("admission_used");
     const version = await runInDurableObject(counter(id), (_: QuotaCounter, state) => state.storage.sql.exec("SELECT version FROM schema_version").one().version);
-    expect(version).toBe(2);
+    expect(version).toBe(3);
     expect(await counter(id).stats()).toMatchObject({ accepted: 1, refusedAdmissionUsed: 1, namesakeOverrides: 0 });
+  });
+});
+
+describe("a refused attempt spends the admission for anyone else (binding at the first attempt)", () => {
+  it("after a 409 duplicate, refuses 300 concurrent distinct pairs with admission_used: none accepted, no D1 row", async () => {
+    const id = uniqueEvent("bindrefused");
+    await createEvent(id, { quota: 1000 });
+    const taken = await submit(id, submissionBody(await admissionToken(id), { accountId: "acct-first" }));
+    expect(taken.res.status).toBe(201);
+    const token = await admissionToken(id);
+    // The first attempt with this admission is a duplicate (an account that already has a place).
+    const duplicate = await submit(id, submissionBody(token, { accountId: "acct-first" }));
+    expect([duplicate.res.status, duplicate.body.error.code]).toEqual([409, "duplicate"]);
+    const bodies = Array.from({ length: CONCURRENT }, () => submissionBody(token));
+    const results = await Promise.all(bodies.map((b) => submit(id, b)));
+    const used = results.filter((r) => r.res.status === 409 && r.body.error.code === "admission_used");
+    expect(used.length).toBe(CONCURRENT);
+    for (const r of used) expect(Object.keys(r.body.error).sort()).toEqual(["code", "message"]);
+    expect(await counter(id).stats()).toMatchObject({ accepted: 1, refusedDuplicates: 1, refusedAdmissionUsed: CONCURRENT });
+    const rows = await settledRows(id);
+    expect(rows.map((r) => r.account_id)).toEqual(["acct-first"]);
+  });
+
+  it("binds a phone's refused attempt too; that pair, sent again from a computer, is decided again and accepted", async () => {
+    const id = uniqueEvent("bindphone");
+    await createEvent(id, { quota: 10 });
+    const token = await admissionToken(id);
+    const body = submissionBody(token, { device: { userAgent: "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148" } });
+    const phone = await submit(id, body);
+    expect([phone.res.status, phone.body.error.code]).toEqual([403, "device_not_allowed"]);
+    const someoneElse = await submit(id, submissionBody(token));
+    expect([someoneElse.res.status, someoneElse.body.error.code]).toEqual([409, "admission_used"]);
+    const again = await submit(id, { ...body, device: { userAgent: DESKTOP_UA, mobileHint: "?0" } });
+    expect(again.res.status).toBe(201);
+    expect((await submit(id, body)).body.replay).toBe(true);
+    expect(await counter(id).stats()).toMatchObject({ accepted: 1, refusedDevices: 1, refusedAdmissionUsed: 1 });
+  });
+
+  it("lets a namesake, refused by the person key, be sent again with its review and the same admission", async () => {
+    const id = uniqueEvent("bindnamesake");
+    await createEvent(id, { quota: 10 });
+    const person = applicant();
+    expect((await submit(id, submissionBody(await admissionToken(id), { applicant: person }))).res.status).toBe(201);
+    const token = await admissionToken(id);
+    const body = submissionBody(token, { applicant: applicant({ ...person, passportNumber: "ZZ9999999" }) });
+    const refused = await submit(id, body);
+    expect(refused.body.error).toMatchObject({ code: "duplicate", by: "person" });
+    const reviewed = await submit(id, { ...body, namesakeReviewed: true, namesakeReviewId: "REV-1" });
+    expect(reviewed.res.status).toBe(201);
   });
 });

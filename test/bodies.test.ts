@@ -54,7 +54,7 @@ describe("a JSON body on enter and claim", () => {
       [{ headers: JSON_TYPE, body: "{" }, 400, "invalid_json", undefined],
       [{ headers: { "content-type": "text/plain" }, body: "{}" }, 415, "unsupported_media_type", undefined],
       [{ headers: JSON_TYPE, body: JSON.stringify({ touchPoints: "5" }) }, 422, "invalid_body", "touchPoints"],
-      [{ headers: JSON_TYPE, body: JSON.stringify({ touchPoints: 5, extra: 1 }) }, 422, "invalid_body", "(body)"],
+      [{ headers: JSON_TYPE, body: JSON.stringify({ touchPoints: 5, extra: 1 }) }, 422, "invalid_body", "extra"],
       [{ headers: JSON_TYPE, body: JSON.stringify({ pow: { challenge: "c" } }) }, 422, "invalid_body", "pow.nonce"],
       [{ headers: JSON_TYPE, body: JSON.stringify({ pad: "x".repeat(5000) }) }, 413, "payload_too_large", undefined],
       [{ headers: JSON_TYPE, body: chunked("[", "0,".repeat(3000), "0]"), duplex: "half" } as RequestInit, 413, "payload_too_large", undefined],

@@ -12,7 +12,7 @@ import { createEvent, OPS_AUTH, room, snapshotOf, tick, uniqueEvent } from "./he
 type Bindings = Record<string, unknown>;
 
 /** A deployment done right: what every case below starts from. */
-const DEPLOYED: Bindings = { GUICHET_ENV: undefined, GATEWAY_ISSUER: "https://guichet.example", ORIGIN_URL: "" };
+const DEPLOYED: Bindings = { GUICHET_ENV: undefined, ENABLE_TEST_SEAMS: undefined, GATEWAY_ISSUER: "https://guichet.example", ORIGIN_URL: "" };
 const DEVELOPMENT: Bindings = { GUICHET_ENV: "development", GATEWAY_ISSUER: "", ORIGIN_URL: "" };
 
 async function fetchWith(bindings: Bindings, path: string, init: RequestInit = {}, base = "https://guichet.example") {

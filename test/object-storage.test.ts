@@ -2,12 +2,13 @@
 // deployed: a new object creates exactly the tables, columns and indexes the
 // deployed ones have, an object written by an older version migrates to it,
 // and an object of the current version opens without a change.
+import { env, exports } from "cloudflare:workers";
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { newTicketId } from "../src/auth/ticket";
 import type { QueueRoom, RoomSnapshot } from "../src/durable/queue-room/queue-room";
 import type { QuotaCounter } from "../src/durable/quota-counter/quota-counter";
-import { counter, createEvent, room, submissionBody, admissionToken, submit, tick, uniqueEvent } from "./helpers";
+import { BASE, counter, createEvent, room, submissionBody, admissionToken, submit, tick, uniqueEvent } from "./helpers";
 
 /** Every table's columns and indexes (uniqueness and partial ones included), as SQLite reports them. */
 function layout(sql: SqlStorage): Record<string, string[]> {
@@ -116,7 +117,7 @@ const ROOM_LAYOUT = {
   ],
 };
 
-/** The QuotaCounter's layout at version 2, as deployed counters have it. */
+/** The QuotaCounter's layout at version 3 (version 2, as deployed counters have it, and the payment's reference). */
 const COUNTER_LAYOUT = {
   ...SHARED,
   admission_bindings: [
@@ -159,6 +160,7 @@ const COUNTER_LAYOUT = {
     "ticket_id TEXT",
     "person_key TEXT",
     "namesake_review_id TEXT",
+    "payment_reference TEXT",
     "UNIQUE INDEX sqlite_autoindex_submissions_1 (id)",
     "UNIQUE INDEX sqlite_autoindex_submissions_2 (rank)",
     "UNIQUE INDEX sqlite_autoindex_submissions_3 (jti)",
@@ -196,7 +198,7 @@ describe("the objects' storage", () => {
     const { id } = await busyRoom("layout");
     expect((await submit(id, submissionBody(await admissionToken(id)))).res.status).toBe(201);
     expect(await runInDurableObject(room(id), (_: QueueRoom, state) => [layout(state.storage.sql), version(state.storage.sql)])).toEqual([ROOM_LAYOUT, [{ version: 2 }]]);
-    expect(await runInDurableObject(counter(id), (_: QuotaCounter, state) => [layout(state.storage.sql), version(state.storage.sql)])).toEqual([COUNTER_LAYOUT, [{ version: 2 }]]);
+    expect(await runInDurableObject(counter(id), (_: QuotaCounter, state) => [layout(state.storage.sql), version(state.storage.sql)])).toEqual([COUNTER_LAYOUT, [{ version: 3 }]]);
   });
 
   it("opens a room and a counter of the current version without changing a byte", async () => {
@@ -245,5 +247,35 @@ describe("the objects' storage", () => {
     await tick(id);
     expect((await snapshotOf(id)).servingNumber).toBe(before.servingNumber + 1);
     expect(await room(id).metrics()).toMatchObject({ entered: 8, wait: { called: 4 }, tickets: { waiting: 4, called: 2, admitted: 1, left: 1 } });
+  });
+
+  it("migrates a counter of version 2 (before payment references) and keeps its submissions, paid ones included", async () => {
+    const id = uniqueEvent("counter-v2");
+    await createEvent(id, { quota: 10 });
+    const paid = (await submit(id, submissionBody(await admissionToken(id)))).body.receipt;
+    const unpaid = (await submit(id, submissionBody(await admissionToken(id)))).body.receipt;
+    const rows = () => runInDurableObject(counter(id), (_: QuotaCounter, state) => state.storage.sql.exec("SELECT id, rank, status, paid_at FROM submissions ORDER BY rank").toArray());
+    // A payment recorded by version 2: no reference.
+    await runInDurableObject(counter(id), (_: QuotaCounter, state) => {
+      state.storage.sql.exec("UPDATE submissions SET status = 'paid', paid_at = ? WHERE id = ?", Date.now() - 60_000, paid.id);
+      state.storage.sql.exec("ALTER TABLE submissions DROP COLUMN payment_reference; UPDATE schema_version SET version = 2;");
+    });
+    const before = await rows();
+    await evictDurableObject(counter(id));
+
+    expect(await rows()).toEqual(before);
+    expect(await runInDurableObject(counter(id), (_: QuotaCounter, state) => [layout(state.storage.sql), version(state.storage.sql)])).toEqual([COUNTER_LAYOUT, [{ version: 3 }]]);
+    // And it works on: the old payment takes the first reference it is sent, the other is paid with its own.
+    const pay = (subId: string, reference: string) =>
+      exports.default.fetch(`${BASE}/guichet/api/submissions/${subId}/payment?event=${id}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${env.ORIGIN_API_KEY}`, "content-type": "application/json" },
+        body: JSON.stringify({ reference }),
+      });
+    for (const [subId, reference] of [[paid.id, "OLD-1"], [unpaid.id, "NEW-1"]] as const) {
+      const res = await pay(subId, reference);
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as any).submission).toMatchObject({ status: "paid", paymentReference: reference });
+    }
   });
 });

@@ -88,7 +88,7 @@ describe("each control changes the line and is audited", () => {
     expect((await status(id, holder.cookie!)).body.state).toBe("closed");
     const refused = await submit(id, submissionBody(await admissionToken(id)));
     expect(refused.res.status).toBe(410);
-    expect(refused.body.error.code).toBe("quota_reached");
+    expect(refused.body.error.code).toBe("closed_by_operator");
     const again = await ops(`/guichet/ops/api/event/close?event=${id}`, { method: "POST" });
     expect(await again.json()).toEqual({ closed: true, alreadyClosed: true });
     const rows = await auditOf(id, 2);
@@ -297,7 +297,7 @@ describe("refusals change nothing", () => {
       [{ admissionSeconds: 1.5 }, "admissionSeconds", "invalid_type"],
       [{ banner: "x".repeat(501) }, "banner", "too_big"],
       [{ routePolicy: { open: "/" } }, "routePolicy.open", "invalid_type"],
-      [{ quota: 20, unknownSetting: true }, "(body)", "unrecognized_keys"],
+      [{ quota: 20, unknownSetting: true }, "unknownSetting", "unrecognized_keys"],
     ];
     for (const [patch, field, reason] of cases) {
       const res = await put(id, patch, { "x-guichet-operator": "Lea Roy" });
@@ -403,7 +403,7 @@ describe("the submissions export", () => {
     const [header, ...rows] = parseCsv(text, { bom: true, record_delimiter: "\r\n" }) as string[][];
     expect(header).toEqual([
       "id", "rank", "kind", "account_id", "application_id", "queue_number", "device_class", "representative",
-      "representative_id", "eligibility", "status", "accepted_at", "payment_due_at", "paid_at",
+      "representative_id", "eligibility", "status", "accepted_at", "payment_due_at", "paid_at", "payment_reference",
     ]);
     expect(rows.map((r) => r[1])).toEqual(["1", "2", "3", ""]);
     expect(rows.map((r) => r[0])).toEqual([...receipts.map((r) => r.id), eligible.body.receipt.id]);

@@ -169,7 +169,7 @@ describe("structured logs", () => {
       logLine("info", { what: "change_refused", event: "csq-2016-06", actor: "ops_token", field: "Marie Côté <m@x.example>", reason: "a reason with spaces" }),
     );
     expect(line).toEqual({ level: "info", what: "change_refused", event: "csq-2016-06", actor: "ops_token", field: "?", reason: "?" });
-    const keys = JSON.parse(logLine("info", { what: "signing_keys", kid: "k-2026-06", previousKids: ["k-old", "not a kid@x"] }));
+    const keys = JSON.parse(logLine("info", { what: "signing_keys", kid: "k-2026-06", nextKid: null, signsFrom: null, previousKids: ["k-old", "not a kid@x"] }));
     expect(keys.previousKids).toEqual(["k-old", "?"]);
   });
 });

@@ -34,7 +34,7 @@ describe("ops controls", () => {
     expect((await enter(id)).res.status).toBe(410);
     const s = await submit(id, submissionBody(await admissionToken(id)));
     expect(s.res.status).toBe(410);
-    expect(s.body.error.code).toBe("quota_reached");
+    expect(s.body.error.code).toBe("closed_by_operator");
     expect(await counter(id).stats()).toMatchObject({ accepted: 0, closed: true, closedReason: "closed_by_operator" });
     const [row] = await auditOf(id, 1);
     expect(row).toMatchObject({ actor: "ops-token (declared: Ana)", action: "event.close", before: { closed: false }, after: { closed: true, reason: "closed_by_operator" } });

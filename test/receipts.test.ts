@@ -140,15 +140,21 @@ describe("receipt tokens", () => {
     expect(((await res.json()) as any).error.code).toBe("unauthorized");
   });
 
-  it("refuses a submission, before the counter takes it, when RECEIPT_HMAC_KEYS is malformed", async () => {
+  it("refuses a submission, before the counter takes it, when RECEIPT_HMAC_KEYS is malformed (503 from the configuration check)", async () => {
     const id = uniqueEvent("rcptbad");
     await createEvent(id, { quota: 10 });
     for (const bad of ["{", JSON.stringify({ current: "k9", keys: { k1: "x".repeat(40) } }), JSON.stringify({ current: "k1", keys: { k1: "short" } }), JSON.stringify({ current: "a.b", keys: { "a.b": "x".repeat(40) } })]) {
       const r = await submitWith({ RECEIPT_HMAC_KEYS: bad }, id);
-      // The deployment check refuses to serve at all (it names the setting), so nothing reaches the counter.
       expect(r.status).toBe(503);
-      expect(r.body.error).toMatchObject({ code: "misconfigured" });
-      expect(JSON.stringify(r.body)).toContain("RECEIPT_HMAC_KEYS");
+      expect(r.body.error).toMatchObject({ code: "misconfigured", settings: ["RECEIPT_HMAC_KEYS"] });
+    }
+    // `none` and an empty value are the derived key t0 (wrangler.toml requires the secret so that wrangler dev loads it).
+    for (const unset of ["none", "", " NONE "]) {
+      const other = uniqueEvent("rcptnone");
+      await createEvent(other, { quota: 10 });
+      const r = await submitWith({ RECEIPT_HMAC_KEYS: unset }, other);
+      expect(r.status).toBe(201);
+      expect(r.body.receipt.receiptToken).toMatch(/^r2\.t0\./);
     }
     // The counter was never asked: it does not even hold the event.
     expect(await counter(id).stats()).toBeNull();

@@ -1,7 +1,7 @@
 // Admission tokens: they verify against the JWKS with the contract's claims,
 // and anything tampered, foreign or expired is refused.
 import { env } from "cloudflare:workers";
-import { SignJWT, base64url, createLocalJWKSet, exportJWK, generateKeyPair, importJWK, jwtVerify, type JWK, type JWTPayload } from "jose";
+import { SignJWT, base64url, createLocalJWKSet, decodeJwt, exportJWK, generateKeyPair, importJWK, jwtVerify, type JWK, type JWTPayload } from "jose";
 import { describe, expect, it } from "vitest";
 import { AdmissionError, KeyConfigError, signAdmission, verifyAdmission } from "../src/auth/admission";
 import { BASE, claim, counter, createEvent, enter, gateway, submissionBody, submit, tick, uniqueEvent } from "./helpers";
@@ -82,7 +82,7 @@ describe("admission tokens", () => {
 /** Valid admission claims for `eventId`, as a claim would give them. */
 function claimsFor(eventId: string, overrides: Partial<JWTPayload> = {}): JWTPayload {
   const iat = Math.floor(Date.now() / 1000);
-  return { iss: BASE, aud: "mpq-origin", sub: "ticket-1", jti: crypto.randomUUID(), iat, nbf: iat, exp: iat + 600, evt: eventId, num: 1, dev: "desktop", ...overrides };
+  return { iss: BASE, aud: "mpq-origin", sub: "ticket-1", jti: crypto.randomUUID(), iat, nbf: iat, exp: iat + 600, evt: eventId, num: 1, dev: "desktop", scope: "admission", ...overrides };
 }
 
 async function signWith(jwk: JWK, claims: JWTPayload, header: Record<string, unknown> = {}) {
@@ -141,5 +141,53 @@ describe("admission tokens over HTTP (POST /guichet/api/submissions)", () => {
     const stale = await signWith(current, claimsFor(id, { iat: 1, nbf: 1, exp: Math.floor(Date.now() / 1000) - 60 }));
     expect((await submit(id, submissionBody(stale))).res.status).toBe(410);
     expect((await counter(id).stats())!.accepted).toBe(2);
+  });
+});
+
+describe("the scope claim and the reasons of admission_invalid (issue 34, item 5 and 7)", () => {
+  it("gives admissions scope admission, and refuses a token without a scope, or with another, at the submissions API and the proxy", async () => {
+    const id = uniqueEvent("scope");
+    const { token } = await admitted(id);
+    const claims = decodeJwt(token);
+    expect(claims.scope).toBe("admission");
+    const current = JSON.parse(env.ADMISSION_SIGNING_JWK) as JWK;
+    const { scope: _, ...unscoped } = claims;
+    const variants: [string, JWTPayload][] = [
+      ["no scope (an admission from before this version)", { ...unscoped, jti: crypto.randomUUID() }],
+      ["scope admin", { ...unscoped, jti: crypto.randomUUID(), scope: "admin" }],
+      ["scope as a list", { ...unscoped, jti: crypto.randomUUID(), scope: ["admission"] }],
+    ];
+    for (const [what, payload] of variants) {
+      const forged = await signWith(current, payload);
+      const r = await submit(id, submissionBody(forged));
+      expect([what, r.res.status, r.body.error.code]).toEqual([what, 401, "admission_invalid"]);
+      // The proxy's check is the same verifier's: neither an admission nor a session.
+      await expect(verifyAdmission(env, forged, BASE, "mpq-origin")).rejects.toEqual(new AdmissionError("admission_invalid"));
+      await expect(verifyAdmission(env, forged, BASE, "mpq-origin", Date.now(), { session: true })).rejects.toEqual(new AdmissionError("admission_invalid"));
+    }
+    // The genuine one passes.
+    expect((await submit(id, submissionBody(token))).res.status).toBe(201);
+    expect((await counter(id).stats())!.accepted).toBe(1);
+  });
+
+  it("tells the origin why an admission is refused where that helps it fix its call", async () => {
+    const id = uniqueEvent("reasons");
+    await createEvent(id, { quota: 10 });
+    const current = JSON.parse(env.ADMISSION_SIGNING_JWK) as JWK;
+    const now = Math.floor(Date.now() / 1000);
+    const session = await signAdmission(env, { sub: "s", jti: crypto.randomUUID(), iat: now, exp: now + 3600, evt: id, num: 0, dev: "desktop", scope: "session" }, BASE, "mpq-origin");
+    const early = await signWith(current, claimsFor(id, { iat: now + 300, nbf: now + 300, exp: now + 900 }));
+    const other = uniqueEvent("reasons-other");
+    const cases: [string, string, Record<string, unknown>][] = [
+      ["a session token", session, { reason: "session_token" }],
+      ["a token not valid before five minutes from now", early, { reason: "not_yet_valid" }],
+      ["another event's admission", await signWith(current, claimsFor(other)), { reason: "event_mismatch", tokenEvent: other }],
+      ["a forged signature", `${session.slice(0, session.lastIndexOf(".") + 1)}${"A".repeat(86)}`, { reason: "invalid" }],
+    ];
+    for (const [what, token, details] of cases) {
+      const r = await submit(id, submissionBody(token));
+      expect([what, r.res.status, r.body.error]).toEqual([what, 401, { code: "admission_invalid", message: "L'admission n'est pas valide.", ...details }]);
+    }
+    expect((await counter(id).stats())?.accepted ?? 0).toBe(0);
   });
 });

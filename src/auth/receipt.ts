@@ -7,11 +7,13 @@
 // Keys come from RECEIPT_HMAC_KEYS, `{"current":"kid","keys":{"kid":"secret",…}}`:
 // new tokens use `current`, and any kid still in `keys` verifies, so keys
 // rotate by adding one, making it current, and removing the old one once its
-// tokens no longer matter. Without RECEIPT_HMAC_KEYS the one key is `t0`,
+// tokens no longer matter. Without RECEIPT_HMAC_KEYS (unset, empty or
+// `none`: wrangler.toml requires it so that `wrangler dev` loads it) the one key is `t0`,
 // HMAC-SHA256(TICKET_HMAC_KEY, RECEIPT_KEY_LABEL) in base64url: its own key,
 // not the tickets'.
 import * as z from "zod";
 import { ConfigError } from "../domain/event";
+import { rotationSettingOf } from "./admission";
 import { hmac, hmacMatches } from "./ticket";
 
 /** A receipt stays valid this long after the payment deadline (acceptedAt + 30 days), for the candidate to see it paid or expired. */
@@ -40,7 +42,7 @@ let cached: { ring: string | undefined; ticketKey: string; keys: ReceiptKeys } |
 
 /** The key ring of RECEIPT_HMAC_KEYS, or the key derived from TICKET_HMAC_KEY when it is unset. */
 export function receiptKeys(env: KeyEnv): ReceiptKeys {
-  const ring = env.RECEIPT_HMAC_KEYS?.trim() || undefined;
+  const ring = rotationSettingOf(env.RECEIPT_HMAC_KEYS) ?? undefined;
   if (cached && cached.ring === ring && cached.ticketKey === env.TICKET_HMAC_KEY) return cached.keys;
   let keys: ReceiptKeys;
   if (ring === undefined) {

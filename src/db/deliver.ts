@@ -2,7 +2,7 @@
 // statement is idempotent (a unique key and ON CONFLICT DO NOTHING, or an
 // upsert of absolute values), so a message delivered twice after an eviction
 // leaves D1 as if it had been delivered once.
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import * as schema from "./schema";
 
@@ -19,7 +19,11 @@ export type D1Message =
   /** Absolute counts of one minute; each object sends only its own columns. */
   | { kind: "minute"; payload: typeof schema.minuteHistory.$inferInsert }
   | { kind: "submission"; payload: typeof schema.submissions.$inferInsert }
-  | { kind: "submission_status"; payload: Required<Pick<typeof schema.submissions.$inferInsert, "id" | "status" | "paidAt" | "updatedAt">> }
+  /** A status change; a payment also carries its reference (absent from messages queued before references were kept). */
+  | {
+      kind: "submission_status";
+      payload: Required<Pick<typeof schema.submissions.$inferInsert, "id" | "status" | "paidAt" | "updatedAt">> & Pick<typeof schema.submissions.$inferInsert, "paymentReference">;
+    }
   | { kind: "payment"; payload: typeof schema.payments.$inferInsert };
 
 function statementFor(db: Db, message: D1Message) {
@@ -36,11 +40,16 @@ function statementFor(db: Db, message: D1Message) {
     case "submission":
       return db.insert(schema.submissions).values(message.payload).onConflictDoNothing();
     case "submission_status": {
-      const { id, status, paidAt, updatedAt } = message.payload;
-      return db.update(schema.submissions).set({ status, paidAt, updatedAt }).where(eq(schema.submissions.id, id));
+      const { id, status, paidAt, updatedAt, paymentReference } = message.payload;
+      const set = paymentReference === undefined ? { status, paidAt, updatedAt } : { status, paidAt, updatedAt, paymentReference };
+      return db.update(schema.submissions).set(set).where(eq(schema.submissions.id, id));
     }
     case "payment":
-      return db.insert(schema.payments).values(message.payload).onConflictDoNothing();
+      // A payment recorded before references were kept gains the first one given; a recorded reference never changes.
+      return db
+        .insert(schema.payments)
+        .values(message.payload)
+        .onConflictDoUpdate({ target: schema.payments.submissionId, set: { reference: sql`coalesce(${schema.payments.reference}, excluded.reference)` } });
     default:
       // A kind this build does not know (stored by another): it fails, and stays in the outbox.
       throw new Error(`unknown outbox kind ${(message as { kind: string }).kind}`);

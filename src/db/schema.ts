@@ -91,6 +91,8 @@ export const submissions = sqliteTable(
     acceptedAt: integer("accepted_at").notNull(),
     paymentDueAt: integer("payment_due_at").notNull(),
     paidAt: integer("paid_at"),
+    /** The origin's payment reference (the first one recorded; null before references were kept). */
+    paymentReference: text("payment_reference"),
     updatedAt: integer("updated_at").notNull(),
   },
   (t) => [

@@ -102,10 +102,17 @@ function decode(bytes: Uint8Array): string {
   }
 }
 
-/** The field at fault, as a dotted path, from a zod error. */
+/**
+ * The field at fault, as a dotted path, from a zod error. An unknown field
+ * (a strict object's `unrecognized_keys`) comes first and is named itself:
+ * a misspelt field is both unknown and missing, and its misspelling is what
+ * to fix.
+ */
 export function fieldOf(error: z.core.$ZodError): string {
-  const issue = error.issues[0];
-  return issue && issue.path.length > 0 ? issue.path.map(String).join(".") : "(body)";
+  const issue = error.issues.find((i) => i.code === "unrecognized_keys") ?? error.issues[0];
+  if (!issue) return "(body)";
+  const path = issue.code === "unrecognized_keys" && issue.keys[0] !== undefined ? [...issue.path, issue.keys[0]] : issue.path;
+  return path.length > 0 ? path.map(String).join(".") : "(body)";
 }
 
 /** zValidator for a query, whose failures become the contract's 400 with the field. */

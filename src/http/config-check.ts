@@ -88,6 +88,9 @@ export async function configProblems(env: Env, now = Date.now()): Promise<Settin
     add("RECEIPT_HMAC_KEYS", 'not valid: {"current":"<kid>","keys":{"<kid>":"<secret>",…}}');
   }
 
+  // Test seams inject faults and mint tokens the gateway would never issue (GET /guichet/dev/tokens): never deployed.
+  if (!development && env.ENABLE_TEST_SEAMS) add("ENABLE_TEST_SEAMS", "must not be set in a deployed gateway: it enables fault injection and the conformance kit's tokens");
+
   const hint = env.OBJECTS_LOCATION_HINT ?? "";
   if (hint && !(LOCATION_HINTS as readonly string[]).includes(hint)) add("OBJECTS_LOCATION_HINT", `not a location hint: one of ${LOCATION_HINTS.join(", ")}`);
 

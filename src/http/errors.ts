@@ -29,6 +29,14 @@ const MESSAGES = {
   duplicate: ["Une demande a déjà été acceptée pour ce compte ou cette personne.", "An application was already accepted for this account or this person."],
   device_not_allowed: ["Seules les demandes faites à partir d'un ordinateur personnel sont acceptées ; les tablettes et les téléphones sont refusés.", "Only applications from a personal computer are accepted; tablets and phones are refused."],
   quota_reached: ["Le nombre maximal de demandes est atteint : la soumission est fermée.", "The maximum number of applications has been reached: submission is closed."],
+  closed_by_operator: [
+    "La période de réception des demandes a été fermée par le ministère : la soumission est fermée.",
+    "The intake was closed by the operators: submission is closed.",
+  ],
+  already_paid: [
+    "Cette demande est déjà payée, sous une autre référence de paiement.",
+    "This application is already paid, under another payment reference.",
+  ],
   not_found: ["Ressource introuvable.", "Not found."],
   method_not_allowed: ["Méthode non permise.", "Method not allowed."],
   invalid_body: ["Le contenu de la requête n'est pas valide.", "The request body is not valid."],

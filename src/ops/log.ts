@@ -19,7 +19,7 @@ export type LogEvent =
   | { what: "outbox_failing"; event: string; object: string; pending: number; failing: number }
   | { what: "outbox_recovered"; event: string; object: string }
   | { what: "origin_failing"; event: string; timeout: number; unreachable: number; server_error: number; paths: string[] }
-  | { what: "signing_keys"; kid: string; previousKids: string[] };
+  | { what: "signing_keys"; kid: string; nextKid: string | null; signsFrom: string | null; previousKids: string[] };
 
 /** Identifiers, setting names, reasons, kids, first path segments: short and without spaces or `@`. */
 const SAFE_STRING = /^[A-Za-z0-9_.:/+=-]{0,100}$/;

@@ -343,6 +343,7 @@ const CSV_COLUMNS = [
   "accepted_at",
   "payment_due_at",
   "paid_at",
+  "payment_reference",
 ] as const;
 const CSV_PAGE = 1_000;
 /** So that Excel reads the file as UTF-8 (without it, a fr-CA Windows Excel reads Windows-1252 and garbles accents). */
@@ -409,6 +410,7 @@ ops.get("/api/submissions.csv", validQuery(CsvQuery), (c) => {
           field(iso(r.acceptedAt)),
           field(iso(r.paymentDueAt)),
           field(iso(r.paidAt)),
+          field(r.paymentReference, true),
         ].join(separator),
       );
       if (lines.length > 0) controller.enqueue(encoder.encode(`${lines.join("\r\n")}\r\n`));

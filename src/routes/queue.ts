@@ -26,7 +26,7 @@ const TICKET_MAX_AGE_S = 3 * 24 * 3600;
  * body only with an entry proof; its touch points go in a header
  * (TOUCH_POINTS_HEADER), which the body's field overrides.
  */
-const ClientBody = z
+export const ClientBody = z
   .object({
     /** `navigator.maxTouchPoints`: tells an iPad that presents itself as a Mac. */
     touchPoints: z.number().int().min(0).max(256).optional(),

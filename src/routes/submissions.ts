@@ -16,34 +16,48 @@ import { jsonBody } from "../http/body";
 import { queueRoom, quotaCounter } from "../durable/shared/stubs";
 
 const MAX_BODY = 16 * 1024;
+/** The payment's body is small: a reference of at most 100 characters. */
+const MAX_PAYMENT_BODY = 1024;
+
+// Every body is strict: an unknown field is refused (422, `field` naming it),
+// so that a typo in a field's name is found in testing, not in production.
+// These schemas validate the requests and are the ones the OpenAPI document
+// shows (src/contract/openapi.ts).
+
 const id = z.string().trim().min(1).max(100);
 
-const ApplicantSchema = z.object({
-  familyName: z.string().trim().min(1).max(200),
-  givenNames: z.string().trim().min(1).max(200),
-  birthDate: z.iso.date(),
-  countryOfBirth: z.string().trim().regex(/^[A-Za-z]{2,3}$/),
-  passportNumber: z.string().trim().min(3).max(40),
-  email: z.email().max(254).optional(),
-});
+export const ApplicantSchema = z
+  .strictObject({
+    familyName: z.string().trim().min(1).max(200),
+    givenNames: z.string().trim().min(1).max(200),
+    birthDate: z.iso.date().meta({ description: "YYYY-MM-DD" }),
+    countryOfBirth: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z]{2,3}$/)
+      .meta({ description: "ISO 3166-1 alpha-2 or alpha-3 (FR and FRA are not matched with each other)" }),
+    passportNumber: z.string().trim().min(3).max(40),
+    email: z.email().max(254).optional().meta({ description: "Not part of the duplicate keys" }),
+  })
+  .meta({ description: "The applicant as the application names them: only HMACs of it are kept (the passport key and the person key)" });
 
-const DeviceSchema = z.object({
-  userAgent: z.string().max(2000).optional(),
-  mobileHint: z.string().max(10).nullable().optional(),
-  platformHint: z.string().max(50).nullable().optional(),
-  touchPoints: z.number().int().min(0).max(256).nullable().optional(),
-});
+export const DeviceSchema = z
+  .strictObject({
+    userAgent: z.string().max(2000).optional().meta({ description: "The candidate's own User-Agent" }),
+    mobileHint: z.string().max(10).nullable().optional().meta({ description: "Sec-CH-UA-Mobile (?0 or ?1)" }),
+    platformHint: z.string().max(50).nullable().optional().meta({ description: "Sec-CH-UA-Platform" }),
+    touchPoints: z.number().int().min(0).max(256).nullable().optional().meta({ description: "navigator.maxTouchPoints" }),
+  })
+  .meta({ description: "What the candidate's own request said about its device; the stricter of this and the token's dev applies" });
 
 const common = {
-  accountId: id,
-  applicationId: id,
+  accountId: id.meta({ description: "The account on the origin: one accepted submission per account" }),
+  applicationId: id.meta({ description: "The application: an admission serves one (accountId, applicationId) pair" }),
   applicant: ApplicantSchema,
   signedByRepresentative: z.boolean().default(false),
-  representativeId: id.nullable().default(null),
-  /** The origin reviewed a person-key match and found a different person (a namesake): the person key alone is skipped. */
-  namesakeReviewed: z.boolean().default(false),
-  /** The origin's reference for that review, recorded with the submission. */
-  namesakeReviewId: id.nullable().default(null),
+  representativeId: id.nullable().default(null).meta({ description: "Required when signedByRepresentative is true" }),
+  namesakeReviewed: z.boolean().default(false).meta({ description: "A human review found a person-key match to be another person: skips the person key only" }),
+  namesakeReviewId: id.nullable().default(null).meta({ description: "The origin's reference for that review; given with namesakeReviewed: true, and only then" }),
   device: DeviceSchema.optional(),
 };
 
@@ -54,16 +68,33 @@ const representativeIssue = { message: "representativeId is required when signed
 const reviewNamed = (b: { namesakeReviewed: boolean; namesakeReviewId: string | null }) => b.namesakeReviewed === (b.namesakeReviewId !== null);
 const reviewIssue = { message: "namesakeReviewId is required with namesakeReviewed: true, and only then", path: ["namesakeReviewId"] };
 
-const SubmitBody = z
-  .object({ admissionToken: z.string().min(1).max(4096), ...common })
+const admissionToken = z.string().min(1).max(4096).meta({ description: "The candidate's admission token (X-Guichet-Admission), a compact JWS" });
+
+export const SubmitBody = z
+  .strictObject({ admissionToken, ...common })
   .refine(representativeNamed, representativeIssue)
-  .refine(reviewNamed, reviewIssue);
-const EligibleBody = z
-  .object({ eligibility: z.enum(["validated_job_offer", "temporary_resident"]), ...common })
+  .refine(reviewNamed, reviewIssue)
+  .meta({ description: "A submission from the line, with the candidate's admission" });
+export const EligibleBody = z
+  .strictObject({
+    eligibility: z.enum(["validated_job_offer", "temporary_resident"]).meta({ description: "What the origin attests: such candidates may submit at any time" }),
+    ...common,
+  })
   .refine(representativeNamed, representativeIssue)
-  .refine(reviewNamed, reviewIssue);
-const ReleaseBody = z.object({ admissionToken: z.string().min(1).max(4096) });
-const PaymentBody = z.object({ reference: z.string().trim().max(100).optional() });
+  .refine(reviewNamed, reviewIssue)
+  .meta({ description: "A submission outside the line and the quota, for a candidate the origin attests as always eligible" });
+export const ReleaseBody = z.strictObject({ admissionToken }).meta({ description: "The admission to end early" });
+export const PaymentBody = z
+  .strictObject({
+    reference: z
+      .string()
+      .trim()
+      .min(1)
+      .max(100)
+      .regex(/^[^\u0000-\u001f\u007f]*$/, "no control characters")
+      .meta({ description: "The origin's payment reference (1 to 100 characters, no control characters), recorded once" }),
+  })
+  .meta({ description: "The payment of a submission's fees" });
 
 export const submissions = new Hono<AppEnv>();
 
@@ -94,16 +125,22 @@ export const originOnly: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
 };
 
-/** The candidate's admission, verified, for the event the request is about. */
-async function admissionFor(c: AppContext, token: string, eventId: string, options: { ignoreTimes?: boolean } = {}): Promise<AdmissionClaims> {
+/**
+ * The candidate's admission, verified, for the event the request is about.
+ * A refusal says why where that helps the origin fix its call (`reason`:
+ * `session_token`, `not_yet_valid`, `event_mismatch` with the token's event).
+ */
+async function admissionFor(c: AppContext, token: string, eventId: string, options: { ignoreTimes?: boolean; acceptExpired?: boolean } = {}): Promise<AdmissionClaims> {
+  let claims: AdmissionClaims;
   try {
-    const claims = await verifyAdmission(c.env, token, issuerOf(c), audienceOf(c.env), Date.now(), options);
-    if (claims.evt !== eventId) throw new AdmissionError("admission_invalid");
-    return claims;
+    claims = await verifyAdmission(c.env, token, issuerOf(c), audienceOf(c.env), Date.now(), options);
   } catch (e) {
-    if (e instanceof AdmissionError) throw new ApiError(e.reason === "admission_expired" ? 410 : 401, e.reason);
-    throw e;
+    if (!(e instanceof AdmissionError)) throw e;
+    if (e.reason === "admission_expired") throw new ApiError(410, "admission_expired");
+    throw new ApiError(401, "admission_invalid", { reason: e.detail });
   }
+  if (claims.evt !== eventId) throw new ApiError(401, "admission_invalid", { reason: "event_mismatch", tokenEvent: claims.evt });
+  return claims;
 }
 
 function deviceOf(reported: z.infer<typeof DeviceSchema> | undefined): DeviceClass {
@@ -126,6 +163,7 @@ function receiptBody(keys: ReceiptKeys, r: Receipt) {
     acceptedAt: iso(r.acceptedAt),
     paymentDueAt: iso(r.paymentDueAt),
     paidAt: iso(r.paidAt),
+    paymentReference: r.paymentReference,
     receiptToken: receiptToken(keys, r.eventId, r.id, receiptExpiry(r.paymentDueAt)),
   };
 }
@@ -146,10 +184,12 @@ async function answer(c: AppContext, keys: ReceiptKeys, result: SubmitResult) {
       throw new ApiError(403, "device_not_allowed");
     case "quota_reached":
       throw new ApiError(410, "quota_reached");
+    case "closed_by_operator":
+      throw new ApiError(410, "closed_by_operator");
     case "admission_expired":
       throw new ApiError(410, "admission_expired");
     case "admission_revoked":
-      throw new ApiError(401, "admission_invalid", { revoked: true });
+      throw new ApiError(401, "admission_invalid", { reason: "revoked", revoked: true });
     case "unknown_event":
       throw new ApiError(404, "unknown_event");
   }
@@ -159,7 +199,8 @@ submissions.post("/submissions", originOnly, jsonBody(SubmitBody, { maxBytes: MA
   const body = c.req.valid("json");
   const eventId = eventIdOf(c);
   const keys = receiptKeys(c.env);
-  const admission = await admissionFor(c, body.admissionToken, eventId);
+  // The signature is checked here; the counter judges expiry after it looks for an earlier receipt, so a retry after `exp` still gets it.
+  const admission = await admissionFor(c, body.admissionToken, eventId, { acceptExpired: true });
   const input: SubmitInput = {
     kind: "quota",
     jti: admission.jti,
@@ -225,12 +266,19 @@ submissions.get("/submissions/:id", async (c) => {
   return c.json({ submission: receiptBody(keys, r) });
 });
 
-submissions.post("/submissions/:id/payment", originOnly, jsonBody(PaymentBody, { maxBytes: 1024, optional: true }), async (c) => {
+/**
+ * Records the payment of a submission's fees with the origin's reference.
+ * The first reference is kept: the same one again is an idempotent 200, any
+ * other 409 already_paid naming the recorded one, so that a second payment
+ * for the same submission is seen, not silently dropped.
+ */
+submissions.post("/submissions/:id/payment", originOnly, jsonBody(PaymentBody, { maxBytes: MAX_PAYMENT_BODY }), async (c) => {
   const eventId = eventIdOf(c);
   const keys = receiptKeys(c.env);
-  const result = await quotaCounter(c.env, eventId).markPaid(c.req.param("id"), c.req.valid("json").reference ?? null);
+  const result = await quotaCounter(c.env, eventId).markPaid(c.req.param("id"), c.req.valid("json").reference);
   if (!result.ok) {
     if (result.reason === "not_found") throw new ApiError(404, "not_found");
+    if (result.reason === "already_paid") throw new ApiError(409, "already_paid", { reference: result.reference, paidAt: iso(result.paidAt) });
     throw new ApiError(409, "invalid_change", { reason: result.reason });
   }
   return c.json({ submission: receiptBody(keys, result.receipt) });

@@ -125,7 +125,7 @@ describe("path tricks", () => {
 async function admission(): Promise<string> {
   const jwk = JSON.parse(gw.secrets.ADMISSION_SIGNING_JWK!) as JWK;
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ evt: "csq-2016-06", num: 1, dev: "desktop" })
+  return new SignJWT({ evt: "csq-2016-06", num: 1, dev: "desktop", scope: "admission" })
     .setProtectedHeader({ alg: "ES256", kid: jwk.kid!, typ: "JWT" })
     .setIssuer(gw.url)
     .setAudience("mpq-origin")

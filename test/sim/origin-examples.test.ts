@@ -2,8 +2,10 @@
 // docs/examples/verify.py with Debian's PyJWT), run as an origin developer
 // would run them: against a real gateway's JWKS, with a real admission taken
 // through the public API (enter, wait for the turn, claim). Each must accept
-// that token and refuse a forged, an expired and a foreign-audience one. The
-// doc must show each file verbatim, so what the developers copy is what ran.
+// that token and refuse a forged, an expired and a foreign-audience one, and
+// give every token of the conformance kit (GET /guichet/dev/tokens) the
+// verdict the docs' table gives it. The doc must show each file verbatim, so
+// what the developers copy is what ran.
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -13,6 +15,8 @@ import { fromMarkdown } from "mdast-util-from-markdown";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error: plain ES module without types
 import { startGateway } from "../../bench/gateway.mjs";
+// @ts-expect-error: plain ES module without types
+import { newSigningJwk } from "../../scripts/secrets.mjs";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const ISSUER = "https://www.monprojetquebec.example";
@@ -26,6 +30,22 @@ const EXAMPLES = [
 let g: any;
 let real: string;
 const tokens: Record<string, string> = {};
+let kit: { tokens: Record<string, { token: string | null; kid: string | null; expect: string; refusal?: string }> };
+
+// A previous key whose private part development keeps: the kit signs its previous-key token with it.
+const previousKey = { ...newSigningJwk("k-sim-previous"), expiresAt: new Date(Date.now() + 86_400_000).toISOString() };
+
+/** The kit's table in docs/origin-integration.md: each token's name and the verdict the docs give it. */
+function documentedVerdicts(): Map<string, { ok: boolean; refusal?: string }> {
+  const text = readFileSync(join(ROOT, "docs/origin-integration.md"), "utf8");
+  // Up to the next heading (a shell comment's "# " in a code block is no heading).
+  const section = text.split("### The conformance kit")[1]?.split(/\n#{2,4} /)[0] ?? "";
+  const verdicts = new Map<string, { ok: boolean; refusal?: string }>();
+  for (const m of section.matchAll(/^\| `([a-z_]+)` \|[^|]*\| (accept|refuse: `([a-z_]+)`) \|$/gm)) {
+    verdicts.set(m[1]!, m[2] === "accept" ? { ok: true } : { ok: false, refusal: m[3]! });
+  }
+  return verdicts;
+}
 
 /** The cookie a Set-Cookie header sets, as a Cookie header value. */
 function cookieOf(res: Response, name: string): string {
@@ -58,17 +78,24 @@ async function resigned(changes: Record<string, unknown>): Promise<string> {
   return new SignJWT({ ...decodeJwt(real), ...changes }).setProtectedHeader({ alg: "ES256", kid, typ: "JWT" }).sign(await importJWK(jwk, "ES256"));
 }
 
-function run(example: (typeof EXAMPLES)[number], token: string) {
+function run(example: (typeof EXAMPLES)[number], token: string, scope?: string) {
   const env: Record<string, string | undefined> = { ...process.env, GATEWAY_URL: g.url, GATEWAY_ISSUER: ISSUER, ADMISSION_AUDIENCE: AUDIENCE };
   delete env.PYTHONPATH;
   delete env.PYTHONHOME;
-  const out = spawnSync(example.command, [join(ROOT, example.file), token], { env: env as NodeJS.ProcessEnv, encoding: "utf8", timeout: 30_000 });
+  const out = spawnSync(example.command, [join(ROOT, example.file), token, ...(scope ? [scope] : [])], { env: env as NodeJS.ProcessEnv, encoding: "utf8", timeout: 30_000 });
   if (out.status === null || out.status > 2) throw new Error(`${example.file} exited ${out.status}: ${out.stderr}`);
   return { status: out.status, verdict: JSON.parse(out.stdout.trim()) as { ok: boolean; kind?: string; refusal?: string; claims?: Record<string, unknown> } };
 }
 
 beforeAll(async () => {
-  g = await startGateway({ vars: { EVENT_OPENS_AT: new Date(Date.now() - 1_000).toISOString(), GATEWAY_ISSUER: ISSUER } });
+  g = await startGateway({
+    vars: {
+      EVENT_OPENS_AT: new Date(Date.now() - 1_000).toISOString(),
+      GATEWAY_ISSUER: ISSUER,
+      ENABLE_TEST_SEAMS: "true",
+      ADMISSION_PREVIOUS_JWKS: JSON.stringify({ keys: [previousKey] }),
+    },
+  });
   real = await admissionThroughTheLine(g.url);
   const now = Math.floor(Date.now() / 1000);
   const [head, payload, signature] = real.split(".") as [string, string, string];
@@ -77,6 +104,7 @@ beforeAll(async () => {
   tokens.forged = `${head}.${payload}.${signature.slice(0, at)}${signature[at] === "A" ? "B" : "A"}${signature.slice(at + 1)}`;
   tokens.expired = await resigned({ iat: now - 700, nbf: now - 700, exp: now - 100 });
   tokens.otherAudience = await resigned({ aud: "another-origin" });
+  kit = (await (await fetch(`${g.url}/guichet/dev/tokens`)).json()) as typeof kit;
 }, 120_000);
 
 afterAll(async () => {
@@ -102,6 +130,27 @@ describe.each(EXAMPLES)("the origin's example in $name", (example) => {
 
   it("refuses a token signed by the gateway's key for another audience", () => {
     expect(run(example, tokens.otherAudience!)).toEqual({ status: 1, verdict: { ok: false, refusal: "invalid" } });
+  });
+
+  it("gives each of the conformance kit's 8 tokens the verdict the docs' table gives it", () => {
+    const documented = documentedVerdicts();
+    expect([...documented.keys()]).toEqual(Object.keys(kit.tokens));
+    expect(documented.size).toBe(8);
+    for (const [name, expected] of documented) {
+      const t = kit.tokens[name]!;
+      // The kit says the same as the docs.
+      expect([name, t.expect, t.refusal]).toEqual([name, expected.ok ? "accept" : "refuse", expected.refusal]);
+      expect(typeof t.token, name).toBe("string");
+      const { status, verdict } = run(example, t.token!);
+      expect([name, verdict.ok, verdict.refusal]).toEqual([name, expected.ok, expected.refusal]);
+      expect([name, status]).toEqual([name, expected.ok ? 0 : 1]);
+    }
+    expect(kit.tokens.previous_key!.kid).toBe("k-sim-previous");
+  });
+
+  it("accepts the kit's session token where a session is asked for, and the admission is then refused", () => {
+    expect(run(example, kit.tokens.session!.token!, "session").verdict).toMatchObject({ ok: true, kind: "session" });
+    expect(run(example, kit.tokens.valid!.token!, "session").verdict).toEqual({ ok: false, refusal: "invalid" });
   });
 
   it("is shown verbatim in docs/origin-integration.md", () => {

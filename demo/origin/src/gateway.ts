@@ -37,6 +37,7 @@ export type SubmitOutcome =
   | { kind: "duplicate"; firstReceiptId: string | null; by: "account" | "identity" | null }
   | { kind: "device_not_allowed" }
   | { kind: "quota_reached" }
+  | { kind: "closed_by_operator" }
   | { kind: "admission_expired" }
   | { kind: "admission_invalid"; revoked: boolean }
   | { kind: "invalid_body"; field: string | null }
@@ -104,6 +105,7 @@ export async function submitApplication(env: DemoEnv, r: SubmissionRequest): Pro
   }
   if (res.status === 403 && code === "device_not_allowed") return { kind: "device_not_allowed" };
   if (res.status === 410 && code === "quota_reached") return { kind: "quota_reached" };
+  if (res.status === 410 && code === "closed_by_operator") return { kind: "closed_by_operator" };
   if (res.status === 410 && code === "admission_expired") return { kind: "admission_expired" };
   if (res.status === 401 && code === "admission_invalid") return { kind: "admission_invalid", revoked: res.body.error.revoked === true };
   if (res.status === 422) return { kind: "invalid_body", field: typeof res.body?.error?.field === "string" ? res.body.error.field : null };

@@ -51,6 +51,14 @@ export function submissionNotice(o: Refused): Notice {
         retry: false,
         backToRoom: false,
       };
+    case "closed_by_operator":
+      return {
+        status: 410,
+        title: "Soumission fermée",
+        message: "La réception des demandes a été fermée par le Ministère. Votre demande n'a pas été soumise.",
+        retry: false,
+        backToRoom: false,
+      };
     case "admission_expired":
       return {
         status: 410,

@@ -39,12 +39,18 @@ export interface Admission {
   num: number;
   /** Device class the gateway saw when the turn was claimed. */
   dev: DeviceClass;
+  /** `admission` (the line's turn) or `session` (a pre-opening visit: it can submit nothing). */
+  scope: Scope;
 }
+
+export type Scope = "admission" | "session";
 
 export type Refusal = "missing" | "invalid" | "expired" | "keys_unavailable";
 export type Trust = { ok: true; admission: Admission } | { ok: false; refusal: Refusal };
 
 const DEVICES: readonly string[] = ["desktop", "mobile", "tablet"];
+// The gateway forwards a session token on protected pages before opening day, an admission after; anything else is no token of its.
+const SCOPES: readonly string[] = ["admission", "session"];
 
 // One remote key set per gateway, kept across requests: jose caches the keys
 // (10 minutes) and fetches again on an unknown `kid` at most every 30 s, which
@@ -71,7 +77,7 @@ function gatewayKeys(config: TrustConfig): RemoteJWKSet {
  * Verifies an admission token: signature by one of the gateway's published
  * keys (ES256 only, chosen by `kid`), issuer, audience, expiry and not-before
  * (5 s of clock tolerance), and the presence and types of the claims the
- * origin relies on. Never throws: the caller maps the refusal to a page.
+ * origin relies on, `scope` among them (`admission` or `session`). Never throws: the caller maps the refusal to a page.
  */
 export async function verifyAdmission(token: string | null | undefined, config: TrustConfig): Promise<Trust> {
   if (!token) return { ok: false, refusal: "missing" };
@@ -82,10 +88,10 @@ export async function verifyAdmission(token: string | null | undefined, config: 
       issuer: config.issuer,
       audience: config.audience,
       // `exp` is required too: a token without one would never expire.
-      requiredClaims: ["sub", "jti", "exp", "evt", "num", "dev"],
+      requiredClaims: ["sub", "jti", "exp", "evt", "num", "dev", "scope"],
       clockTolerance: 5,
     });
-    const { sub, jti, exp, evt, num, dev } = payload as Record<string, unknown>;
+    const { sub, jti, exp, evt, num, dev, scope } = payload as Record<string, unknown>;
     if (
       typeof sub !== "string" ||
       typeof jti !== "string" ||
@@ -94,11 +100,13 @@ export async function verifyAdmission(token: string | null | undefined, config: 
       typeof num !== "number" ||
       !Number.isSafeInteger(num) ||
       typeof dev !== "string" ||
-      !DEVICES.includes(dev)
+      !DEVICES.includes(dev) ||
+      typeof scope !== "string" ||
+      !SCOPES.includes(scope)
     ) {
       return { ok: false, refusal: "invalid" };
     }
-    return { ok: true, admission: { sub, jti, exp, evt, num, dev: dev as DeviceClass } };
+    return { ok: true, admission: { sub, jti, exp, evt, num, dev: dev as DeviceClass, scope: scope as Scope } };
   } catch (e) {
     if (e instanceof errors.JWTExpired) return { ok: false, refusal: "expired" };
     // The keys could not be fetched (gateway down, timeout, not a JWKS): not the candidate's fault.

@@ -227,9 +227,11 @@ app.post("/documents/paiement", async (c) => {
   if (!held) return c.redirect("/connexion", 303);
   const receipt = await accountFiles(c.env, c.get("admission").evt, held.account.accountId).receipt();
   if (!receipt) return c.redirect("/documents", 303);
-  const reference = `DEMO-${crypto.randomUUID().slice(0, 8).toUpperCase()}`;
+  // One payment per submission, so one reference: a resent form is the same payment, which the gateway answers 200 again.
+  const reference = `DEMO-${receipt.id.slice(0, 8).toUpperCase()}`;
   const paid = await recordPayment(c.env, receipt.id, receipt.eventId, reference);
-  if (paid.kind === "paid") return c.redirect("/documents", 303);
+  // already_paid: paid under another reference (by another channel); the page shows it paid.
+  if (paid.kind === "paid" || (paid.kind === "refused" && paid.reason === "already_paid")) return c.redirect("/documents", 303);
   const live = await submissionStatus(c.env, receipt.id, receipt.receiptToken);
   const error =
     paid.kind === "refused"

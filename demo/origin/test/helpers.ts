@@ -58,6 +58,7 @@ export async function admissionToken(o: TokenOptions = {}): Promise<string> {
     evt: o.evt ?? uniqueEvent(),
     num: o.num ?? 4812,
     dev: o.dev ?? "desktop",
+    scope: "admission",
     ...o.extra,
   };
   for (const name of o.omit ?? []) delete claims[name];

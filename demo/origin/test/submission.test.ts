@@ -82,6 +82,7 @@ describe("submitting the application", () => {
     ["scenario:duplicate-account", 409, "Une demande a déjà été acceptée pour ce compte.", 'href="/"'],
     ["scenario:device", 403, "Seules les demandes faites à partir d'un ordinateur personnel sont considérées.", 'href="/"'],
     ["scenario:quota", 410, "Le nombre maximal de demandes à recevoir est atteint : la soumission est fermée.", 'href="/"'],
+    ["scenario:closed", 410, "La réception des demandes a été fermée par le Ministère.", 'href="/"'],
     ["scenario:expired", 410, "Le délai pour soumettre votre demande est écoulé", 'href="/guichet/"'],
     ["scenario:invalid", 401, "Votre admission n'est pas valide.", 'href="/guichet/"'],
     ["scenario:revoked", 401, "Vous avez quitté la file d'attente : cette admission ne permet plus de soumettre une demande.", 'href="/guichet/"'],
@@ -177,6 +178,11 @@ describe("Consultation des documents", () => {
     expect(paid).toContain("Payée — comptabilisée dans le nombre maximal de demandes");
     expect(paid).toContain("Paiement reçu le");
     expect(paid).not.toContain("Payer les frais");
+    // Paying again (a double click, a resent form) is the same payment: the same reference, so the gateway's idempotent 200.
+    const again = await origin("/documents/paiement", { token, cookie, form: {} });
+    expect([again.status, again.headers.get("location")]).toEqual([303, "/documents"]);
+    const calls = (await (await demoEnv.GATEWAY.fetch(`${GATEWAY}/__fixture/receipts/${id}`)).json()) as any;
+    expect(calls.submission.paymentReference).toMatch(/^DEMO-/);
   });
 
   it("reads the status from the gateway, not from its own copy", async () => {

@@ -28,7 +28,7 @@ describe("verifyAdmission", () => {
     const trust = await verifyAdmission(token, config());
     expect(trust).toEqual({
       ok: true,
-      admission: { sub: "ticket-1", jti: "jti-good", exp: claimsOf(token).exp, evt: "csq-2016-06", num: 42, dev: "desktop" },
+      admission: { sub: "ticket-1", jti: "jti-good", exp: claimsOf(token).exp, evt: "csq-2016-06", num: 42, dev: "desktop", scope: "admission" },
     });
   });
 
@@ -86,12 +86,12 @@ describe("verifyAdmission", () => {
     expect(await verifyAdmission(impostor, config())).toEqual({ ok: false, refusal: "invalid" });
   });
 
-  it("requires sub, jti, exp, evt, num and dev, with their types", async () => {
-    for (const claim of ["sub", "jti", "exp", "evt", "num", "dev"]) {
+  it("requires sub, jti, exp, evt, num, dev and scope, with their types", async () => {
+    for (const claim of ["sub", "jti", "exp", "evt", "num", "dev", "scope"]) {
       const token = await admissionToken({ omit: [claim] });
       expect(await verifyAdmission(token, config()), claim).toEqual({ ok: false, refusal: "invalid" });
     }
-    for (const extra of [{ num: "12" }, { num: 1.5 }, { dev: "phone" }, { evt: 7 }]) {
+    for (const extra of [{ num: "12" }, { num: 1.5 }, { dev: "phone" }, { evt: 7 }, { scope: "admin" }, { scope: ["admission"] }]) {
       const token = await admissionToken({ extra });
       expect(await verifyAdmission(token, config()), JSON.stringify(extra)).toEqual({ ok: false, refusal: "invalid" });
     }

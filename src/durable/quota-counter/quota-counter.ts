@@ -13,10 +13,10 @@ import { Outbox, type RoomMessage } from "../shared/outbox";
 import { callsPerMinute, RpcCalls } from "../shared/rpc-calls";
 import { ensureSchema } from "../shared/schema";
 import { COUNTER_SCHEMA } from "./schema";
-import type { AdmissionUse, CounterRow, CounterStats, Receipt, SubmissionRow, SubmitInput, SubmitResult } from "./types";
+import type { AdmissionUse, CounterRow, CounterStats, PaymentResult, Receipt, SubmissionRow, SubmitInput, SubmitResult } from "./types";
 import { queueRoom } from "../shared/stubs";
 
-export type { CounterStats, Receipt, SubmissionStatus, SubmitInput, SubmitResult } from "./types";
+export type { CounterStats, PaymentResult, Receipt, SubmissionStatus, SubmitInput, SubmitResult } from "./types";
 
 const PAYMENT_DAYS = 30;
 const DAY_MS = 24 * 3600 * 1000;
@@ -173,9 +173,12 @@ export class QuotaCounter extends DurableObject<Env> {
   /**
    * Decides a submission and records it in one synchronous block, in this
    * order: single use of the admission (the pair it is bound to gets the
-   * original receipt again, any other pair is refused), its expiry and
-   * revocation, the device, duplicates by account and identity, then the
-   * phase and the quota. Reaching the quota closes the intake.
+   * original receipt again, any other pair is refused), its revocation and
+   * expiry, then, the admission now bound to this pair whatever follows, the
+   * device, duplicates by account and identity, and the phase and the quota
+   * (with the reason the intake closed). Reaching the quota closes the
+   * intake. Always-eligible submissions ("en tout temps") skip the admission
+   * and the quota, and are taken after a close too.
    */
   async submit(input: SubmitInput): Promise<SubmitResult> {
     this.counted("submit");
@@ -201,6 +204,9 @@ export class QuotaCounter extends DurableObject<Env> {
       }
       if (this.revoked(input.jti, input.ticketId)) return { ok: false, reason: "admission_revoked" };
       if (input.exp === null || input.exp * 1000 <= now) return { ok: false, reason: "admission_expired" };
+      // Spent on this pair from its first attempt, accepted or refused: a refusal (a duplicate, a phone,
+      // the quota) cannot be followed by someone else's application with the same admission.
+      if (bound.to === "none") this.bind(input.jti, input, null, now);
     }
     if (input.device !== "desktop") {
       s.refusedDevices += 1;
@@ -229,7 +235,7 @@ export class QuotaCounter extends DurableObject<Env> {
     if (input.kind === "quota" && (s.closedAt !== null || s.accepted >= s.quota)) {
       s.refusedQuota += 1;
       this.save();
-      return { ok: false, reason: "quota_reached" };
+      return { ok: false, reason: s.closedAt !== null && s.closedReason === "closed_by_operator" ? "closed_by_operator" : "quota_reached" };
     }
 
     const id = crypto.randomUUID();
@@ -292,14 +298,15 @@ export class QuotaCounter extends DurableObject<Env> {
     return {
       ok: true,
       replay: false,
-      receipt: { id, eventId: this.eventId, kind: input.kind, rank, quota: s.quota, status: "accepted", acceptedAt: now, paymentDueAt, paidAt: null },
+      receipt: { id, eventId: this.eventId, kind: input.kind, rank, quota: s.quota, status: "accepted", acceptedAt: now, paymentDueAt, paidAt: null, paymentReference: null },
     };
   }
 
-  // An admission is bound to the first (accountId, applicationId) it serves:
-  // the same pair again is a retry, any other pair someone else's application.
-  // Only these two methods read or write the binding, and it is written with
-  // the accepted submission, in the same transaction as the checks.
+  // An admission is bound to the first (accountId, applicationId) it is tried
+  // with: the same pair again is a retry (the receipt if it was accepted, the
+  // decision made again if it was refused), any other pair someone else's
+  // application. Only these two methods read or write the binding, always in
+  // the decision's transaction; an accepted submission adds its id.
 
   /** The pair `jti` is bound to, compared with `use`. A binding from before applications were kept matches on the account alone. */
   private bindingOf(jti: string, use: AdmissionUse): { to: "none" } | { to: "same"; submissionId: string | null } | { to: "other" } {
@@ -338,6 +345,7 @@ export class QuotaCounter extends DurableObject<Env> {
       acceptedAt: row.accepted_at,
       paymentDueAt: row.payment_due_at,
       paidAt: row.paid_at,
+      paymentReference: row.payment_reference ?? null,
     };
   }
 
@@ -362,24 +370,32 @@ export class QuotaCounter extends DurableObject<Env> {
     return row ? this.receiptOf(row) : null;
   }
 
-  /** Marks a submission paid (the origin's word). Idempotent; refused once expired unpaid. */
-  async markPaid(id: string, reference: string | null): Promise<{ ok: true; receipt: Receipt } | { ok: false; reason: "not_found" | "payment_too_late" | "withdrawn" }> {
+  /**
+   * Marks a submission paid with the origin's reference (the origin's word).
+   * The first reference is kept: the same one again answers as the first
+   * time; another is refused with the recorded one. A submission paid before
+   * references were kept takes the first one given. Refused once expired
+   * unpaid or withdrawn.
+   */
+  async markPaid(id: string, reference: string): Promise<PaymentResult> {
     this.counted("markPaid");
     const now = Date.now();
     const row = this.state ? this.sql.exec<SubmissionRow>("SELECT * FROM submissions WHERE id = ?", id).toArray()[0] : undefined;
     if (!row) return { ok: false, reason: "not_found" };
     if (row.status === "expired_unpaid") return { ok: false, reason: "payment_too_late" };
     if (row.status === "withdrawn") return { ok: false, reason: "withdrawn" };
-    if (row.status === "accepted") {
-      this.ctx.storage.transactionSync(() => {
-        this.sql.exec("UPDATE submissions SET status = 'paid', paid_at = ? WHERE id = ?", now, id);
-        this.outbox.add({ kind: "payment", payload: { submissionId: id, eventId: this.eventId, paidAt: now, reference } }, now);
-        this.outbox.add({ kind: "submission_status", payload: { id, status: "paid", paidAt: now, updatedAt: now } }, now);
-      });
-      await this.ctx.storage.setAlarm(Date.now());
-      return { ok: true, receipt: this.receiptOf({ ...row, status: "paid", paid_at: now }) };
+    if (row.status === "paid" && row.payment_reference !== null) {
+      if (row.payment_reference === reference) return { ok: true, receipt: this.receiptOf(row) };
+      return { ok: false, reason: "already_paid", reference: row.payment_reference, paidAt: row.paid_at ?? now };
     }
-    return { ok: true, receipt: this.receiptOf(row) };
+    const paidAt = row.paid_at ?? now;
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec("UPDATE submissions SET status = 'paid', paid_at = ?, payment_reference = ? WHERE id = ?", paidAt, reference, id);
+      this.outbox.add({ kind: "payment", payload: { submissionId: id, eventId: this.eventId, paidAt, reference } }, now);
+      this.outbox.add({ kind: "submission_status", payload: { id, status: "paid", paidAt, paymentReference: reference, updatedAt: now } }, now);
+    });
+    await this.ctx.storage.setAlarm(Date.now());
+    return { ok: true, receipt: this.receiptOf({ ...row, status: "paid", paid_at: paidAt, payment_reference: reference }) };
   }
 
   /**

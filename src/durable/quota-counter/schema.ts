@@ -65,6 +65,12 @@ const MIGRATIONS: Schema["migrations"] = {
     ALTER TABLE submissions ADD COLUMN namesake_review_id TEXT;
     CREATE INDEX submissions_person ON submissions(person_key);
     ALTER TABLE counter ADD COLUMN namesake_overrides INTEGER NOT NULL DEFAULT 0;`,
+  /**
+   * The payment's reference: the first one recorded is kept, so that another
+   * reference for the same submission is refused instead of dropped.
+   * Payments recorded before it have none.
+   */
+  3: `ALTER TABLE submissions ADD COLUMN payment_reference TEXT;`,
 };
 
-export const COUNTER_SCHEMA: Schema = { version: 2, createdAs: 1, tables: TABLES, migrations: MIGRATIONS };
+export const COUNTER_SCHEMA: Schema = { version: 3, createdAs: 1, tables: TABLES, migrations: MIGRATIONS };

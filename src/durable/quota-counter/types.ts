@@ -36,12 +36,14 @@ export interface Receipt {
   acceptedAt: number;
   paymentDueAt: number;
   paidAt: number | null;
+  /** The origin's payment reference, once paid (null for payments recorded before references were kept). */
+  paymentReference: string | null;
 }
 
 export type SubmitResult =
   | { ok: true; replay: boolean; receipt: Receipt }
   | { ok: false; reason: "duplicate"; firstReceiptId: string; by: "account" | "identity" | "person" }
-  | { ok: false; reason: "admission_used" | "device_not_allowed" | "quota_reached" | "admission_expired" | "admission_revoked" | "unknown_event" };
+  | { ok: false; reason: "admission_used" | "device_not_allowed" | "quota_reached" | "closed_by_operator" | "admission_expired" | "admission_revoked" | "unknown_event" };
 
 /** Who an admission is used for: the first pair it is used with is the only one it serves. */
 export interface AdmissionUse {
@@ -97,4 +99,11 @@ export interface SubmissionRow {
   accepted_at: number;
   payment_due_at: number;
   paid_at: number | null;
+  payment_reference: string | null;
 }
+
+export type PaymentResult =
+  | { ok: true; receipt: Receipt }
+  | { ok: false; reason: "not_found" | "payment_too_late" | "withdrawn" }
+  /** Paid already under another reference: the one recorded, and when. */
+  | { ok: false; reason: "already_paid"; reference: string; paidAt: number };
