@@ -21,7 +21,7 @@ const ALLOWED: Record<string, string[]> = {
   outbox_failing: ["event", "object", "pending", "failing"],
   outbox_recovered: ["event", "object"],
   origin_failing: ["event", "timeout", "unreachable", "server_error", "paths"],
-  signing_keys: ["kid", "previousKids"],
+  signing_keys: ["kid", "nextKid", "signsFrom", "previousKids"],
 };
 
 let lines: string[] = [];

@@ -6,6 +6,7 @@ import en from "zod/v4/locales/en.js";
 import fr from "zod/v4/locales/fr.js";
 import type { ChangeReason } from "../domain/settings";
 import type { Lang } from "../http/errors";
+import { fieldOf } from "../http/body";
 
 type Values = Record<string, string | number>;
 type Words = (v: Values) => string;
@@ -68,8 +69,8 @@ export function issueMessages(lang: Lang): z.core.$ZodErrorMap {
 
 /** What a body's first schema issue says: its field (dotted), a stable reason and a sentence. */
 export function schemaRefusal(error: z.core.$ZodError): { field: string; reason: string; message: string } {
-  const issue = error.issues[0];
-  const field = issue && issue.path.length > 0 ? issue.path.map(String).join(".") : "(body)";
+  const issue = error.issues.find((i) => i.code === "unrecognized_keys") ?? error.issues[0];
+  const field = fieldOf(error);
   const custom = issue?.code === "custom" ? (issue.params as { reason?: string } | undefined)?.reason : undefined;
   return { field, reason: custom ?? issue?.code ?? "invalid", message: issue?.message ?? "" };
 }
