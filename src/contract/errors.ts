@@ -26,7 +26,7 @@ export const ERRORS = {
   },
   payload_too_large: { status: [413], retryable: false, action: "A bug in the caller: the body is over `limitBytes`. Nothing was recorded." },
   unsupported_media_type: { status: [415], retryable: false, action: "Send `Content-Type: application/json`. Nothing was recorded." },
-  invalid_query: { status: [400], retryable: false, action: "Fix the query parameter named in `field`." },
+  invalid_query: { status: [400], retryable: false, action: "Fix the query parameter named in `field` (ops history: `from`, `to`; the export: `format`)." },
   invalid_header: { status: [400], retryable: false, action: "Fix the header named in `field` (X-Guichet-Touch-Points: an integer 0 to 256)." },
   secret_in_url: { status: [400], retryable: false, action: "A bug in the caller: send keys and receipt tokens in `Authorization` only, never in the query (`parameter` names it). Nothing was recorded." },
   // ---------------------------------------------------------------- credentials
@@ -66,7 +66,12 @@ export const ERRORS = {
   invalid_change: {
     status: [409, 422],
     retryable: false,
-    action: "Payments (409, `reason`): `payment_too_late` (already expired_unpaid) or `withdrawn`: do not charge. Ops changes (422, `field`, `detail`): fix the setting.",
+    action: "Payments (409, `reason`): `payment_too_late` (already expired_unpaid) or `withdrawn`: do not charge. Ops changes (422, `field`, `reason`, `detail`): fix the setting as the `message` says.",
+  },
+  confirmation_required: {
+    status: [409],
+    retryable: false,
+    action: "The change would close the intake (`field`, `reason`, `quota`, `accepted`): send it again with `confirmClose` set to the event's id only if closing is meant.",
   },
   // ---------------------------------------------------------------- events, paths
   unknown_event: { status: [404], retryable: false, action: "No such event: use the token's `evt` as ?event=, or none for the default event." },

@@ -44,6 +44,7 @@ const MESSAGES = {
   invalid_query: ["Les paramètres de la requête ne sont pas valides.", "The query parameters are not valid."],
   invalid_header: ["Un en-tête de la requête n'est pas valide.", "A request header is not valid."],
   invalid_change: ["Ce changement n'est pas permis.", "This change is not allowed."],
+  confirmation_required: ["Ce changement fermerait l'inscription : confirmez en tapant l'identifiant de l'événement.", "This change would close the intake: confirm it by typing the event's id."],
   payload_too_large: ["Le contenu de la requête est trop volumineux.", "The request body is too large."],
   unsupported_media_type: ["Type de contenu non pris en charge : utilisez application/json.", "Unsupported content type: use application/json."],
   origin_unavailable: ["Le service est momentanément indisponible ; votre place dans la file est conservée.", "The service is temporarily unavailable; your place in the line is kept."],

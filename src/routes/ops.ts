@@ -13,7 +13,7 @@ import { database } from "../db/deliver";
 import * as schema from "../db/schema";
 import { EventSettingsPatchSchema, settingsOf } from "../domain/event";
 import { iso } from "../domain/time";
-import { ApiError } from "../http/errors";
+import { ApiError, type ErrorCode } from "../http/errors";
 import { eventIdOf, type AppContext, type AppEnv } from "../http/context";
 import { sameOrigin } from "../http/security";
 import { forgetMetrics, sharedMetrics, type OpsMetrics } from "../ops/metrics";
@@ -449,7 +449,7 @@ ops.put("/api/event", jsonBody(EventChangeBody, { maxBytes: 16 * 1024 }), async 
   const actor = c.get("actor");
   const { confirmClose, ...asked } = c.req.valid("json");
   const room = queueRoom(c.env, eventId);
-  const refuse = async (status: 409 | 422, code: string, refusal: { field: string; cause: string; message: string; detail?: string }, extra: Record<string, unknown> = {}) => {
+  const refuse = async (status: 409 | 422, code: ErrorCode, refusal: { field: string; cause: string; message: string; detail?: string }, extra: Record<string, unknown> = {}) => {
     await room.refused({ actor, asked, field: refusal.field, cause: refusal.cause, detail: refusal.detail ?? refusal.message });
     return c.json({ error: { code, message: refusal.message, field: refusal.field, reason: refusal.cause, ...extra } }, status);
   };
