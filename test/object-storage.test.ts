@@ -75,6 +75,7 @@ const ROOM_LAYOUT = {
     "active INTEGER",
     "dirty INTEGER NOT NULL DEFAULT 0",
   ],
+  origin_failures: ["kind TEXT PRIMARY KEY", "count INTEGER NOT NULL", "last_at INTEGER NOT NULL", "UNIQUE INDEX sqlite_autoindex_origin_failures_1 (kind)"],
   pow_used: ["id TEXT PRIMARY KEY", "at INTEGER NOT NULL", "UNIQUE INDEX sqlite_autoindex_pow_used_1 (id)"],
   prequeue: [
     "ticket_id TEXT PRIMARY KEY",
@@ -232,6 +233,7 @@ describe("the objects' storage", () => {
         DROP TABLE prequeue;
         DROP TABLE fairness;
         DROP TABLE pow_used;
+        DROP TABLE origin_failures;
         UPDATE schema_version SET version = 1;
       `);
     });
