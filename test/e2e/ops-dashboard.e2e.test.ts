@@ -234,7 +234,7 @@ describe("the operators' dashboard in Chromium", () => {
     // The modules came in under the page's nonce alone (a refused one would be a CSP error above), the
     // stream parser among them: the vendored eventsource-parser, not a parser of the dashboard's own.
     const assets = "/guichet/ops/assets";
-    const modules = ["main", "api", "audit", "charts", "controls", "headline", "login", "page", "settings", "stream", "strings"];
+    const modules = ["main", "addresses", "api", "audit", "charts", "controls", "headline", "login", "page", "settings", "stream", "strings"];
     const expected = [
       `${assets}/vendor/uPlot.iife.min.js`,
       ...modules.map((m) => `${assets}/dashboard/${m}.js`),
