@@ -42,7 +42,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { dirname, join } from "node:path";
 import { build, startGateway } from "./gateway.mjs";
-import { machine, opsClient, rng } from "./lib.mjs";
+import { TimeHeap, machine, opsClient, rng } from "./lib.mjs";
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -92,45 +92,6 @@ export function solvePuzzle(challenge, difficulty) {
   }
 }
 
-/** A min-heap of pending requests by simulated arrival at the gateway. */
-class Pending {
-  items = [];
-  get size() {
-    return this.items.length;
-  }
-  peek() {
-    return this.items[0];
-  }
-  push(x) {
-    const a = this.items;
-    a.push(x);
-    for (let i = a.length - 1; i > 0; ) {
-      const p = (i - 1) >> 1;
-      if (a[p].t <= a[i].t) break;
-      [a[p], a[i]] = [a[i], a[p]];
-      i = p;
-    }
-  }
-  pop() {
-    const a = this.items;
-    const top = a[0];
-    const last = a.pop();
-    if (a.length > 0) {
-      a[0] = last;
-      for (let i = 0; ; ) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < a.length && a[l].t < a[m].t) m = l;
-        if (r < a.length && a[r].t < a[m].t) m = r;
-        if (m === i) break;
-        [a[m], a[i]] = [a[i], a[m]];
-        i = m;
-      }
-    }
-    return top;
-  }
-}
 
 /**
  * One run: every client enters event `event` from its address, handling 403
@@ -159,11 +120,11 @@ async function runArrivals({ url, event, list, run, rtt, hashRate, clockBase, wi
       client.puzzles = (client.puzzles ?? 0) + 1;
       client.bits = Math.max(client.bits ?? 0, c.difficulty);
       client.hashes = (client.hashes ?? 0) + hashes;
-      pending.push({ client, t: back + (hashes / hashRate) * 1000 + half, body: { pow: { challenge: c.challenge, nonce } } });
+      pending.push(back + (hashes / hashRate) * 1000 + half, { client, body: { pow: { challenge: c.challenge, nonce } } });
     } else if (res.status === 429) {
       client.refusals = (client.refusals ?? 0) + 1;
       const wait = Math.max(1000, Number(res.headers.get("retry-after")) * 1000) + random() * 1000;
-      pending.push({ client, t: back + wait + half });
+      pending.push(back + wait + half, { client });
     } else {
       throw new Error(`enter ${res.status} ${JSON.stringify(answer).slice(0, 200)}`);
     }
@@ -174,7 +135,8 @@ async function runArrivals({ url, event, list, run, rtt, hashRate, clockBase, wi
     const pump = () => {
       if (failed) return;
       while (pending.size > 0 && pending.peek().t < until && mayGo(pending.peek().t)) {
-        const req = pending.pop();
+        const { t, value } = pending.pop();
+        const req = { ...value, t };
         inflight.add(req);
         send(req).then(
           () => {
@@ -239,8 +201,8 @@ async function fifoRun(g, policy, opts, run) {
   const list = clients(opts);
   await ops.configure(event, { opensAt: new Date(Date.now() - 1000).toISOString(), maxActive: 1, admitPerMinute: 1 });
   await ops.pause(event);
-  const pending = new Pending();
-  for (const client of list) pending.push({ client, t: client.at + opts.rtt / 2 });
+  const pending = new TimeHeap();
+  for (const client of list) pending.push(client.at + opts.rtt / 2, { client });
   const t0 = Date.now();
   await runArrivals({ url: g.url, event, list, run, rtt: opts.rtt, hashRate: opts.hashRate, clockBase: Date.now(), width: opts.width, pending, random: rng(opts.seed + run) });
   return { list, realSeconds: (Date.now() - t0) / 1000 };
@@ -255,9 +217,9 @@ async function prequeueRun(g, policy, opts, run, marginSeconds) {
   await ops.configure(event, { prequeueOpensAt: new Date(Date.now() + 500).toISOString(), opensAt: new Date(opensAt).toISOString(), maxActive: 1, admitPerMinute: 1 });
   await ops.pause(event);
   await new Promise((r) => setTimeout(r, 600));
-  const pending = new Pending();
+  const pending = new TimeHeap();
   // The same clicks, after the pre-queue opens.
-  for (const client of list) pending.push({ client, t: client.at + opts.rtt / 2 });
+  for (const client of list) pending.push(client.at + opts.rtt / 2, { client });
   const common = { url: g.url, event, list, run, rtt: opts.rtt, hashRate: opts.hashRate, clockBase: Date.now(), width: opts.width, pending, random: rng(opts.seed + run) };
   await runArrivals({ ...common, until: window });
   if (Date.now() >= opensAt) throw new Error("the pre-queue's draw came before everyone who arrived in the window was in; raise the margin");

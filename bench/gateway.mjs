@@ -168,6 +168,19 @@ export async function startGateway({ vars = {}, port = 0, stateRoot, direct = tr
   return gateway;
 }
 
+/** The objects' own workerd process (the bundle's Durable Objects, D1 and the control Worker), for startApart and startObjectsWithDriver. */
+async function startObjects({ shared, dir, bundle, bindings, compat, started }) {
+  const objects = new Miniflare(convertV4MiniflareOptions({
+    ...shared,
+    port: 0,
+    resourcePersistencePath: join(dir, "objects"),
+    workers: [bundleWorker("guichet-objects", bundle, bindings, "guichet-bench", compat, objectsOf()), controlWorker("bench-control", "guichet-bench", compat, "guichet-objects")],
+  }));
+  started.push(objects);
+  await objects.ready;
+  return { objects, objectsPid: workerdPid() };
+}
+
 /**
  * The gateway with its Durable Objects in a second workerd process, as in
  * production, where an object runs on its own machine: the gateway's process
@@ -192,15 +205,7 @@ async function startApart({ bundle, vars, port, stateRoot }) {
     if (!keepFiles) rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const objects = new Miniflare(convertV4MiniflareOptions({
-      ...shared,
-      port: 0,
-      resourcePersistencePath: join(dir, "objects"),
-      workers: [bundleWorker("guichet-objects", bundle, bindings, "guichet-bench", compat, objectsOf()), controlWorker("bench-control", "guichet-bench", compat, "guichet-objects")],
-    }));
-    started.push(objects);
-    await objects.ready;
-    const objectsPid = workerdPid();
+    const { objects, objectsPid } = await startObjects({ shared, dir, bundle, bindings, compat, started });
     const gatewayMf = new Miniflare(convertV4MiniflareOptions({
       ...shared,
       port,
@@ -243,15 +248,7 @@ export async function startObjectsWithDriver({ bundle = join(ROOT, "dist/worker.
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const objects = new Miniflare(convertV4MiniflareOptions({
-      ...shared,
-      port: 0,
-      resourcePersistencePath: join(dir, "objects"),
-      workers: [bundleWorker("guichet-objects", bundle, bindings, "guichet-bench", compat, objectsOf()), controlWorker("bench-control", "guichet-bench", compat, "guichet-objects")],
-    }));
-    started.push(objects);
-    await objects.ready;
-    const objectsPid = workerdPid();
+    const { objects, objectsPid } = await startObjects({ shared, dir, bundle, bindings, compat, started });
     await migrate(objects, "guichet-objects");
     // A room reached through the debug port has no name, and configure needs it: settings go from the objects' own process.
     const { post } = controlClient(await objects.getWorker("bench-control"));

@@ -259,3 +259,51 @@ export function rng(seed) {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/**
+ * A binary min-heap of `{t, seq, value}` by time, then by insertion, so that
+ * events due at the same instant run in the order they were scheduled (the
+ * simulations' arrival order depends on it).
+ */
+export class TimeHeap {
+  #h = [];
+  #seq = 0;
+  get size() {
+    return this.#h.length;
+  }
+  push(t, value) {
+    const h = this.#h;
+    h.push({ t, seq: this.#seq++, value });
+    for (let i = h.length - 1; i > 0; ) {
+      const p = (i - 1) >> 1;
+      if (!this.#less(h[i], h[p])) break;
+      [h[i], h[p]] = [h[p], h[i]];
+      i = p;
+    }
+  }
+  peek() {
+    return this.#h[0];
+  }
+  pop() {
+    const h = this.#h;
+    const top = h[0];
+    const last = h.pop();
+    if (h.length > 0) {
+      h[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && this.#less(h[l], h[m])) m = l;
+        if (r < h.length && this.#less(h[r], h[m])) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m], h[i]];
+        i = m;
+      }
+    }
+    return top;
+  }
+  #less(a, b) {
+    return a.t < b.t || (a.t === b.t && a.seq < b.seq);
+  }
+}

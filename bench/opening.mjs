@@ -27,7 +27,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { Agent, request as httpRequest } from "node:http";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
-import { rng } from "./lib.mjs";
+import { TimeHeap, rng } from "./lib.mjs";
 
 const HERE = dirname(new URL(import.meta.url).pathname);
 export const OPENING_RESULTS = join(HERE, "results", "opening-latest.json");
@@ -108,45 +108,6 @@ export function roomCosts(results) {
 
 // ------------------------------------------------------------ the fan-out model
 
-/** A binary min-heap of events ordered by time, then by insertion. */
-class Events {
-  #h = [];
-  #seq = 0;
-  get size() {
-    return this.#h.length;
-  }
-  push(t, e) {
-    const h = this.#h;
-    h.push({ t, s: this.#seq++, e });
-    for (let i = h.length - 1; i > 0; ) {
-      const p = (i - 1) >> 1;
-      if (this.#less(h[i], h[p])) [h[i], h[p]] = [h[p], h[i]], (i = p);
-      else break;
-    }
-  }
-  pop() {
-    const h = this.#h;
-    const top = h[0];
-    const last = h.pop();
-    if (h.length > 0) {
-      h[0] = last;
-      for (let i = 0; ; ) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && this.#less(h[l], h[m])) m = l;
-        if (r < h.length && this.#less(h[r], h[m])) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m], h[i]];
-        i = m;
-      }
-    }
-    return top;
-  }
-  #less(a, b) {
-    return a.t < b.t || (a.t === b.t && a.s < b.s);
-  }
-}
 
 /**
  * The opening through `fanOut` isolates and one room. `times`: arrivals (ms
@@ -161,7 +122,7 @@ export function fanOutModel({ times, fanOut, rttMs, costs, prequeue, random }) {
   const isolates = Array.from({ length: fanOut }, () => ({ pending: [], busy: false }));
   const answeredAt = new Float64Array(n);
   const calls = []; // {start, serviceMs, size, kind}
-  const events = new Events();
+  const events = new TimeHeap();
   const roomQueue = [];
   let roomFreeAt = -Infinity;
   let roomBusy = false;
@@ -187,7 +148,7 @@ export function fanOutModel({ times, fanOut, rttMs, costs, prequeue, random }) {
     events.push(t + half, { type: "arrive", job: { k, batch } });
   };
   while (events.size > 0) {
-    const { t, e } = events.pop();
+    const { t, value: e } = events.pop();
     if (e.type === "click") {
       const iso = isolates[isolateOf[e.i]];
       iso.pending.push(e.i);

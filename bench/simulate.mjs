@@ -26,52 +26,10 @@ import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { DatabaseSync } from "node:sqlite";
 import { build, startGateway } from "./gateway.mjs";
-import { DESKTOP_UA, PHONE_UA, applicantOf, callMeter, machine, opsClient, rng } from "./lib.mjs";
+import { DESKTOP_UA, PHONE_UA, TimeHeap, applicantOf, callMeter, machine, opsClient, rng } from "./lib.mjs";
 
 const FULL = { arrivals: 60_000, quota: 5_100, maxActive: 500, admitPerMinute: 1_000, admissionSeconds: 600, graceSeconds: 120 };
 
-/** A binary min-heap of {at, seq, fn}. */
-class Agenda {
-  #h = [];
-  #seq = 0;
-  get size() {
-    return this.#h.length;
-  }
-  push(at, fn) {
-    const h = this.#h;
-    h.push({ at, seq: this.#seq++, fn });
-    for (let i = h.length - 1; i > 0; ) {
-      const p = (i - 1) >> 1;
-      if (this.#less(h[i], h[p])) [h[i], h[p]] = [h[p], h[i]], (i = p);
-      else break;
-    }
-  }
-  peek() {
-    return this.#h[0];
-  }
-  pop() {
-    const h = this.#h;
-    const top = h[0];
-    const last = h.pop();
-    if (h.length > 0) {
-      h[0] = last;
-      for (let i = 0; ; ) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && this.#less(h[l], h[m])) m = l;
-        if (r < h.length && this.#less(h[r], h[m])) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m], h[i]];
-        i = m;
-      }
-    }
-    return top;
-  }
-  #less(a, b) {
-    return a.at < b.at || (a.at === b.at && a.seq < b.seq);
-  }
-}
 
 /**
  * Runs one opening day. Returns the report (numbers, and `invariants`: each
@@ -194,8 +152,8 @@ export async function simulate(options = {}) {
 
     // Two lanes: far-back polls (bulk) yield to everything else (urgent), so a
     // machine that cannot serve every poll on time delays those that matter least.
-    const agenda = new Agenda();
-    const bulk = new Agenda();
+    const agenda = new TimeHeap();
+    const bulk = new TimeHeap();
     const ua = (p) => (p.kind === "phone" ? PHONE_UA : DESKTOP_UA);
     const closed = { at: null };
     const results = { accepted: [], duplicate: 0, device: 0, quotaRefusedAfterAdmission: 0, replays: 0, expiredTokens: 0, otherRefusals: {} };
@@ -337,9 +295,9 @@ export async function simulate(options = {}) {
         if (now - started > deadlineMs) return resolve();
         for (;;) {
           if (inFlight >= concurrency) break;
-          const lane = agenda.size > 0 && agenda.peek().at <= now ? agenda : bulk.size > 0 && bulk.peek().at <= now ? bulk : null;
+          const lane = agenda.size > 0 && agenda.peek().t <= now ? agenda : bulk.size > 0 && bulk.peek().t <= now ? bulk : null;
           if (!lane) break;
-          const { fn } = lane.pop();
+          const { value: fn } = lane.pop();
           inFlight += 1;
           Promise.resolve()
             .then(fn)
@@ -354,7 +312,7 @@ export async function simulate(options = {}) {
           lastReport = now;
           log(`  t+${((now - started) / 1000).toFixed(0)} s: ${stats.requests} requests, ${results.accepted.length}/${quota} accepted, ${active} claimed and not yet submitted (abandoned included), ${agenda.size + bulk.size} scheduled`);
         }
-        const due = Math.min(agenda.size > 0 ? agenda.peek().at : Infinity, bulk.size > 0 ? bulk.peek().at : Infinity);
+        const due = Math.min(agenda.size > 0 ? agenda.peek().t : Infinity, bulk.size > 0 ? bulk.peek().t : Infinity);
         const next = Number.isFinite(due) ? Math.max(1, due - now) : 50;
         if (inFlight < concurrency) setTimeout(pump, Math.min(next, 50));
       };

@@ -44,17 +44,21 @@ export function unprefixed(name: string): string {
   return name.replace(/^__(Host|Secure)-/, "");
 }
 
-/** A candidate played from Node: one ticket cookie, carried by hand. */
+/** A candidate played from Node: one ticket cookie, carried by hand; on `event` when given, else the default event. */
 export class NodeCandidate {
   cookie: string | null = null;
   number: number | null = null;
 
-  constructor(private readonly base: string) {}
+  constructor(
+    private readonly base: string,
+    private readonly event?: string,
+  ) {}
 
-  private async call(method: string, path: string): Promise<{ status: number; body: any }> {
+  private async call(method: string, route: string): Promise<{ status: number; body: any }> {
     const headers: Record<string, string> = { accept: "application/json" };
     if (this.cookie) headers.cookie = this.cookie;
-    const res = await fetch(`${this.base}${path}`, { method, headers, signal: AbortSignal.timeout(10_000) });
+    const query = this.event === undefined ? "" : `?event=${this.event}`;
+    const res = await fetch(`${this.base}/guichet/api/${route}${query}`, { method, headers, signal: AbortSignal.timeout(10_000) });
     for (const line of res.headers.getSetCookie()) {
       const pair = line.split(";")[0]!;
       const eq = pair.indexOf("=");
@@ -64,17 +68,27 @@ export class NodeCandidate {
   }
 
   async enter() {
-    const r = await this.call("POST", "/guichet/api/enter");
+    const r = await this.call("POST", "enter");
     if (r.status === 200 || r.status === 201) this.number = r.body.number;
     return r;
   }
 
   status() {
-    return this.call("GET", "/guichet/api/status");
+    return this.call("GET", "status");
+  }
+
+  claim() {
+    return this.call("POST", "claim");
   }
 
   leave() {
-    return this.call("POST", "/guichet/api/leave");
+    return this.call("POST", "leave");
+  }
+
+  /** The ticket cookie as a browser context takes it. */
+  browserCookie(url: string) {
+    const eq = this.cookie!.indexOf("=");
+    return { name: this.cookie!.slice(0, eq), value: this.cookie!.slice(eq + 1), url };
   }
 }
 

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { Page } from "playwright-core";
 import { expect } from "vitest";
-import { unprefixed } from "./browser";
+import { NodeCandidate } from "./browser";
 import { opsCall, type Gateway } from "./gateway";
 
 export const spaces = (text: string | null) => (text ?? "").replace(/[\u00a0\u202f]/g, " ").replace(/\s+/g, " ").trim();
@@ -25,52 +25,10 @@ export function openEvent(gw: Gateway, id: string, settings: Record<string, unkn
   return setEvent(gw, id, { opensAt: new Date(Date.now() - 60_000).toISOString(), noShowGraceSeconds: 600, ...settings });
 }
 
-/** A candidate played from Node on one event: one ticket cookie, carried by hand. */
-export class EventCandidate {
-  cookie: string | null = null;
-  number: number | null = null;
-  private readonly base: string;
-  private readonly event: string;
-
+/** A candidate played from Node on one event of its own (browser.ts's NodeCandidate, the event required). */
+export class EventCandidate extends NodeCandidate {
   constructor(base: string, event: string) {
-    this.base = base;
-    this.event = event;
-  }
-
-  private async call(method: string, path: string): Promise<{ status: number; body: any }> {
-    const headers: Record<string, string> = { accept: "application/json" };
-    if (this.cookie) headers.cookie = this.cookie;
-    const res = await fetch(`${this.base}/guichet/api/${path}?event=${this.event}`, { method, headers, signal: AbortSignal.timeout(10_000) });
-    for (const line of res.headers.getSetCookie()) {
-      const pair = line.split(";")[0]!;
-      const eq = pair.indexOf("=");
-      if (unprefixed(pair.slice(0, eq)) === "guichet_ticket") this.cookie = pair.length > eq + 1 ? pair : null;
-    }
-    return { status: res.status, body: await res.json().catch(() => null) };
-  }
-
-  async enter() {
-    const r = await this.call("POST", "enter");
-    if (r.status === 200 || r.status === 201) this.number = r.body.number;
-    return r;
-  }
-
-  status() {
-    return this.call("GET", "status");
-  }
-
-  claim() {
-    return this.call("POST", "claim");
-  }
-
-  leave() {
-    return this.call("POST", "leave");
-  }
-
-  /** The ticket cookie as a browser context takes it. */
-  browserCookie(url: string) {
-    const eq = this.cookie!.indexOf("=");
-    return { name: this.cookie!.slice(0, eq), value: this.cookie!.slice(eq + 1), url };
+    super(base, event);
   }
 }
 
