@@ -71,6 +71,23 @@ function Dialog(p: { id: string; form: string; title: string; help: string; chil
   );
 }
 
+/** A dialog that goes on only once the event's id is typed (closing the intake, or a change that would). */
+function TypedConfirmation(p: { id: string; form: string; title: string; help: string; eventId: string; cancel: string; confirm: string; confirmLabel: string; children?: Child }) {
+  return (
+    <Dialog id={p.id} form={p.form} title={p.title} help={p.help}>
+      {p.children}
+      <label>
+        <span class="mono">{p.eventId}</span>
+        <input type="text" name="confirm" autocomplete="off" spellcheck={false} />
+      </label>
+      <div class="actions">
+        <button type="button" id={p.cancel} data-i18n="cancel"></button>
+        <button type="submit" id={p.confirm} class="danger" data-i18n={p.confirmLabel} disabled></button>
+      </div>
+    </Dialog>
+  );
+}
+
 function Dashboard(p: { lang: Lang; eventId: string; nonce: string }) {
   const head = (
     <>
@@ -184,27 +201,10 @@ function Dashboard(p: { lang: Lang; eventId: string; nonce: string }) {
         <p id="login-error" class="error" data-i18n="loginRefused" hidden></p>
         <button type="submit" class="primary" data-i18n="loginSubmit"></button>
       </Dialog>
-      <Dialog id="confirm-close" form="close-form" title="closeTitle" help="closeHelp">
-        <label>
-          <span class="mono">{p.eventId}</span>
-          <input type="text" name="confirm" autocomplete="off" spellcheck={false} />
-        </label>
-        <div class="actions">
-          <button type="button" id="close-cancel" data-i18n="cancel"></button>
-          <button type="submit" id="close-confirm" class="danger" data-i18n="closeConfirm" disabled></button>
-        </div>
-      </Dialog>
-      <Dialog id="confirm-change" form="change-form" title="confirmChangeTitle" help="confirmChangeHelp">
+      <TypedConfirmation id="confirm-close" form="close-form" title="closeTitle" help="closeHelp" eventId={p.eventId} cancel="close-cancel" confirm="close-confirm" confirmLabel="closeConfirm" />
+      <TypedConfirmation id="confirm-change" form="change-form" title="confirmChangeTitle" help="confirmChangeHelp" eventId={p.eventId} cancel="change-cancel" confirm="change-confirm" confirmLabel="confirmChange">
         <p id="confirm-change-reason" class="error"></p>
-        <label>
-          <span class="mono">{p.eventId}</span>
-          <input type="text" name="confirm" autocomplete="off" spellcheck={false} />
-        </label>
-        <div class="actions">
-          <button type="button" id="change-cancel" data-i18n="cancel"></button>
-          <button type="submit" id="change-confirm" class="danger" data-i18n="confirmChange" disabled></button>
-        </div>
-      </Dialog>
+      </TypedConfirmation>
       <noscript>
         <p>JavaScript est nécessaire. / JavaScript is required.</p>
       </noscript>
