@@ -73,6 +73,8 @@ async function deployedMistakes(): Promise<[string, Bindings, string][]> {
     ["receipt keys that are not JSON", { RECEIPT_HMAC_KEYS: "{current" }, "RECEIPT_HMAC_KEYS"],
     ["receipt keys whose current kid has no key", { RECEIPT_HMAC_KEYS: JSON.stringify({ current: "r9", keys: { r1: "x".repeat(40) } }) }, "RECEIPT_HMAC_KEYS"],
     ["a location hint that is no region", { OBJECTS_LOCATION_HINT: "montreal" }, "OBJECTS_LOCATION_HINT"],
+    ["a closing time that is no instant", { INTAKE_CLOSES_AT: "30 juin 16 h 30" }, "INTAKE_CLOSES_AT"],
+    ["a closing time without its offset", { INTAKE_CLOSES_AT: "2016-06-30T16:30:00" }, "INTAKE_CLOSES_AT"],
   ];
 }
 
@@ -97,11 +99,11 @@ describe("a deployed Worker (no GUICHET_ENV)", () => {
     expect(decodeJwt(token).iss).toBe("https://guichet.example");
   });
 
-  it("answers every request 503 misconfigured, naming the setting at fault, for each of 36 mistakes", async () => {
+  it("answers every request 503 misconfigured, naming the setting at fault, for each of 38 mistakes", async () => {
     const id = uniqueEvent("cfgbad");
     await createEvent(id);
     const mistakes = await deployedMistakes();
-    expect(mistakes.length).toBe(36);
+    expect(mistakes.length).toBe(38);
     const secretValues = [env.OPS_TOKEN, env.METRICS_TOKEN!, env.ORIGIN_API_KEY, env.TICKET_HMAC_KEY, env.IDENTITY_PEPPER, current.d!, previous.d!, "changeme"];
     for (const [what, bindings, setting] of mistakes) {
       const res = await fetchWith({ ...DEPLOYED, ...bindings }, "/guichet/healthz");

@@ -18,6 +18,7 @@ import { checkSigningKeys, KeyConfigError } from "../auth/admission";
 import { langOf, messageFor } from "./errors";
 import type { AppEnv } from "./context";
 import { receiptKeys } from "../auth/receipt";
+import * as z from "zod";
 import { LOCATION_HINTS } from "../durable/shared/stubs";
 
 export interface SettingProblem {
@@ -93,6 +94,9 @@ export async function configProblems(env: Env, now = Date.now()): Promise<Settin
 
   const hint = env.OBJECTS_LOCATION_HINT ?? "";
   if (hint && !(LOCATION_HINTS as readonly string[]).includes(hint)) add("OBJECTS_LOCATION_HINT", `not a location hint: one of ${LOCATION_HINTS.join(", ")}`);
+  // The closing-time alert reads it: a value that is no instant would leave the alert silent, not fail.
+  const closesAt = env.INTAKE_CLOSES_AT?.trim();
+  if (closesAt && !z.iso.datetime({ offset: true }).safeParse(closesAt).success) add("INTAKE_CLOSES_AT", "not an ISO-8601 instant with its offset (2016-06-30T16:30:00-04:00)");
 
   for (const name of REQUIRED_SECRETS) if (!env[name]) add(name, "not set");
   if (!development) for (const name of DEPLOYED_SECRETS) if (!env[name]) add(name, "not set");
