@@ -376,7 +376,9 @@ describe("per-minute history", () => {
     );
     expect(rows.reduce((n, r) => n + r.arrivals!, 0)).toBe(5);
     expect(rows.reduce((n, r) => n + r.calls!, 0)).toBe(3);
-    expect(rows.at(-1)).toMatchObject({ waiting: 0, active: 3, wait_p50_ms: expect.any(Number) });
+    expect(rows.at(-1)).toMatchObject({ waiting: 0, active: 3 });
+    // The waits are the minute of the calls', which the closing's minute is not when the clock turned between them.
+    expect(rows.find((r) => r.calls! > 0)).toMatchObject({ wait_p50_ms: expect.any(Number) });
     expect(rows.reduce((n, r) => n + r.do_calls_room!, 0)).toBeGreaterThan(0);
 
     const res = await eventually(
