@@ -20,6 +20,7 @@ import { eventually, localContext, screenshot, startWithBrowser } from "./browse
 import { ROOT, startGatewayWithDemo, type Gateway, type GatewayWithDemo, opsCall } from "./gateway";
 import {
   axeSerious,
+  oneAdmissionAtATime,
   candidatesAhead,
   EventCandidate,
   expectAccessible,
@@ -73,14 +74,7 @@ async function auditState(page: Page, name: string, lang: Lang, visible: string)
 beforeAll(async () => {
   [stack, browser] = await startWithBrowser(
     startGatewayWithDemo({
-      vars: {
-        // The default event (the one the origin's pages belong to) is open; one admission in flight at a time.
-        EVENT_OPENS_AT: new Date(Date.now() - 60_000).toISOString(),
-        EVENT_MAX_ACTIVE: 1,
-        EVENT_QUOTA: QUOTA,
-        EVENT_NO_SHOW_GRACE_SECONDS: 600,
-        ENTER_LIMIT_PER_MINUTE: 0,
-      },
+      vars: oneAdmissionAtATime(QUOTA),
     }),
   );
   gw = stack.gateway;

@@ -25,6 +25,17 @@ export function openEvent(gw: Gateway, id: string, settings: Record<string, unkn
   return setEvent(gw, id, { opensAt: new Date(Date.now() - 60_000).toISOString(), noShowGraceSeconds: 600, ...settings });
 }
 
+/** The default event (the one the demo origin's pages belong to) open since a minute, one admission in flight at a time, nothing counted per address. */
+export function oneAdmissionAtATime(quota: number) {
+  return {
+    EVENT_OPENS_AT: new Date(Date.now() - 60_000).toISOString(),
+    EVENT_MAX_ACTIVE: 1,
+    EVENT_QUOTA: quota,
+    EVENT_NO_SHOW_GRACE_SECONDS: 600,
+    ENTER_LIMIT_PER_MINUTE: 0,
+  };
+}
+
 /** A candidate played from Node on one event of its own (browser.ts's NodeCandidate, the event required). */
 export class EventCandidate extends NodeCandidate {
   constructor(base: string, event: string) {

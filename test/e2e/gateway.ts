@@ -324,6 +324,14 @@ export async function startGatewayWithDemo(options: GatewayOptions = {}): Promis
   };
 }
 
+/** For afterEach: when a test failed, both Workers' last lines, which tell a slow machine from a broken line. */
+export function printStackOnFailure(context: { task: { result?: { state?: string } } }, stack: GatewayWithDemo | undefined): void {
+  if (context.task.result?.state !== "fail" || !stack) return;
+  for (const [name, dev] of [["gateway", stack.gateway], ["demo origin", stack.demo]] as const) {
+    console.error(`--- ${name} output (last 4 KB) ---\n${dev.output().slice(-4_096)}`);
+  }
+}
+
 /** Calls the gateway's ops API with its token; throws (failing the test) on anything but 2xx. */
 export async function opsCall(gw: Gateway, method: string, path: string, body?: unknown): Promise<any> {
   const res = await fetch(`${gw.url}/guichet/ops/api${path}`, {

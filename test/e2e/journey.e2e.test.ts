@@ -18,7 +18,7 @@
 import { devices, type Browser, type BrowserContext, type Page, type Response } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { eventually, startWithBrowser, localContext, NodeCandidate, screenshot } from "./browser";
-import { startGatewayWithDemo, type Gateway, type GatewayWithDemo, opsCall } from "./gateway";
+import { printStackOnFailure, startGatewayWithDemo, type Gateway, type GatewayWithDemo, opsCall } from "./gateway";
 
 const OPENS_IN_MS = 10_000;
 const QUOTA = 100;
@@ -121,14 +121,7 @@ beforeAll(async () => {
   [a, b, c] = (await Promise.all(contexts.map((ctx) => ctx.newPage()))) as [Page, Page, Page];
 }, 150_000);
 
-afterEach((context) => {
-  // Both Workers' last lines help to tell a slow machine from a broken line.
-  if (context.task.result?.state === "fail" && stack) {
-    for (const [name, dev] of [["gateway", stack.gateway], ["demo origin", stack.demo]] as const) {
-      console.error(`--- ${name} output (last 4 KB) ---\n${dev.output().slice(-4_096)}`);
-    }
-  }
-});
+afterEach((context) => printStackOnFailure(context, stack));
 
 afterAll(async () => {
   await browser?.close().catch(() => {});

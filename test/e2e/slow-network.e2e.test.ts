@@ -14,8 +14,8 @@ import { gzipSync } from "node:zlib";
 import type { Browser, BrowserContext, CDPSession, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { eventually, localContext, startWithBrowser } from "./browser";
-import { startGatewayWithDemo, type Gateway, type GatewayWithDemo } from "./gateway";
-import { candidatesAhead, type EventCandidate, recordAnnouncements, sleep, submitWithMouse, text, USERS } from "./candidate";
+import { printStackOnFailure, startGatewayWithDemo, type Gateway, type GatewayWithDemo } from "./gateway";
+import { candidatesAhead, type EventCandidate, oneAdmissionAtATime, recordAnnouncements, sleep, submitWithMouse, text, USERS } from "./candidate";
 
 const EVENT = "csq-2016-06";
 const QUOTA = 100;
@@ -33,25 +33,13 @@ let holder: EventCandidate;
 beforeAll(async () => {
   [stack, browser] = await startWithBrowser(
     startGatewayWithDemo({
-      vars: {
-        EVENT_OPENS_AT: new Date(Date.now() - 60_000).toISOString(),
-        EVENT_MAX_ACTIVE: 1,
-        EVENT_QUOTA: QUOTA,
-        EVENT_NO_SHOW_GRACE_SECONDS: 600,
-        ENTER_LIMIT_PER_MINUTE: 0,
-      },
+      vars: oneAdmissionAtATime(QUOTA),
     }),
   );
   gw = stack.gateway;
 }, 150_000);
 
-afterEach((context) => {
-  if (context.task.result?.state === "fail" && stack) {
-    for (const [name, dev] of [["gateway", stack.gateway], ["demo origin", stack.demo]] as const) {
-      console.error(`--- ${name} output (last 4 KB) ---\n${dev.output().slice(-4_096)}`);
-    }
-  }
-});
+afterEach((context) => printStackOnFailure(context, stack));
 
 afterAll(async () => {
   await browser?.close().catch(() => {});
