@@ -55,7 +55,7 @@ export interface OpsMetrics {
   /** The origin's failures the proxy counted since the event began (the default event's), by kind. */
   origin: { failures: Record<OriginFailureKind, number>; lastFailureAt: string | null };
   /** The addresses (HMAC tags) that took the most numbers in their last minute paying more than the event's puzzle, and the bits asked of them. */
-  busiestAddresses: NonNullable<RoomMetrics["busiestAddresses"]>;
+  busiestAddresses: RoomMetrics["busiestAddresses"];
   durableObjects: {
     queueRoom: { callsPerMinute: number; callsTotal: number; outboxPending: number; outboxFailing: number };
     quotaCounter: { callsPerMinute: number; callsTotal: number; outboxPending: number; outboxFailing: number };
@@ -114,7 +114,7 @@ export function composeMetrics(room: RoomMetrics, counter: CounterStats | null, 
     intakeClosesAt: iso(deployment.intakeClosesAt),
     oldestWaiting: room.oldestWaiting,
     origin: { failures: room.originFailures.byKind, lastFailureAt: iso(room.originFailures.lastAt) },
-    busiestAddresses: room.busiestAddresses ?? [],
+    busiestAddresses: room.busiestAddresses,
     durableObjects: {
       queueRoom: { callsPerMinute: room.rpcCalls.perMinute, callsTotal: room.rpcCalls.total, outboxPending: room.outboxPending, outboxFailing: room.outboxFailing },
       quotaCounter: {

@@ -6,7 +6,7 @@
 // while the origin fails; it also logs them then, one line per report. An
 // isolate that dies before reporting loses at most its last FLUSH_MS of counts.
 import { queueRoom } from "../durable/shared/stubs";
-import type { OriginFailureKind } from "../durable/queue-room/queue-room";
+import { noOriginFailures, type OriginFailureKind } from "../durable/queue-room/types";
 import { logEvent } from "./log";
 
 export const FLUSH_MS = 1_000;
@@ -36,7 +36,7 @@ function firstSegment(path: string): string {
 export function noteOriginFailure(c: { env: Env; readonly executionCtx: { waitUntil(p: Promise<unknown>): void } }, eventId: string, kind: OriginFailureKind, path: string): void {
   let p = pending.get(eventId);
   if (!p) {
-    p = { counts: { timeout: 0, unreachable: 0, server_error: 0 }, paths: new Set() };
+    p = { counts: noOriginFailures(), paths: new Set() };
     pending.set(eventId, p);
   }
   p.counts[kind] += 1;
@@ -62,7 +62,7 @@ async function flush(env: Env, eventId: string): Promise<void> {
   } catch {
     if (!p) return;
     // The room did not take them: they ride with the next report.
-    const next = pending.get(eventId) ?? { counts: { timeout: 0, unreachable: 0, server_error: 0 }, paths: new Set<string>() };
+    const next = pending.get(eventId) ?? { counts: noOriginFailures(), paths: new Set<string>() };
     for (const k of Object.keys(p.counts) as OriginFailureKind[]) next.counts[k] += p.counts[k];
     pending.set(eventId, next);
   } finally {

@@ -10,7 +10,7 @@ const WINDOW_MS = 60_000;
 /** Addresses followed at once; past it the oldest windows are dropped first. Busy ones are few: only those past the free allowance are sent. */
 const MAX_FOLLOWED = 1_000;
 /** How many the metrics list, busiest first. */
-export const BUSIEST_SHOWN = 10;
+const BUSIEST_SHOWN = 10;
 
 interface Window {
   startedAt: number;

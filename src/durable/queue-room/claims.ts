@@ -18,7 +18,7 @@ interface AdmissionTimes {
   deadline: number;
 }
 
-export interface ClaimBatch {
+interface ClaimBatch {
   results: ClaimResult[];
   /** A no-show came back: the next tick may call it. */
   requeued: boolean;

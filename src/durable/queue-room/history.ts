@@ -6,7 +6,7 @@ import type { RoomState } from "./state";
 import type { MinuteCount, MinuteRow } from "./types";
 
 /** How often, at most, the alarm copies changed minutes to the outbox (then D1). */
-export const HISTORY_EVERY_MS = 10_000;
+const HISTORY_EVERY_MS = 10_000;
 
 export class History implements RpcCallStore {
   /** The room's RPC calls, kept in `minutes.rpc_calls`. */
@@ -49,14 +49,7 @@ export class History implements RpcCallStore {
   }
 
   addRpcCalls(minute: number, calls: number): boolean {
-    if (calls === 0) return true;
-    this.state.sql.exec(
-      `INSERT INTO minutes (minute, rpc_calls, dirty) VALUES (?, ?, 1)
-       ON CONFLICT (minute) DO UPDATE SET rpc_calls = rpc_calls + excluded.rpc_calls, dirty = 1`,
-      minute,
-      calls,
-    );
-    this.dirty = true;
+    this.bump(minute * 60_000, "rpc_calls", calls);
     return true;
   }
 

@@ -5,6 +5,7 @@
 // per isolate across all its viewers.
 import { callsPerMinute } from "../shared/rpc-calls";
 import { percentiles, type History, type Percentiles } from "./history";
+import type { BusyAddresses } from "./addresses";
 import type { OriginFailureCounts } from "./origin-failures";
 import type { RoomState } from "./state";
 import type { RoomMetrics } from "./types";
@@ -20,6 +21,7 @@ export class Metrics {
     private readonly state: RoomState,
     private readonly history: History,
     private readonly originFailures: OriginFailureCounts,
+    private readonly busyAddresses: BusyAddresses,
   ) {}
 
   read(now: number): RoomMetrics {
@@ -84,6 +86,7 @@ export class Metrics {
       outboxPending: outbox.pending,
       outboxFailing: outbox.failing,
       originFailures: this.originFailures.read(),
+      busiestAddresses: this.busyAddresses.busiest(now),
     };
   }
 

@@ -105,7 +105,6 @@ export class Numbering {
       }
       if (created > 0) {
         room.nextNumber += created;
-        state.save();
         this.history.numbered();
       }
       return out;

@@ -2,7 +2,7 @@
 // the event the proxy fronts: one durable total that every isolate adds to,
 // so the ops metrics (and Prometheus' counters) do not reset when an isolate
 // dies. Only failures come here, batched a second per isolate (src/ops/origin-failures.ts).
-import { ORIGIN_FAILURE_KINDS, type OriginFailureKind, type OriginFailures } from "./types";
+import { ORIGIN_FAILURE_KINDS, noOriginFailures, type OriginFailureKind, type OriginFailures } from "./types";
 
 /** The most one report may add per kind: a report beyond it is a bug, not an outage. */
 const MAX_PER_REPORT = 1_000_000;
@@ -26,7 +26,7 @@ export class OriginFailureCounts {
   }
 
   read(): OriginFailures {
-    const byKind = Object.fromEntries(ORIGIN_FAILURE_KINDS.map((k) => [k, 0])) as Record<OriginFailureKind, number>;
+    const byKind = noOriginFailures();
     let lastAt: number | null = null;
     for (const row of this.sql.exec<{ kind: string; count: number; last_at: number }>("SELECT kind, count, last_at FROM origin_failures")) {
       if ((ORIGIN_FAILURE_KINDS as readonly string[]).includes(row.kind)) byKind[row.kind as OriginFailureKind] = row.count;

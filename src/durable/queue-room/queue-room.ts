@@ -93,7 +93,7 @@ export class QueueRoom extends DurableObject<Env> {
     this.control = new Control(this.state, this.history, this.prequeue, env);
     this.snapshots = new Snapshots(this.state, this.history, this.prequeue);
     this.originFailures = new OriginFailureCounts(ctx.storage.sql);
-    this.metricsView = new Metrics(this.state, this.history, this.originFailures);
+    this.metricsView = new Metrics(this.state, this.history, this.originFailures, this.busyAddresses);
     this.rpcCalls = this.history.calls.byMethod;
     void ctx.blockConcurrencyWhile(async () => {
       ensureSchema(ctx.storage, ROOM_SCHEMA);
@@ -316,7 +316,7 @@ export class QueueRoom extends DurableObject<Env> {
   async metrics(): Promise<RoomMetrics | null> {
     const now = this.served("metrics");
     if (!this.state.room) return null;
-    const metrics = { ...this.metricsView.read(now), busiestAddresses: this.busyAddresses.busiest(now) };
+    const metrics = this.metricsView.read(now);
     await this.schedule(now);
     return metrics;
   }

@@ -110,8 +110,13 @@ export interface RefusedChange {
 }
 
 /** How a request to the origin failed, as the proxy saw it: no answer in time, no connection, or a 5xx answer. */
-export type OriginFailureKind = "timeout" | "unreachable" | "server_error";
-export const ORIGIN_FAILURE_KINDS: readonly OriginFailureKind[] = ["timeout", "unreachable", "server_error"];
+export const ORIGIN_FAILURE_KINDS = ["timeout", "unreachable", "server_error"] as const;
+export type OriginFailureKind = (typeof ORIGIN_FAILURE_KINDS)[number];
+
+/** No failure of any kind: where counts start. */
+export function noOriginFailures(): Record<OriginFailureKind, number> {
+  return Object.fromEntries(ORIGIN_FAILURE_KINDS.map((k) => [k, 0])) as Record<OriginFailureKind, number>;
+}
 
 /** Origin failures counted since the event began, by kind, and when the last one was counted (epoch ms). */
 export interface OriginFailures {
@@ -161,8 +166,8 @@ export interface RoomMetrics {
   outboxFailing: number;
   /** The origin's failures the proxy reported (for the default event, the one the proxy fronts). */
   originFailures: OriginFailures;
-  /** The addresses that took the most numbers in the last minute paying more than the event's puzzle (addresses.ts); the metrics RPC adds it. */
-  busiestAddresses?: BusyAddress[];
+  /** The addresses that took the most numbers in the last minute paying more than the event's puzzle (addresses.ts). */
+  busiestAddresses: BusyAddress[];
 }
 
 /** One busy address as the operators see it: its tag (an HMAC, never the address), its numbers in its last minute, the bits its last one paid. */
@@ -244,7 +249,7 @@ export interface TicketRow {
 export type ClaimRow = Pick<TicketRow, "number" | "ticket_id" | "state" | "deadline" | "jti" | "device">;
 
 /** The per-minute counts that events add to (History.bump). */
-export type MinuteCount = "arrivals" | "calls" | "admissions" | "used" | "expired" | "no_shows" | "left_count";
+export type MinuteCount = "arrivals" | "calls" | "admissions" | "used" | "expired" | "no_shows" | "left_count" | "rpc_calls";
 
 export interface MinuteRow {
   [key: string]: SqlStorageValue;

@@ -111,10 +111,6 @@ export class Outbox {
     return this.sql.exec<{ at: number | null }>("SELECT MIN(next_attempt_at) AS at FROM outbox").one().at;
   }
 
-  size(): number {
-    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM outbox").one().n;
-  }
-
   stats(): { pending: number; failing: number; oldestAttempts: number } {
     const row = this.sql
       .exec<{ pending: number; failing: number; maxAttempts: number | null }>(
