@@ -2,12 +2,13 @@
 // JWKS that lets the origin verify them with any standard library.
 //
 // Keys, and why a rotation has two phases: origins keep the JWKS (the docs
-// allow a verifier to keep it ROTATION_CACHE_SECONDS, HTTP caches included),
+// allow a verifier to keep it 15 minutes: max-age=300 and jose's 10 more),
 // so a token signed by a key they have not fetched yet would be refused.
 //  - ADMISSION_SIGNING_JWK: the key that signs;
 //  - ADMISSION_NEXT_JWK: the next key, with `signFrom`. It is published at
 //    once, and signs only from `signFrom`, which the operator sets at least
-//    ROTATION_NOTICE_SECONDS after publishing it. Until it is settled, the
+//    20 minutes after publishing it (scripts/secrets.mjs next-key holds to
+//    it; the gateway cannot know when a secret was put). Until it is settled, the
 //    signing key stays published beside it;
 //  - ADMISSION_PREVIOUS_JWKS: public keys of earlier signing keys, each with
 //    `expiresAt`, the instant after which it is neither listed nor trusted
@@ -69,16 +70,6 @@ export class KeyConfigError extends ConfigError {
 export const PREVIOUS_KEY_MAX_DAYS = 30;
 /** How far ahead a next key may be set to sign: a rotation is prepared, not parked. */
 export const NEXT_KEY_MAX_DAYS = 30;
-/**
- * The longest a verifier may keep the JWKS, as the docs allow: the JWKS is
- * served with max-age=300 and a verifier may keep what it fetched 10 minutes
- * more (jose's default), so a key is seen by every verifier within 15 minutes.
- */
-export const ROTATION_CACHE_SECONDS = 15 * 60;
-/** The least time between publishing a next key and signing with it: longer than any cache the docs allow. */
-export const ROTATION_NOTICE_SECONDS = 20 * 60;
-/** The longest a token lives: an admission of up to 24 hours (the event setting's maximum), plus an hour. */
-export const LONGEST_TOKEN_SECONDS = 25 * 3600;
 
 const coordinate = z.string().regex(/^[A-Za-z0-9_-]{43}$/, "not a base64url P-256 coordinate");
 const kid = z.string().min(1).max(200);
@@ -292,10 +283,6 @@ export async function publicJwks(env: KeyEnv, now = Date.now()): Promise<{ keys:
 }
 
 /** The kid that signs new tokens at `now`. */
-export async function signingKid(env: KeyEnv, now = Date.now()): Promise<string> {
-  return signerAt(await keyRing(env), now).kid;
-}
-
 export type AdmissionInput = Omit<AdmissionClaims, "iss" | "aud" | "nbf" | "scope"> & { scope?: TokenScope };
 
 /**

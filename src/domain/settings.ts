@@ -36,10 +36,13 @@ export interface ChangeProblem {
 
 const OPENS_AT_SLACK_MS = 60_000;
 
+/** A quota below the `accepted` submissions: the room's check, and the counter's when it counted more meanwhile. */
+export function belowAccepted(accepted: number): ChangeProblem {
+  return { field: "quota", cause: "below_accepted", detail: `the quota cannot go below the ${accepted} submissions already accepted`, values: { accepted } };
+}
+
 export function validateChange(before: EventConfig, after: EventConfig, ctx: ChangeContext): ChangeProblem | null {
-  if (after.quota < ctx.accepted) {
-    return { field: "quota", cause: "below_accepted", detail: `the quota cannot go below the ${ctx.accepted} submissions already accepted`, values: { accepted: ctx.accepted } };
-  }
+  if (after.quota < ctx.accepted) return belowAccepted(ctx.accepted);
   if (after.opensAt !== before.opensAt) {
     if (ctx.numbered > 0 || (ctx.prequeued ?? 0) > 0) {
       return { field: "opensAt", cause: "opens_at_locked", detail: "candidates already hold numbers: the opening time can no longer move" };

@@ -10,6 +10,7 @@
 // taken. Claims are not counted: a claim needs a called ticket.
 import { ADDRESS_CEILING_PER_MINUTE, ADDRESS_STEPS, addressLevel } from "../domain/fairness";
 import { hmacSha256 } from "../auth/hmac";
+import { isDevelopment } from "./config-check";
 import { ApiError } from "./errors";
 import type { AppContext } from "./context";
 
@@ -129,7 +130,7 @@ export function sessionsPerMinute(env: Env): number {
  * and development are set: a deployed gateway has neither.
  */
 function windowClock(c: AppContext, now: number): number {
-  if (c.env.ENABLE_TEST_SEAMS !== "true" || c.env.GUICHET_ENV !== "development") return now;
+  if (c.env.ENABLE_TEST_SEAMS !== "true" || !isDevelopment(c.env)) return now;
   const simulated = Number(c.req.header("x-guichet-test-clock"));
   return Number.isSafeInteger(simulated) && simulated > 0 ? simulated : now;
 }

@@ -17,13 +17,15 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   "Cross-Origin-Resource-Policy": "same-origin",
 };
 
+const SECURITY_ENTRIES = Object.entries(SECURITY_HEADERS);
+
 /** Language of the answer, and the security headers every gateway response carries. */
 export const gatewayHeaders: MiddlewareHandler<AppEnv> = async (c, next) => {
   c.set("lang", langOf(c));
   await next();
   const h = c.res.headers;
   if (!h.has("Cache-Control")) h.set("Cache-Control", "no-store");
-  for (const [name, value] of Object.entries(SECURITY_HEADERS)) h.set(name, value);
+  for (const [name, value] of SECURITY_ENTRIES) h.set(name, value);
   if (!h.has("Content-Security-Policy")) h.set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
 };
 

@@ -12,6 +12,7 @@ import { bearerOf, sameSecret } from "../auth/bearer";
 import { database } from "../db/deliver";
 import * as schema from "../db/schema";
 import { EventSettingsPatchSchema, settingsOf } from "../domain/event";
+import { belowAccepted } from "../domain/settings";
 import { iso } from "../domain/time";
 import { ApiError, type ErrorCode } from "../http/errors";
 import { eventIdOf, type AppContext, type AppEnv } from "../http/context";
@@ -474,10 +475,7 @@ ops.put("/api/event", jsonBody(EventChangeBody, { maxBytes: 16 * 1024 }), async 
   if (!check.ok) return refuseChange(check);
   if (check.before && (patch.quota !== undefined || patch.unpaidFreesPlace !== undefined)) {
     const counted = await counter.setSettings({ quota: patch.quota, unpaidFreesPlace: patch.unpaidFreesPlace });
-    if (!counted.ok) {
-      const detail = `the quota cannot go below the ${counted.accepted} submissions already accepted`;
-      return refuse(422, "invalid_change", { field: "quota", cause: "below_accepted", message: reasonText("below_accepted", lang, { accepted: counted.accepted }), detail }, { detail });
-    }
+    if (!counted.ok) return refuseChange({ ok: false, reason: "invalid_change", ...belowAccepted(counted.accepted) });
   }
   const done = await room.configure(patch, options);
   if (!done.ok) return refuseChange(done);

@@ -231,14 +231,14 @@ function originFailed(c: ProxyContext, lang: Lang, path: string, timeout: boolea
   );
 }
 
-async function admissionOf(c: ProxyContext, eventId: string): Promise<{ token: string; claims: AdmissionClaims; viaBearer: boolean } | "missing" | "invalid" | "expired"> {
+async function admissionOf(c: ProxyContext, eventId: string): Promise<{ token: string; claims: AdmissionClaims } | "missing" | "invalid" | "expired"> {
   const bearer = bearerOf(c.req.header("authorization"));
   const token = bearer && bearer.startsWith("ey") ? bearer : cookieValue(c, ADMISSION_COOKIE);
   if (!token) return "missing";
   try {
     const claims = await verifyAdmission(c.env, token, issuerOf(c), audienceOf(c.env));
     if (claims.evt !== eventId) return "invalid";
-    return { token, claims, viaBearer: token === bearer };
+    return { token, claims };
   } catch (e) {
     if (e instanceof AdmissionError) return e.reason === "admission_expired" ? "expired" : "invalid";
     throw e;
@@ -292,7 +292,6 @@ export async function proxy(c: ProxyContext): Promise<Response> {
     if (regime === "line") {
       const admission = await admissionOf(c, eventId);
       if (typeof admission === "string") return refuse(c, lang, url.pathname, admission);
-      if (admission.viaBearer) headers.delete("authorization");
       headers.set("X-Guichet-Admission", admission.token);
       headers.set("X-Guichet-Device", stricterDevice(admission.claims.dev, deviceOfRequest(c)));
     } else {

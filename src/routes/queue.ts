@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import * as z from "zod";
 import { ADMISSION_COOKIE, signAdmissions } from "../auth/admission";
-import { newTicketId, signTicket, TICKET_COOKIE, verifyTicket, type Ticket } from "../auth/ticket";
+import { newTicketId, signTicket, TICKET_COOKIE, type Ticket } from "../auth/ticket";
 import { batched } from "../line/batch";
 import type { Arrival, ClaimResult, RoomSnapshot } from "../durable/queue-room/queue-room";
 import type { DeviceClass } from "../domain/device";
@@ -80,7 +80,7 @@ queue.post("/enter", sameOrigin, jsonBody(ClientBody, { maxBytes: 4096, optional
   if (phase === "before_open" && !prequeueOpen(s, now)) throw notOpenError(s.opensAt, now);
 
   const raw = cookieValue(c, TICKET_COOKIE);
-  const held = raw ? verifyTicket(c.env.TICKET_HMAC_KEY, raw) : null;
+  const held = raw ? verifyTicketCached(c.env.TICKET_HMAC_KEY, raw, { remember: false }) : null;
   const returning = held !== null && held.event === eventId;
   // Only a new arrival proves anything (src/line/arrival-proof.ts): a reload or a second tab keeps its place
   // as is, and counts against its address's ceiling only. Nothing is awaited where there is nothing to ask.
